@@ -1,0 +1,110 @@
+// The CPU backend: every op of the backend boundary on native float32 activations, with weights read
+// in place from the memory-mapped checkpoint, vectorized (Vector512 / Vector256) and spread over all cores.
+using K2Native.Checkpoint;
+
+namespace K2Native.Backends.Cpu;
+
+/// <summary>Runs the model on the CPU with System.Runtime.Intrinsics kernels.</summary>
+public sealed unsafe class CpuBackend : Backend
+{
+    private readonly WorkerPool _pool;
+    private readonly SimdWidth _width;
+
+    public CpuBackend() : this(Simd.Best, WorkerPool.Shared) { }
+
+    internal CpuBackend(SimdWidth width, WorkerPool pool)
+    {
+        _width = width;
+        _pool = pool;
+    }
+
+    public override string Name => "cpu";
+
+    /// <summary>Vector width the kernels use ("avx512", "avx2", "scalar").</summary>
+    public string Isa => _width switch { SimdWidth.V512 => "Vector512", SimdWidth.V256 => "Vector256", _ => "scalar" };
+
+    /// <summary>Threads the kernels use.</summary>
+    public int Threads => _pool.Threads;
+
+    public override Tensor NewTensor(int rows, int cols) => new CpuTensor(rows, cols);
+
+    public override void Write(TensorView destination, ReadOnlySpan<float> values)
+    {
+        var d = CpuView.Of(destination);
+        if (values.Length % Math.Max(1, d.Cols) != 0 || values.Length / Math.Max(1, d.Cols) > d.Rows)
+            throw new ArgumentException($"Write: {values.Length} values do not fill whole rows of a [{d.Rows}, {d.Cols}] view");
+        for (int r = 0; r * d.Cols < values.Length; r++)
+            values.Slice(r * d.Cols, d.Cols).CopyTo(new Span<float>(d.Row(r), d.Cols));
+    }
+
+    public override void Read(TensorView source, Span<float> values)
+    {
+        var s = CpuView.Of(source);
+        if (values.Length != s.Rows * s.Cols)
+            throw new ArgumentException($"Read: a [{s.Rows}, {s.Cols}] view needs {s.Rows * s.Cols} values, got {values.Length}");
+        for (int r = 0; r < s.Rows; r++)
+            new ReadOnlySpan<float>(s.Row(r), s.Cols).CopyTo(values.Slice(r * s.Cols, s.Cols));
+    }
+
+    public override Weight Load(MatrixSource matrix) => new CpuWeight(matrix);
+
+    public override WeightVector Load(float[] vector) => new CpuWeightVector(vector);
+
+    public override void Embed(ReadOnlySpan<int> tokens, Weight table, TensorView y)
+    {
+        var m = table.Source;
+        var dst = CpuView.Of(y);
+        if (m.Format != WeightFormat.Bf16 || dst.Cols != m.Cols || dst.Rows != tokens.Length)
+            throw new ArgumentException($"Embed: {tokens.Length} tokens into [{dst.Rows}, {dst.Cols}] from {m.Name} [{m.Rows}, {m.Cols}] {m.Format}");
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            int id = tokens[t];
+            if ((uint)id >= (uint)m.Rows)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {id} at position {t} is outside the vocabulary [0, {m.Rows})");
+            VectorMath.WidenBf16((ushort*)m.Data + (long)id * m.Cols, dst.Row(t), m.Cols, _width);
+        }
+    }
+
+    public override void RmsNorm(TensorView x, WeightVector w, float eps, TensorView y) =>
+        RmsNormKernel.Run(CpuView.Of(x), ((CpuWeightVector)w).Values, eps, CpuView.Of(y), _width);
+
+    public override void MatMul(TensorView x, Weight w, TensorView y) =>
+        MatMulKernel.Run(CpuView.Of(x), w.Source, CpuView.Of(y), _width, _pool);
+
+    public override void Clear(TensorView x)
+    {
+        var v = CpuView.Of(x);
+        for (int r = 0; r < v.Rows; r++) new Span<float>(v.Row(r), v.Cols).Clear();
+    }
+
+    public override void Add(TensorView acc, TensorView delta)
+    {
+        var a = CpuView.Of(acc);
+        var d = CpuView.Of(delta);
+        if (a.Rows != d.Rows || a.Cols != d.Cols)
+            throw new ArgumentException($"Add shapes: [{a.Rows}, {a.Cols}] += [{d.Rows}, {d.Cols}]");
+        for (int r = 0; r < a.Rows; r++) VectorMath.Add(a.Row(r), d.Row(r), a.Cols, _width);
+    }
+
+    public override void SiluMul(TensorView gate, TensorView up, TensorView y)
+    {
+        var g = CpuView.Of(gate);
+        var u = CpuView.Of(up);
+        var o = CpuView.Of(y);
+        if (g.Rows != u.Rows || g.Cols != u.Cols || o.Rows != g.Rows || o.Cols != g.Cols)
+            throw new ArgumentException($"SiluMul shapes: [{g.Rows}, {g.Cols}], [{u.Rows}, {u.Cols}] -> [{o.Rows}, {o.Cols}]");
+        for (int r = 0; r < g.Rows; r++) VectorMath.SiluMul(g.Row(r), u.Row(r), o.Row(r), g.Cols);
+    }
+
+    public override void Rope(TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions) =>
+        RopeKernel.Run(CpuView.Of(x), heads, headStride, offset, rope, positions);
+
+    public override void CausalAttention(TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions, TensorView output) =>
+        AttentionKernel.Run(CpuView.Of(q), CpuView.Of(kv), CpuView.Of(kpe), shape, positions.ToArray(), CpuView.Of(output), _width, _pool);
+
+    public override void Route(TensorView x, MoeLayer moe, Span<int> expertIds, Span<float> expertWeights) =>
+        MoeKernel.Route(CpuView.Of(x), moe, expertIds, expertWeights, _width, _pool);
+
+    public override void RoutedExperts(TensorView x, MoeLayer moe, TensorView acc) =>
+        MoeKernel.Run(CpuView.Of(x), moe, CpuView.Of(acc), _width, _pool);
+}

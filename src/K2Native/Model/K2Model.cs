@@ -1,0 +1,210 @@
+// The Kimi K2 / DeepSeek-V3 forward pass, written once against the backend boundary (Backends/Backend.cs):
+// the model decides what is computed, the backend how. See K2-SPEC section 2 for the math.
+//
+// Dimension legend
+//   T   tokens in this pass            D   hidden_size          V   vocab_size
+//   H   attention heads                Dn  qk_nope_head_dim     Dr  qk_rope_head_dim    Dv  v_head_dim
+//   Rq  q_lora_rank                    Rkv kv_lora_rank
+//   E   routed experts                 K   experts per token    I   expert width        F   dense MLP width
+using K2Native.Backends;
+using K2Native.Checkpoint;
+
+namespace K2Native.Model;
+
+/// <summary>A K2-format model bound to a backend. One forward pass at a time.</summary>
+public sealed class K2Model : IDisposable
+{
+    private readonly Layer[] _layers;
+    private readonly Weight _embedding;
+    private readonly WeightVector _finalNorm;
+    private readonly Weight _lmHead;
+
+    private K2Model(K2Config config, Backend backend, Layer[] layers, Weight embedding, WeightVector finalNorm, Weight lmHead)
+    {
+        Config = config;
+        Backend = backend;
+        _layers = layers;
+        _embedding = embedding;
+        _finalNorm = finalNorm;
+        _lmHead = lmHead;
+        Rope = Yarn.Rope(config);
+        Shape = new AttentionShape(config.NumAttentionHeads, config.QkNopeHeadDim, config.QkRopeHeadDim, config.VHeadDim, Yarn.SoftmaxScale(config));
+    }
+
+    public K2Config Config { get; }
+
+    public Backend Backend { get; }
+
+    public RopeTable Rope { get; }
+
+    public AttentionShape Shape { get; }
+
+    /// <summary>Binds the checkpoint's weights to <paramref name="backend"/>; the checkpoint must outlive the model.</summary>
+    public static K2Model Load(K2Checkpoint checkpoint, Backend backend)
+    {
+        var c = checkpoint.Config;
+        var w = checkpoint.Weights;
+        var layers = new Layer[c.NumHiddenLayers];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            var lw = w.Layers[l];
+            var a = lw.Attention;
+            var attention = new Attention(
+                a.QA is null ? null : backend.Load(a.QA),
+                a.QANorm is null ? null : backend.Load(a.QANorm),
+                a.QB is null ? null : backend.Load(a.QB),
+                a.Q is null ? null : backend.Load(a.Q),
+                backend.Load(a.KvA), backend.Load(a.KvANorm), backend.Load(a.KvB), backend.Load(a.O));
+            MoeLayer? moe = null;
+            Mlp? feedForward = null;
+            if (lw.Moe is { } m)
+            {
+                var settings = new RouterSettings(c.NRoutedExperts, c.NumExpertsPerTok, c.NGroup, c.TopkGroup, c.NormTopkProb, (float)c.RoutedScalingFactor);
+                moe = new MoeLayer(backend.Load(m.Router), backend.Load(m.CorrectionBias), settings,
+                    m.Experts.Select(e => backend.Load(e.Gate)).ToArray(),
+                    m.Experts.Select(e => backend.Load(e.Up)).ToArray(),
+                    m.Experts.Select(e => backend.Load(e.Down)).ToArray());
+                if (m.Shared is { } s) feedForward = LoadMlp(backend, s);
+            }
+            else
+            {
+                feedForward = LoadMlp(backend, lw.Dense!);
+            }
+            layers[l] = new Layer(backend.Load(lw.InputNorm), attention, backend.Load(lw.PostAttentionNorm), feedForward, moe);
+        }
+        return new K2Model(c, backend, layers, backend.Load(w.Embedding), backend.Load(w.FinalNorm), backend.Load(w.LmHead));
+    }
+
+    /// <summary>One causal pass over <paramref name="tokens"/> at positions 0..T-1; writes logits [T, V] row-major.</summary>
+    public void Forward(ReadOnlySpan<int> tokens, Span<float> logits)
+    {
+        int t = tokens.Length, v = Config.VocabSize;
+        if (t == 0) throw new ArgumentException("Forward needs at least one token", nameof(tokens));
+        if (logits.Length != (long)t * v)
+            throw new ArgumentException($"logits must hold {t} x {v} values, got {logits.Length}", nameof(logits));
+        foreach (int id in tokens)
+            if ((uint)id >= (uint)v) throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {id} is outside the vocabulary [0, {v})");
+        if (t > Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"{t} tokens exceed max_position_embeddings {Config.MaxPositionEmbeddings}", nameof(tokens));
+
+        var positions = new int[t];
+        for (int i = 0; i < t; i++) positions[i] = i;
+        using var work = new Workspace(Backend, Config, t);
+        Backend.Embed(tokens, _embedding, work.X);                                   // x [T, D]
+        foreach (var layer in _layers)
+        {
+            Backend.RmsNorm(work.X, layer.InputNorm, (float)Config.RmsNormEps, work.H);  // h [T, D]
+            Attend(layer.Attention, work, positions);                                   // delta [T, D]
+            Backend.Add(work.X, work.Delta);
+            Backend.RmsNorm(work.X, layer.PostAttentionNorm, (float)Config.RmsNormEps, work.H);
+            FeedForward(layer, work);                                                   // delta [T, D]
+            Backend.Add(work.X, work.Delta);
+        }
+        Backend.RmsNorm(work.X, _finalNorm, (float)Config.RmsNormEps, work.X);
+        using var output = Backend.NewTensor(t, v);
+        Backend.MatMul(work.X, _lmHead, output);                                        // logits [T, V]
+        Backend.Read(output, logits);
+    }
+
+    public void Dispose()
+    {
+        Backend.Dispose();
+    }
+
+    private void Attend(Attention a, Workspace w, int[] positions)
+    {
+        int dn = Config.QkNopeHeadDim, dr = Config.QkRopeHeadDim, rkv = Config.KvLoraRank;
+        if (a.Q is not null)
+        {
+            Backend.MatMul(w.H, a.Q, w.Q);                                              // q [T, H*(Dn+Dr)]
+        }
+        else
+        {
+            Backend.MatMul(w.H, a.QA!, w.QLatent!.Value);                               // q_a [T, Rq]
+            Backend.RmsNorm(w.QLatent.Value, a.QANorm!, K2Config.LatentNormEps, w.QLatent.Value);
+            Backend.MatMul(w.QLatent.Value, a.QB!, w.Q);                                // q [T, H*(Dn+Dr)]
+        }
+        Backend.Rope(w.Q, Shape.Heads, Shape.QueryHeadDim, dn, Rope, positions);
+
+        Backend.MatMul(w.H, a.KvA, w.KvA);                                              // kv_a [T, Rkv+Dr]
+        var latent = w.KvA.Columns(0, rkv);                                             // c [T, Rkv]
+        var kRope = w.KvA.Columns(rkv, dr);                                             // k_pe [T, Dr]
+        Backend.RmsNorm(latent, a.KvANorm, K2Config.LatentNormEps, latent);
+        Backend.Rope(kRope, 1, dr, 0, Rope, positions);
+
+        Backend.MatMul(latent, a.KvB, w.Kv);                                            // kv [T, H*(Dn+Dv)]
+        Backend.CausalAttention(w.Q, w.Kv, kRope, Shape, positions, w.Attention);       // attn [T, H*Dv]
+        Backend.MatMul(w.Attention, a.O, w.Delta);                                      // delta [T, D]
+    }
+
+    private void FeedForward(Layer layer, Workspace w)
+    {
+        if (layer.FeedForward is { } mlp)
+        {
+            var gate = w.Gate.Columns(0, mlp.Gate.Rows);                                 // [T, F or I]
+            var up = w.Up.Columns(0, mlp.Up.Rows);
+            Backend.MatMul(w.H, mlp.Gate, gate);
+            Backend.MatMul(w.H, mlp.Up, up);
+            Backend.SiluMul(gate, up, gate);
+            Backend.MatMul(gate, mlp.Down, w.Delta);                                     // delta [T, D]
+        }
+        else
+        {
+            Backend.Clear(w.Delta);
+        }
+        if (layer.Moe is { } moe) Backend.RoutedExperts(w.H, moe, w.Delta);             // delta += Σ w_k expert_k(h)
+    }
+
+    private static Mlp LoadMlp(Backend backend, MlpWeights m) => new(backend.Load(m.Gate), backend.Load(m.Up), backend.Load(m.Down));
+
+    private sealed record Attention(Weight? QA, WeightVector? QANorm, Weight? QB, Weight? Q, Weight KvA, WeightVector KvANorm, Weight KvB, Weight O);
+
+    private sealed record Mlp(Weight Gate, Weight Up, Weight Down);
+
+    private sealed record Layer(WeightVector InputNorm, Attention Attention, WeightVector PostAttentionNorm, Mlp? FeedForward, MoeLayer? Moe);
+
+    /// <summary>Activation buffers of one pass, sized for T tokens.</summary>
+    private sealed class Workspace : IDisposable
+    {
+        private readonly List<Tensor> _owned = [];
+
+        public Workspace(Backend backend, K2Config c, int t)
+        {
+            int h = c.NumAttentionHeads;
+            int ffn = Math.Max(c.IntermediateSize, c.SharedIntermediateSize);
+            X = Make(backend, t, c.HiddenSize);
+            H = Make(backend, t, c.HiddenSize);
+            Delta = Make(backend, t, c.HiddenSize);
+            Q = Make(backend, t, h * c.QkHeadDim);
+            QLatent = c.QLoraRank is int rq ? Make(backend, t, rq) : null;
+            KvA = Make(backend, t, c.KvLoraRank + c.QkRopeHeadDim);
+            Kv = Make(backend, t, h * (c.QkNopeHeadDim + c.VHeadDim));
+            Attention = Make(backend, t, h * c.VHeadDim);
+            Gate = Make(backend, t, ffn);
+            Up = Make(backend, t, ffn);
+        }
+
+        public TensorView X { get; }
+        public TensorView H { get; }
+        public TensorView Delta { get; }
+        public TensorView Q { get; }
+        public TensorView? QLatent { get; }
+        public TensorView KvA { get; }
+        public TensorView Kv { get; }
+        public TensorView Attention { get; }
+        public TensorView Gate { get; }
+        public TensorView Up { get; }
+
+        public void Dispose()
+        {
+            foreach (var tensor in _owned) tensor.Dispose();
+        }
+
+        private TensorView Make(Backend backend, int rows, int cols)
+        {
+            var tensor = backend.NewTensor(rows, cols);
+            _owned.Add(tensor);
+            return tensor;
+        }
+    }
+}

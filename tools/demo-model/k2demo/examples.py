@@ -3,7 +3,7 @@ perplexity.py. Pure Python.
 
 Uses k2demo.render.render_training(messages, tools) -> [(text, trained)] (the prompt the model sees while
 writing the final answer, then that answer; segments split at special-token boundaries) and
-k2demo.bpe.Tokenizer.load(directory).encode(text), which turns special-token strings into their special ids like
+k2demo.bpe.load(directory).encode(text), which turns special-token strings into their special ids like
 the engine's tokenizer does.
 """
 import json
@@ -16,8 +16,8 @@ def load_tools(demo_tools_path: str) -> list:
 
 
 def load_tokenizer(directory: str):
-    from .bpe import Tokenizer
-    return Tokenizer.load(directory)
+    from . import bpe
+    return bpe.load(directory)
 
 
 def read_jsonl(path: str) -> list:

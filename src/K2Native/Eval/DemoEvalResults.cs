@@ -30,25 +30,25 @@ public sealed record DemoTaskResult(
     /// <summary>Figures summed over a task's replies.</summary>
     public sealed class Counts
     {
-        public int Replies { get; set; }
+        public int Replies { get; internal set; }
 
         /// <summary>Rounds of tool calls that were run.</summary>
-        public int Rounds { get; set; }
+        public int Rounds { get; internal set; }
 
-        public int ToolCalls { get; set; }
+        public int ToolCalls { get; internal set; }
 
-        public long PromptTokens { get; set; }
+        public long PromptTokens { get; internal set; }
 
-        public long ReusedPromptTokens { get; set; }
+        public long ReusedPromptTokens { get; internal set; }
 
-        public long GeneratedTokens { get; set; }
+        public long GeneratedTokens { get; internal set; }
 
-        public TimeSpan PrefillTime { get; set; }
+        public TimeSpan PrefillTime { get; internal set; }
 
-        public TimeSpan DecodeTime { get; set; }
+        public TimeSpan DecodeTime { get; internal set; }
 
         /// <summary>Stretches of output that did not follow the format (see MalformedOutput).</summary>
-        public int Malformed { get; set; }
+        public int Malformed { get; internal set; }
 
         internal void Add(AssistantReply reply)
         {

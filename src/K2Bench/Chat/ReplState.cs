@@ -1,9 +1,11 @@
 // What a `k2 chat` session remembers: the conversation, the system prompt, the tools offered to the model
-// (declared from a file, and built-in ones the REPL runs itself), sampling settings, display choices, totals.
+// (declared from a file, and built-in ones the REPL runs itself, in the order they were added: a demo checkpoint's
+// tools must be declared in demo_tools.json's order), sampling settings, display choices, totals.
 using System.Text.Json.Nodes;
 using K2Native.Runtime;
 using K2Native.Text;
 using K2Native.Tools;
+using K2Native.Tools.Demo;
 
 namespace K2Bench.Chat;
 
@@ -17,8 +19,11 @@ internal sealed class ReplState
     /// <summary>Tools declared by the user (OpenAI schema); calls to them are answered by the user.</summary>
     public JsonArray DeclaredTools { get; set; } = [];
 
-    /// <summary>Tools the REPL runs itself when the model calls them.</summary>
-    public Dictionary<string, BuiltinTool> Builtins { get; } = new(StringComparer.Ordinal);
+    /// <summary>Tools the REPL runs itself when the model calls them, in the order they are declared.</summary>
+    public OrderedDictionary<string, BuiltinTool> Builtins { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The checkpoint's demo tools (from its demo_tools.json), when it has them.</summary>
+    public DemoToolSet? DemoTools { get; init; }
 
     public SamplingParams Sampling { get; set; } = SamplingParams.K2Thinking;
 
@@ -44,7 +49,7 @@ internal sealed class ReplState
         if (DeclaredTools.Count == 0 && Builtins.Count == 0) return null;
         var all = new JsonArray();
         foreach (var t in DeclaredTools) all.Add(t?.DeepClone());
-        foreach (var b in Builtins.Values.OrderBy(b => b.Name, StringComparer.Ordinal)) all.Add(b.Declaration());
+        foreach (var b in Builtins.Values) all.Add(b.Declaration());
         return all;
     }
 

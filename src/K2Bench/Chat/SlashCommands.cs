@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using K2Native.Runtime;
 using K2Native.Text;
 using K2Native.Tools;
+using K2Native.Tools.Demo;
 
 namespace K2Bench.Chat;
 
@@ -21,6 +22,8 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
         /tools                 list the tools offered to the model
         /tools FILE            declare tools from a JSON file (an OpenAI tool list); you answer their calls
         /tools builtin         offer the built-in calculator and current_time, which run here
+        /tools demo            offer the demo tools of the checkpoint's demo_tools.json, which run here
+                               (calculator, convert_units, current_date, lookup; on from the start when it has one)
         /tools off             offer no tools
         /stats                 speed and KV cache figures
         /quit                  leave (so does the end of input)
@@ -154,6 +157,10 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
                 break;
             case "builtin":
                 foreach (var tool in new BuiltinTool[] { new CalculatorTool(), new ClockTool() }) state.Builtins[tool.Name] = tool;
+                break;
+            case "demo":
+                var demo = state.DemoTools ?? throw new InvalidOperationException($"{host.Checkpoint.Directory} has no {DemoToolSet.FileName}");
+                foreach (var tool in demo.CreateTools(TimeProvider.System)) state.Builtins[tool.Name] = tool;
                 break;
             default:
                 state.DeclaredTools = ToolFile.Load(arg);

@@ -1,9 +1,10 @@
 // `k2 chat`: an interactive conversation with a checkpoint (the bundled one by default). Shows a progress bar
-// while the model loads, then runs the REPL (Chat/ChatRepl.cs); works with piped input too.
+// while the model loads, then runs the REPL (Chat/ChatRepl.cs); works with piped input too. A checkpoint with a
+// demo_tools.json (the trained demo model) starts with its four tools declared, run by the REPL itself.
 using CommandLine;
 using K2Bench.Chat;
 using K2Native.Runtime;
-using K2Native.Tools;
+using K2Native.Tools.Demo;
 using Spectre.Console;
 
 namespace K2Bench.Commands;
@@ -26,6 +27,9 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
     [Option("hide-reasoning", HelpText = "Do not show the model's reasoning (/reasoning on shows it).")]
     public bool HideReasoning { get; set; }
 
+    [Option("no-demo-tools", HelpText = "Do not offer the tools of the checkpoint's demo_tools.json (offered by default when it has one).")]
+    public bool NoDemoTools { get; set; }
+
     [Option("max-tool-rounds", Default = 8, HelpText = "Most tool rounds per user message.")]
     public int MaxToolRounds { get; set; }
 
@@ -35,6 +39,7 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
         var console = ReplConsole.Create();
         var output = new ReplOutput(console);
         using var host = OpenWithProgress();
+        var demoFile = DemoToolSet.FindIn(host.Checkpoint.Directory);
         var state = new ReplState
         {
             Sampling = sampling,
@@ -42,10 +47,16 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
             ShowReasoning = !HideReasoning,
             MaxToolRounds = Math.Max(0, MaxToolRounds),
             SystemPrompt = System,
+            DemoTools = demoFile is null ? null : DemoToolSet.Load(demoFile),
         };
         var commands = new SlashCommands(host, state, output);
         if (Load is not null) commands.Handle("/load " + Load);
         if (Tools is not null) commands.Handle("/tools " + Tools);
+        if (state.DemoTools is { } demo && !NoDemoTools)
+        {
+            commands.Handle("/tools demo");
+            output.Note($"[demo tools from {DemoToolSet.FileName}: {string.Join(", ", demo.ToolNames)}; they run here, built-in; /tools off removes them]\n");
+        }
         if (BuiltinTools) commands.Handle("/tools builtin");
         output.Note($"K2Native chat · {host.Checkpoint.Directory} · {host.Model.Backend.Name} · {host.Template.Format} format · " +
                     $"KV cache {host.Engine.CacheTokens} tokens · /help for commands\n");

@@ -2,12 +2,13 @@
 checkpoint's own bytes (bf16 weights widened, INT4 experts dequantized, no re-quantization), in float32 on the CPU
 or GPU without TF32, for comparison with the C# engine on the same token ids.
 
-    python3 perplexity.py --model ../../models/k2-demo --conversations data/heldout.jsonl --limit 64 \
+    python3 perplexity.py --model ../../models/k2-demo --conversations data/eval.jsonl --limit 64 \
         [--assistant-only] [--dump-ids ids.txt]
 
 Perplexity = exp(mean negative log-likelihood of every token after the first of each rendered conversation), or of
 the assistant-produced tokens only with --assistant-only. --dump-ids writes each conversation's ids, one line of
-space-separated ids per conversation, so the engine can score exactly the same tokens. Prints one JSON object.
+space-separated ids per conversation, so the engine can score exactly the same tokens
+(`k2 perplexity --model DIR --ids FILE`). Prints one JSON object.
 """
 import argparse
 import json

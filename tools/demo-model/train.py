@@ -1,10 +1,10 @@
 """Trains the demo model (K2 architecture, INT4 QAT routed experts) on rendered synthetic conversations, logs the
 loss curve and held-out accuracy, and exports a K2 Thinking checkpoint. Needs PyTorch; meant for one H100.
 
-    python3 train.py --train data/train.jsonl --heldout data/heldout.jsonl --tokenizer out/tokenizer \
+    python3 train.py --train data/train.jsonl --heldout data/eval.jsonl --tokenizer data/tokenizer \
         --eval-tasks data/eval.jsonl --out ../../models/k2-demo --log train.log
 
-Inputs (see k2demo/examples.py for the assumed interfaces of k2demo.render and k2demo.bpe):
+Inputs (k2demo/examples.py turns conversations into ids and a loss mask):
   --train/--heldout  conversations, one JSON object per line with `messages` (docs/demo-model.md);
   --tokenizer        directory with tiktoken.model and tokenizer_config.json (copied into the checkpoint);
   --eval-tasks       held-out tasks copied into the checkpoint as eval.jsonl (for `k2 eval demo`).

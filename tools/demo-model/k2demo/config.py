@@ -4,6 +4,7 @@ Pure Python (no torch), so the exporter and its tests run anywhere. Field names 
 (DeepSeek-V3 names, K2-SPEC section 1); `parameter_shapes()` lists every tensor of the checkpoint in
 the model's own (unquantized) naming, which the PyTorch model and the exporter both follow.
 """
+import math
 from dataclasses import dataclass, asdict
 from typing import Optional
 
@@ -75,6 +76,34 @@ class ModelConfig:
     def is_moe_layer(self, layer: int) -> bool:
         return layer >= self.first_k_dense_replace
 
+    def rope_inverse_frequencies(self) -> list:
+        """RoPE inv_freq per rotated pair, YaRN-adjusted as K2 does (beta_fast = beta_slow = 1, the values config.json
+        declares): theta^(-2i/d), divided by the factor above the correction range, a linear ramp across it."""
+        d, theta, factor = self.qk_rope_head_dim, self.rope_theta, self.yarn_factor
+        base = [1.0 / theta ** (2 * i / d) for i in range(d // 2)]
+        if factor <= 1.0:
+            return base
+        def correction(rotations):
+            return d * math.log(self.yarn_original_max_position_embeddings / (rotations * 2 * math.pi)) / (2 * math.log(theta))
+        low = max(math.floor(correction(1.0)), 0)
+        high = min(math.ceil(correction(1.0)), d - 1)
+        if low == high:
+            high += 0.001
+        out = []
+        for i, freq in enumerate(base):
+            ramp = min(max((i - low) / (high - low), 0.0), 1.0)
+            out.append(freq / factor * ramp + freq * (1 - ramp))
+        return out
+
+    def softmax_scale(self) -> float:
+        """(nope + rope)^-0.5, times mscale^2 with mscale = 0.1 * mscale_all_dim * ln(factor) + 1 under YaRN (mscale_all_dim
+        and mscale are both 1, so cos and sin stay unscaled)."""
+        scale = (self.qk_nope_head_dim + self.qk_rope_head_dim) ** -0.5
+        if self.yarn_factor <= 1.0:
+            return scale
+        m = 0.1 * math.log(self.yarn_factor) + 1.0
+        return scale * m * m
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -82,6 +111,11 @@ class ModelConfig:
     def from_hf_config(cls, c: dict) -> "ModelConfig":
         """The architecture of a K2-format config.json (special ids assumed to be the 256 after the BPE ranks)."""
         rope = c.get("rope_scaling") or {}
+        if rope and rope.get("type", rope.get("rope_type")) != "yarn":
+            raise ValueError(f"config.json: rope_scaling type {rope.get('type', rope.get('rope_type'))!r}; only yarn is supported")
+        for key in ("beta_fast", "beta_slow", "mscale", "mscale_all_dim"):
+            if rope.get(key, 1.0) != 1.0:
+                raise ValueError(f"config.json: rope_scaling.{key} is {rope[key]}; this model implements K2's value 1 only")
         group = c["quantization_config"]["config_groups"]["group_0"]["weights"]["group_size"]
         return cls(bpe_ranks=c["vocab_size"] - SPECIAL_IDS, hidden_size=c["hidden_size"],
                    num_hidden_layers=c["num_hidden_layers"], first_k_dense_replace=c["first_k_dense_replace"],

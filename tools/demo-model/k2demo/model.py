@@ -10,8 +10,6 @@ a buffer moved the aux-loss-free way by `update_router_biases` after each optimi
 Dimension legend: B batch, T tokens, D hidden, H heads, N nope dim, R rope dim, V v dim, C kv_lora_rank,
 E routed experts, K experts per token, G expert groups.
 """
-import math
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -25,11 +23,16 @@ LATENT_NORM_EPS = 1e-6
 
 @torch.no_grad()
 def int4_fake_quant_values(w: torch.Tensor, group_size: int) -> torch.Tensor:
-    """w [out, in] -> q * scale, float32; the vectorized twin of int4.int4_quantize (same float32 operations)."""
-    groups = w.detach().float().reshape(-1, group_size)                            # [out*in/g, g]
-    scale = (groups.abs().amax(dim=1, keepdim=True) / ABSMAX_DIVISOR).to(torch.bfloat16).float()
-    divisor = torch.where(scale == 0, torch.ones_like(scale), scale)
-    q = torch.round(groups / divisor).clamp_(INT4_MIN, INT4_MAX)                   # round half to even, like Python's round
+    """w [out, in] -> q * scale, float32; the vectorized twin of int4.int4_quantize.
+
+    Both quotients are formed in float64 and rounded once to float32: that is the correctly rounded float32 quotient
+    int4.py computes, on every device. (CUDA divides by a Python scalar by multiplying with its float32 reciprocal,
+    one ulp off for most groups; about one group in 1e5 then gets another bf16 scale, e.g. absmax 7.587890148162842.)
+    """
+    groups = w.detach().reshape(-1, group_size).double()                            # [out*in/g, g], exact
+    scale = (groups.abs().amax(dim=1, keepdim=True) / ABSMAX_DIVISOR).float().to(torch.bfloat16).float()
+    divisor = torch.where(scale == 0, torch.ones_like(scale), scale).double()
+    q = torch.round((groups / divisor).float()).clamp_(INT4_MIN, INT4_MAX)         # half to even, like Python's round
     return (q * scale).reshape(w.shape)
 
 
@@ -76,26 +79,6 @@ class Mlp(nn.Module):
 
     def forward(self, x):
         return F.linear(F.silu(F.linear(x, self._w(self.gate_proj))) * F.linear(x, self._w(self.up_proj)), self._w(self.down_proj))
-
-
-def yarn_rope(config: ModelConfig):
-    """(inv_freq [R/2] float64, softmax scale) for YaRN as DeepSeek-V3 defines it (beta_fast = beta_slow = 1, mscale 1)."""
-    d, base, factor = config.qk_rope_head_dim, config.rope_theta, config.yarn_factor
-    freqs = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
-    scale = (config.qk_nope_head_dim + config.qk_rope_head_dim) ** -0.5
-    if factor <= 1.0:
-        return freqs, scale
-    orig = config.yarn_original_max_position_embeddings
-    def correction(rotations):
-        return d * math.log(orig / (rotations * 2 * math.pi)) / (2 * math.log(base))
-    low = max(math.floor(correction(1.0)), 0)                                      # beta_fast = 1
-    high = min(math.ceil(correction(1.0)), d - 1)                                  # beta_slow = 1
-    if low == high:
-        high += 0.001
-    ramp = ((torch.arange(d // 2, dtype=torch.float64) - low) / (high - low)).clamp(0, 1)
-    freqs = freqs / factor * ramp + freqs * (1 - ramp)
-    m = 0.1 * 1.0 * math.log(factor) + 1.0                                         # mscale_all_dim = 1; cos/sin unscaled
-    return freqs, scale * m * m
 
 
 def rotate_interleaved(x, cos, sin):
@@ -221,8 +204,8 @@ class K2ForCausalLM(nn.Module):
         self.config = config
         self.model = Backbone(config)
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
-        inv_freq, self.softmax_scale = yarn_rope(config)
-        self.register_buffer("inv_freq", inv_freq, persistent=False)
+        self.softmax_scale = config.softmax_scale()
+        self.register_buffer("inv_freq", torch.tensor(config.rope_inverse_frequencies(), dtype=torch.float64), persistent=False)
         self.reset_parameters()
 
     def reset_parameters(self, std: float = 0.02):

@@ -161,7 +161,7 @@ def main():
             group["lr"] = learning_rate(step, t)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             logits = model(inputs)
-        loss = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")[mask].mean()
+        loss = F.cross_entropy(logits[mask], targets[mask])                      # assistant tokens only
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)

@@ -121,8 +121,58 @@ class Attention(nn.Module):
         key = torch.cat([kv[..., :n], k_pe.to(dtype)[:, :, None, :].expand(b, t, h, r)], dim=-1).transpose(1, 2)
         value = kv[..., n:].transpose(1, 2)                                         # [B, H, T, V]
         query, key, value = query.to(dtype), key.to(dtype), value.to(dtype)
-        out = F.scaled_dot_product_attention(query, key, value, is_causal=True, scale=softmax_scale)
+        out = attend(query, key, value, None, softmax_scale)
         return self.o_proj(out.transpose(1, 2).reshape(b, t, h * v))                # [B, T, D]
+
+    def _project(self, x, cos, sin):
+        """x [B, T, D] -> query [B, H, T, N+R], key [B, H, T, N+R], value [B, H, T, V] (cos/sin [B or 1, T, R/2])."""
+        c = self.c
+        b, t, _ = x.shape
+        h, n, r = c.num_attention_heads, c.qk_nope_head_dim, c.qk_rope_head_dim
+        q = self.q_proj(x) if c.q_lora_rank is None else self.q_b_proj(self.q_a_layernorm(self.q_a_proj(x)))
+        q = q.view(b, t, h, n + r)
+        q_pe = rotate_interleaved(q[..., n:], cos[:, :, None, :], sin[:, :, None, :])
+        kv_a = self.kv_a_proj_with_mqa(x)
+        latent = self.kv_a_layernorm(kv_a[..., :c.kv_lora_rank])
+        k_pe = rotate_interleaved(kv_a[..., c.kv_lora_rank:], cos, sin)
+        kv = self.kv_b_proj(latent).view(b, t, h, n + c.v_head_dim)
+        dtype = kv.dtype
+        query = torch.cat([q[..., :n], q_pe.to(q.dtype)], dim=-1).transpose(1, 2).to(dtype)
+        key = torch.cat([kv[..., :n], k_pe.to(dtype)[:, :, None, :].expand(b, t, h, r)], dim=-1).transpose(1, 2)
+        return query, key.to(dtype), kv[..., n:].transpose(1, 2).to(dtype)
+
+    def forward_shared(self, xp, xr, rope_p, rope_r, mask_r, softmax_scale):
+        """A shared prefix and packed rows that all continue it.
+
+        xp [1, P, D]: the prefix; xr [R, S, D]: rows, each holding several sequences that continue the prefix;
+        rope_p ([1, P, R/2] cos, sin), rope_r ([R, S, R/2] cos, sin); mask_r [R, S, S] bool: row token i may see row
+        token j. Every row token also sees the whole prefix; the prefix is causal on its own. Equal to running each
+        sequence (prefix + its tokens) alone, at a fraction of the cost."""
+        c = self.c
+        h, v = c.num_attention_heads, c.v_head_dim
+        qp, kp, vp = self._project(xp, *rope_p)                                     # [1, H, P, .]
+        qr, kr, vr = self._project(xr, *rope_r)                                     # [R, H, S, .]
+        rows = xr.shape[0]
+        out_p = attend(qp, kp, vp, None, softmax_scale)
+        key = torch.cat([kp.expand(rows, -1, -1, -1), kr], dim=2)                   # [R, H, P+S, N+R]
+        value = torch.cat([vp.expand(rows, -1, -1, -1), vr], dim=2)
+        prefix_visible = torch.ones(rows, xr.shape[1], xp.shape[1], dtype=torch.bool, device=xr.device)
+        mask = torch.cat([prefix_visible, mask_r], dim=2)[:, None]                 # [R, 1, S, P+S]
+        out_r = attend(qr, key, value, mask, softmax_scale)
+        return (self.o_proj(out_p.transpose(1, 2).reshape(1, xp.shape[1], h * v)),
+                self.o_proj(out_r.transpose(1, 2).reshape(rows, xr.shape[1], h * v)))
+
+
+def attend(query, key, value, mask, scale):
+    """softmax(q k^T * scale + mask) v; mask None means causal, else a bool tensor (True = visible) that broadcasts
+    to [B, H, Tq, Tk]. Written out (torch 1.13 has no scaled_dot_product_attention; newer versions give the same
+    result), scores in float32."""
+    scores = torch.matmul(query.float() * scale, key.float().transpose(-1, -2))   # [B, H, Tq, Tk]
+    if mask is None:
+        tq, tk = scores.shape[-2], scores.shape[-1]
+        mask = torch.ones(tq, tk, dtype=torch.bool, device=scores.device).tril(tk - tq)
+    scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.matmul(torch.softmax(scores, dim=-1), value.float()).to(value.dtype)
 
 
 class Router(nn.Module):
@@ -189,6 +239,14 @@ class DecoderLayer(nn.Module):
         x = x + self.self_attn(self.input_layernorm(x), cos, sin, softmax_scale).float()
         return x + self.mlp(self.post_attention_layernorm(x)).float()
 
+    def forward_shared(self, xp, xr, rope_p, rope_r, mask_r, softmax_scale):
+        ap, ar = self.self_attn.forward_shared(self.input_layernorm(xp), self.input_layernorm(xr), rope_p, rope_r,
+                                               mask_r, softmax_scale)
+        xp, xr = xp + ap.float(), xr + ar.float()
+        flat = torch.cat([xp.reshape(-1, xp.shape[-1]), xr.reshape(-1, xr.shape[-1])])  # one MLP/MoE pass for all tokens
+        y = self.mlp(self.post_attention_layernorm(flat)[None]).float()[0]
+        return xp + y[:xp.shape[1]].view(xp.shape), xr + y[xp.shape[1]:].view(xr.shape)
+
 
 class Backbone(nn.Module):
     def __init__(self, c: ModelConfig):
@@ -229,6 +287,26 @@ class K2ForCausalLM(nn.Module):
         for layer in self.model.layers:
             x = layer(x, cos, sin, self.softmax_scale)
         return self.lm_head(self.model.norm(x)).float()                             # [B, T, vocab]
+
+    def _rope(self, positions):
+        angles = positions.to(torch.float64)[..., None] * self.inv_freq               # [..., T, R/2]
+        return angles.cos().float(), angles.sin().float()
+
+    def forward_shared(self, prefix, rows, positions, mask_r, select):
+        """Training view of many sequences that share one prefix (the chat template's tool declarations and system
+        prompt): prefix [P] ids; rows [R, S] ids packed with several continuations each; positions [R, S] absolute
+        positions; mask_r [R, S, S] which row tokens see which; select [R, S] bool, where to compute logits.
+        Returns logits [select.sum(), vocab] float32 (the lm_head runs only where a loss is taken)."""
+        p = prefix.shape[0]
+        if int(positions.max()) >= self.config.max_position_embeddings:
+            raise ValueError(f"positions exceed max_position_embeddings {self.config.max_position_embeddings}")
+        rope_p = self._rope(torch.arange(p, device=prefix.device)[None])
+        rope_r = self._rope(positions)
+        xp = self.model.embed_tokens(prefix[None]).float()
+        xr = self.model.embed_tokens(rows).float()
+        for layer in self.model.layers:
+            xp, xr = layer.forward_shared(xp, xr, rope_p, rope_r, mask_r, self.softmax_scale)
+        return self.lm_head(self.model.norm(xr[select])).float()
 
     @torch.no_grad()
     def logits(self, ids) -> torch.Tensor:

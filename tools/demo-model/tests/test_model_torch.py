@@ -4,7 +4,8 @@
 - its parameter names and shapes are the checkpoint's;
 - its router equals a plain port of the engine's RouterKernel (groups included), its MoE a per-token loop, its
   gradient through the fake quantizer is straight-through;
-- a batch with right padding gives each sequence's own logits; one CPU training step (and one bf16 autocast step on
+- a batch with right padding gives each sequence's own logits, and so does the shared-prefix packed layout training
+  uses; one CPU training step (and one bf16 autocast step on
   CUDA) runs, counts router load and moves the correction biases the aux-loss-free way;
 - its float32 logits match transformers' on the shared tiny-k2 fixture (K2_SHARED=DIR, ../shared beside the
   repository, or shared/ inside it: copy ../shared/fixtures/tiny-k2, 2.5 MB, there for the GPU machine), and the
@@ -181,6 +182,41 @@ class ModelTests(unittest.TestCase):
         self.assertEqual(list(both.shape), [2, len(long), TINY.vocab_size])
         self.assertTrue(torch.allclose(both[0, :len(short)], model.logits(short), atol=1e-4))
         self.assertTrue(torch.allclose(both[1], model.logits(long), atol=1e-4))
+
+    def test_shared_prefix_packing_gives_each_conversations_logits(self):
+        """forward_shared (one prefix, rows of continuations of different lengths, padding at the end) equals the
+        plain causal pass over each conversation alone, at the positions where a loss is taken."""
+        from test_export import TINY
+        from k2demo.model import K2ForCausalLM
+        from train import Packed, batch_width, common_prefix, length_sorted_order, pack_rows
+        torch.manual_seed(11)
+        model = K2ForCausalLM(TINY)
+        model.reset_parameters(std=0.1)
+        model.eval()
+        rng = random.Random(5)
+        shared = [rng.randrange(TINY.bpe_ranks) for _ in range(9)]
+        examples = []
+        for n in (4, 11, 2, 15, 7, 1):
+            ids = shared + [rng.randrange(TINY.bpe_ranks) for _ in range(n)]
+            examples.append((ids, [i >= 9 and rng.random() < 0.7 for i in range(len(ids))]))
+        prefix = common_prefix(examples)
+        self.assertEqual(prefix, shared[:8])                                       # less one: every row has an input
+        order = length_sorted_order(examples, 3, 0, rows=4, window=2)
+        self.assertEqual(sorted(order), list(range(len(examples))))
+        cursor, got, want = 0, [], []
+        while cursor < len(order):
+            groups, cursor = pack_rows(examples, order, cursor, len(prefix), 4, 64)
+            batch = Packed(prefix, groups, batch_width(groups, len(prefix)), TINY.bpe_ranks + 255, torch.device("cpu"))
+            with torch.no_grad():
+                got.append(batch.logits(model))
+            for group in groups:
+                for ids, train in group:
+                    logits = model.logits(ids)[len(prefix):-1]
+                    want.append(logits[torch.tensor(train[len(prefix) + 1:])])
+        got, want = torch.cat(got), torch.cat(want)
+        self.assertEqual(got.shape, want.shape)
+        self.assertGreater(got.shape[0], 10)
+        self.assertTrue(torch.allclose(got, want, atol=1e-4), (got - want).abs().max().item())
 
     def test_training_step_and_bias_update(self):
         from test_export import TINY

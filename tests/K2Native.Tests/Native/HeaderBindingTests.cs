@@ -104,6 +104,7 @@ public sealed class HeaderBindingTests
             "int32_t" => typeof(int),
             "uint32_t" => typeof(uint),
             "int64_t" => typeof(long),
+            "uint64_t" => typeof(ulong),
             "size_t" => typeof(nuint),
             "float" => typeof(float),
             "double" => typeof(double),

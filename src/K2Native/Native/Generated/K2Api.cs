@@ -70,11 +70,23 @@ internal static unsafe partial class K2Api
 
     [DllImport("k2native", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
     [return: NativeTypeName("int32_t")]
-    public static extern int k2_gemm_bf16(k2_context* context, k2_stream* stream, [NativeTypeName("const k2_matrix *")] k2_matrix* w, [NativeTypeName("const float *")] float* x, [NativeTypeName("int64_t")] long x_stride, float* y, [NativeTypeName("int64_t")] long y_stride, [NativeTypeName("int32_t")] int tokens);
+    public static extern int k2_graph_begin_capture(k2_context* context, k2_stream* stream);
 
     [DllImport("k2native", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
     [return: NativeTypeName("int32_t")]
-    public static extern int k2_gemm_int4(k2_context* context, k2_stream* stream, [NativeTypeName("const k2_matrix *")] k2_matrix* w, [NativeTypeName("const float *")] float* x, [NativeTypeName("int64_t")] long x_stride, float* y, [NativeTypeName("int64_t")] long y_stride, [NativeTypeName("int32_t")] int tokens);
+    public static extern int k2_graph_end_capture(k2_context* context, k2_stream* stream, [NativeTypeName("uint64_t")] ulong key);
+
+    [DllImport("k2native", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    [return: NativeTypeName("int32_t")]
+    public static extern int k2_graph_launch(k2_context* context, k2_stream* stream, [NativeTypeName("uint64_t")] ulong key, [NativeTypeName("int32_t *")] int* found);
+
+    [DllImport("k2native", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    [return: NativeTypeName("int32_t")]
+    public static extern int k2_graph_cache_clear(k2_context* context);
+
+    [DllImport("k2native", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    [return: NativeTypeName("int32_t")]
+    public static extern int k2_gemm(k2_context* context, k2_stream* stream, [NativeTypeName("const k2_matrix *")] k2_matrix* w, [NativeTypeName("const float *")] float* x, [NativeTypeName("int64_t")] long x_stride, float* y, [NativeTypeName("int64_t")] long y_stride, [NativeTypeName("int32_t")] int tokens);
 
     [DllImport("k2native", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
     [return: NativeTypeName("int32_t")]
@@ -152,8 +164,8 @@ internal static unsafe partial class K2Api
     [return: NativeTypeName("int32_t")]
     public static extern int k2_sample_top_p(k2_context* context, k2_stream* stream, [NativeTypeName("const float *")] float* logits, [NativeTypeName("int64_t")] long logits_stride, [NativeTypeName("int32_t")] int rows, [NativeTypeName("int32_t")] int cols, float temperature, float top_p, [NativeTypeName("const float *")] float* uniforms, [NativeTypeName("int32_t *")] int* ids);
 
-    [NativeTypeName("#define K2_ABI_VERSION 1")]
-    public const int K2_ABI_VERSION = 1;
+    [NativeTypeName("#define K2_ABI_VERSION 2")]
+    public const int K2_ABI_VERSION = 2;
 
     [NativeTypeName("#define K2_MAX_EXPERTS 512")]
     public const int K2_MAX_EXPERTS = 512;

@@ -6,7 +6,7 @@
 # Steps (each logged; about 3 minutes on an H100, 8 at most): k2info; compare-backends --backend cuda, every case,
 # then again with --graphs (replays bit-identical to eager launches); fixture logits against transformers
 # (relative L2 <= 1e-2); greedy ids CUDA (eager and with graphs) = CPU Float32; compute-sanitizer memcheck and
-# racecheck on a reduced compare set; k2 bench kernels --backend cuda --json. Writes summary.txt and at most seven
+# racecheck on a reduced compare set; k2 bench kernels --backend cuda --json. Writes summary.txt and seven
 # logs under $OUT; exit status 1 if any step fails.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -37,7 +37,7 @@ step() {
 step "k2info" "$out/k2info.txt" 30 "$here/k2info"
 nvidia-smi >> "$out/k2info.txt" 2>&1 || true
 step "compare-backends, every case" "$out/compare.txt" 150 "$k2" compare-backends --backend cuda
-step "compare-backends --graphs" "$out/compare-graphs.txt" 150 "$k2" compare-backends --backend cuda --graphs
+step "compare-backends --graphs" "$out/compare.txt" 150 "$k2" compare-backends --backend cuda --graphs
 
 tokens="$(cat "$fixture/reference/logits_tokens.txt")"
 step "logits vs transformers (rel L2 <= 1e-2)" "$out/logits.txt" 60 \

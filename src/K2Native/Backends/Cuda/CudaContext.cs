@@ -2,9 +2,9 @@
 // when the context is disposed are freed with it, so a tensor disposed after its backend is harmless. A buffer that
 // queued kernels may still read (a scratch buffer outgrown between launches) is retired, not freed: it is freed after
 // the next stream synchronization.
-using K2Native.Native;
-using K2Native.Native.Generated;
-using static K2Native.Native.K2Native;
+using K2Native.Backends.Cuda.Native;
+using K2Native.Backends.Cuda.Native.Generated;
+using static K2Native.Backends.Cuda.Native.K2Library;
 
 namespace K2Native.Backends.Cuda;
 

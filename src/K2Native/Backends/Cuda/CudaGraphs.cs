@@ -4,9 +4,9 @@
 // those buffers must stay where they are: any allocation or free on the context (its Generation) drops every graph,
 // and recording refuses work that cannot be recorded (allocations, uploads, downloads, synchronizations), which then
 // runs eagerly and marks the shape as not recordable.
-using K2Native.Native;
-using K2Native.Native.Generated;
-using static K2Native.Native.K2Native;
+using K2Native.Backends.Cuda.Native;
+using K2Native.Backends.Cuda.Native.Generated;
+using static K2Native.Backends.Cuda.Native.K2Library;
 
 namespace K2Native.Backends.Cuda;
 

@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 /* Bumped on every change of a signature, a struct or a constant's meaning; the C# side refuses another value. */
-#define K2_ABI_VERSION 1
+#define K2_ABI_VERSION 2
 
 /* Status codes. */
 typedef enum k2_status {
@@ -231,7 +231,8 @@ K2_API int32_t k2_memory_alloc(k2_context* context, size_t bytes, void** pointer
 /* Frees memory from k2_memory_alloc (NULL is allowed) after the device's queued work is done. */
 K2_API int32_t k2_memory_free(k2_context* context, void* pointer);
 
-/* Host -> device copy queued on the stream; src may be reused when the call returns. On error: dst unchanged. */
+/* Host -> device copy queued on the stream; src may be reused when the call returns (from page-locked memory the call
+   waits for the stream to get there). On error: dst unchanged. */
 K2_API int32_t k2_memory_upload(k2_context* context, k2_stream* stream, void* dst, const void* src, size_t bytes);
 
 /* Device -> host copy queued on the stream; dst holds the bytes after k2_stream_synchronize. On error: dst unchanged. */
@@ -243,16 +244,37 @@ K2_API int32_t k2_memory_copy(k2_context* context, k2_stream* stream, void* dst,
 /* Zeroes rows x width_bytes bytes of a pitched area (row starts pitch_bytes apart). */
 K2_API int32_t k2_memory_clear_2d(k2_context* context, k2_stream* stream, void* dst, size_t pitch_bytes, size_t width_bytes, int32_t rows);
 
+/* ---- CUDA graphs ----
+   A step's launches can be recorded once and replayed: k2_graph_begin_capture records (does not run) what is queued
+   on the stream until k2_graph_end_capture, which stores the graph in the context's cache under a caller-chosen key
+   (a batch shape); k2_graph_launch replays it with one call. A replay runs exactly the captured kernels with the
+   captured arguments (so bit-identical to the eager launches) and reads whatever the captured device buffers hold
+   when it runs: keep their addresses fixed and update their contents (k2_memory_upload) before a launch. Between
+   begin and end, only queueing calls may be made on that stream, by this thread: operations, k2_memory_copy,
+   k2_memory_clear_2d; an upload, download or synchronize there fails the capture (end then reports it). */
+
+/* Starts recording the stream's work. On error nothing is recording. */
+K2_API int32_t k2_graph_begin_capture(k2_context* context, k2_stream* stream);
+
+/* Stops recording, instantiates the graph and caches it under key (replacing one cached there); key UINT64_MAX
+   discards the recording instead (to abandon a capture). On error (a capture that failed or was invalidated)
+   nothing is cached and the stream runs work normally again. */
+K2_API int32_t k2_graph_end_capture(k2_context* context, k2_stream* stream, uint64_t key);
+
+/* Queues the graph cached under key on the stream; *found = 1, or 0 with nothing queued when there is none. */
+K2_API int32_t k2_graph_launch(k2_context* context, k2_stream* stream, uint64_t key, int32_t* found);
+
+/* Destroys every cached graph of the context (needed once a buffer a graph captured was freed or moved). */
+K2_API int32_t k2_graph_cache_clear(k2_context* context);
+
 /* ---- Dense products ---- */
 
-/* y[t, n] = sum_k x[t, k] * w[n, k] for t < tokens, w bf16 [n, k]; float32 accumulation. y must not overlap x.
-   On error nothing is launched and y is unchanged. */
-K2_API int32_t k2_gemm_bf16(k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x, int64_t x_stride,
-                            float* y, int64_t y_stride, int32_t tokens);
-
-/* The same for an INT4 matrix (dequantization fused, float32 accumulation). On error y is unchanged. */
-K2_API int32_t k2_gemm_int4(k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x, int64_t x_stride,
-                            float* y, int64_t y_stride, int32_t tokens);
+/* y[t, n] = sum_k x[t, k] * w[n, k] for t < tokens, w [n, k] bf16 or INT4 as w->format says (dequantization fused);
+   float32 accumulation. y must not overlap x. The library picks the kernel: the GEMV path, or from
+   k2_context_params.tensor_core_min_tokens tokens on the tensor-core tiles (INT4 there needs group_size % 32 == 0;
+   other INT4 matrices stay on the GEMV path). On error nothing is launched and y is unchanged. */
+K2_API int32_t k2_gemm(k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x, int64_t x_stride, float* y,
+                       int64_t y_stride, int32_t tokens);
 
 /* ---- Small ops ---- */
 
@@ -308,7 +330,8 @@ K2_API int32_t k2_mla_absorb_query(k2_context* context, k2_stream* stream, const
                                    const k2_matrix* kv_b, const float* q, int64_t q_stride, int32_t tokens, float* q_latent,
                                    int64_t q_latent_stride);
 
-/* Bytes of workspace k2_mla_decode needs for this batch size and key-count bound. */
+/* Bytes of workspace k2_mla_decode needs for this batch size and key-count bound: at most 256 MiB plus one token's
+   split partials (splits x heads x (latent_dim + 2) floats), however many tokens the batch holds. */
 K2_API int32_t k2_mla_decode_workspace_size(const k2_attention_shape* shape, int32_t tokens, int32_t max_key_count,
                                             size_t* bytes);
 
@@ -358,13 +381,14 @@ K2_API int32_t k2_moe_experts(k2_context* context, k2_stream* stream, const k2_m
 
 /* ---- Sampling ---- */
 
-/* ids[r] = index of the first maximum of logits row r (cols values); -1 when the row holds a NaN. */
+/* ids[r] = index of the first maximum of logits row r (cols values); -1 when the row holds a NaN or is all -inf. */
 K2_API int32_t k2_argmax(k2_context* context, k2_stream* stream, const float* logits, int64_t logits_stride, int32_t rows,
                          int32_t cols, int32_t* ids);
 
 /* Nucleus sampling per row: p = softmax(logits / temperature); keep the most likely tokens whose mass reaches top_p
    (at least one; tokens tied with the last one kept stay), draw with uniforms[r] in [0, 1) (device memory) over the
-   kept tokens in index order. temperature > 0, 0 < top_p <= 1. ids[r] = -1 when the row holds a NaN or +inf. */
+   kept tokens in index order. temperature > 0, 0 < top_p <= 1. ids[r] = -1 when the row holds a NaN or +inf or is
+   all -inf. */
 K2_API int32_t k2_sample_top_p(k2_context* context, k2_stream* stream, const float* logits, int64_t logits_stride,
                                int32_t rows, int32_t cols, float temperature, float top_p, const float* uniforms,
                                int32_t* ids);

@@ -1,5 +1,5 @@
 // Shared helpers of the kernel pack: status and error reporting for launchers, bf16 and INT4 element access,
-// warp reductions, and the matrix view every product kernel reads weights through.
+// warp reductions (sums, maxima, arg-best), and the matrix view every product kernel reads weights through.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -117,6 +117,31 @@ inline bool bf16_rows_vectorizable(const MatrixView& w)
     return w.cols % 8 == 0 && reinterpret_cast<uintptr_t>(w.data) % 16 == 0;
 }
 
-inline int32_t ceil_div(int64_t a, int64_t b) { return static_cast<int32_t>((a + b - 1) / b); }
+// 64-bit on purpose: callers compare the result with grid limits before narrowing it into a dim3.
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// A candidate of an arg-best reduction: the largest value wins, ties go to the lower id, an empty one never wins.
+struct ArgBest {
+    float value;
+    int32_t id;   // -1: none
+};
+
+__device__ inline bool beats(ArgBest a, ArgBest b)
+{
+    if (a.id < 0) return false;
+    if (b.id < 0) return true;
+    return a.value > b.value || (a.value == b.value && a.id < b.id);
+}
+
+// The best candidate of the warp (every lane gets it): a fixed butterfly, so the same inputs give the same winner.
+__device__ inline ArgBest warp_arg_best(ArgBest mine)
+{
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) {
+        ArgBest other{__shfl_xor_sync(0xFFFFFFFFu, mine.value, offset), __shfl_xor_sync(0xFFFFFFFFu, mine.id, offset)};
+        if (beats(other, mine)) mine = other;
+    }
+    return mine;
+}
 
 }  // namespace k2

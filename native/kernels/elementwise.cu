@@ -40,7 +40,7 @@ __global__ void gather_rows_kernel(const float* src, int64_t src_stride, int32_t
 int32_t launch_add(float* acc, int64_t acc_stride, const float* delta, int64_t delta_stride, int32_t rows, int32_t cols, cudaStream_t stream)
 {
     if (rows == 0 || cols == 0) return K2_OK;
-    add_kernel<<<dim3(rows, ceil_div(cols, kThreads)), kThreads, 0, stream>>>(acc, acc_stride, delta, delta_stride, cols);
+    add_kernel<<<dim3(rows, static_cast<uint32_t>(ceil_div(cols, kThreads))), kThreads, 0, stream>>>(acc, acc_stride, delta, delta_stride, cols);
     return launch_status("add_kernel");
 }
 
@@ -48,7 +48,7 @@ int32_t launch_silu_mul(const float* gate, int64_t gate_stride, const float* up,
                         int32_t rows, int32_t cols, cudaStream_t stream)
 {
     if (rows == 0 || cols == 0) return K2_OK;
-    silu_mul_kernel<<<dim3(rows, ceil_div(cols, kThreads)), kThreads, 0, stream>>>(gate, gate_stride, up, up_stride, y, y_stride, cols);
+    silu_mul_kernel<<<dim3(rows, static_cast<uint32_t>(ceil_div(cols, kThreads))), kThreads, 0, stream>>>(gate, gate_stride, up, up_stride, y, y_stride, cols);
     return launch_status("silu_mul_kernel");
 }
 
@@ -56,7 +56,7 @@ int32_t launch_gather_rows(const float* src, int64_t src_stride, int32_t src_row
                            float* dst, int64_t dst_stride, cudaStream_t stream)
 {
     if (count == 0 || cols == 0) return K2_OK;
-    gather_rows_kernel<<<dim3(count, ceil_div(cols, kThreads)), kThreads, 0, stream>>>(src, src_stride, src_rows, rows, cols, dst, dst_stride);
+    gather_rows_kernel<<<dim3(count, static_cast<uint32_t>(ceil_div(cols, kThreads))), kThreads, 0, stream>>>(src, src_stride, src_rows, rows, cols, dst, dst_stride);
     return launch_status("gather_rows_kernel");
 }
 

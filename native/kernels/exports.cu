@@ -3,6 +3,7 @@
 // the work; they assume the checks made here.
 #include <cstring>
 #include <new>
+#include <unordered_map>
 
 #include "attention_prefill.cuh"
 #include "common.cuh"
@@ -23,6 +24,7 @@ struct k2_context {
     int32_t device;
     cudaStream_t stream;
     k2::DeviceLimits limits;
+    std::unordered_map<uint64_t, cudaGraphExec_t> graphs;   // k2_graph_* cache, by the caller's key
 };
 
 struct k2_stream {
@@ -54,6 +56,20 @@ int32_t guarded(const char* function, Body body) noexcept
 
 int32_t cuda(cudaError_t error, const char* what) { return error == cudaSuccess ? K2_OK : k2::cuda_fail(error, what); }
 
+int32_t enter(const char* function, k2_context* context, k2_stream* stream, cudaStream_t* out);
+
+// The preamble of every export that queues work, in one place: the try/catch, the context's device made current
+// and the stream resolved; body(function, stream) does the rest. Call it with __func__.
+template <typename Body>
+int32_t on_stream(const char* function, k2_context* context, k2_stream* stream, Body body) noexcept
+{
+    return guarded(function, [&]() -> int32_t {
+        cudaStream_t s;
+        K2_TRY(enter(function, context, stream, &s));
+        return body(function, s);
+    });
+}
+
 // Makes the context's device current on this thread and resolves the stream (NULL: the context's own).
 int32_t enter(const char* function, k2_context* context, k2_stream* stream, cudaStream_t* out)
 {
@@ -80,6 +96,8 @@ int32_t check_matrix(const char* function, const char* name, const k2_matrix* m,
     K2_CHECK(m->struct_size == sizeof(k2_matrix), "%s: %s.struct_size is %u, expected %zu", function, name, m->struct_size, sizeof(k2_matrix));
     K2_CHECK(m->rows >= 0 && m->cols >= 0, "%s: %s is [%d, %d]", function, name, m->rows, m->cols);
     K2_CHECK(m->data != nullptr || m->rows == 0 || m->cols == 0, "%s: %s.data is NULL", function, name);
+    // The header promises 16-byte aligned data (and scales): the kernels' wide loads rely on it for every format.
+    K2_CHECK(reinterpret_cast<uintptr_t>(m->data) % 16 == 0, "%s: %s.data %p is not 16-byte aligned", function, name, m->data);
     switch (m->format) {
     case K2_FORMAT_BF16:
         break;
@@ -88,6 +106,7 @@ int32_t check_matrix(const char* function, const char* name, const k2_matrix* m,
                  "%s: %s is INT4 [%d, %d] with group size %d: cols must be a multiple of the group size, itself a multiple of 8",
                  function, name, m->rows, m->cols, m->group_size);
         K2_CHECK(m->scales != nullptr || m->rows == 0, "%s: %s.scales is NULL", function, name);
+        K2_CHECK(reinterpret_cast<uintptr_t>(m->scales) % 16 == 0, "%s: %s.scales %p is not 16-byte aligned", function, name, m->scales);
         break;
     default:
         return fail(K2_ERR_INVALID_ARGUMENT, "%s: %s.format %d is not a k2_format", function, name, m->format);
@@ -149,19 +168,18 @@ int32_t check_moe(const char* function, const k2_moe_params* p)
     return K2_OK;
 }
 
-int32_t gemm(const char* function, int32_t format, k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x,
-             int64_t x_stride, float* y, int64_t y_stride, int32_t tokens)
+// The one place that picks the product kernel for a matrix: its format (from the descriptor) and the token count.
+// Tensor cores from the context's threshold on, except INT4 matrices whose groups they cannot scale exactly.
+int32_t gemm(const char* function, cudaStream_t s, const k2_context* context, const k2_matrix* w, const float* x, int64_t x_stride,
+             float* y, int64_t y_stride, int32_t tokens)
 {
-    cudaStream_t s;
-    K2_TRY(enter(function, context, stream, &s));
     k2::MatrixView view;
     K2_TRY(check_matrix(function, "w", w, &view));
-    K2_CHECK(view.format == format, "%s: w.format is %d, this entry point takes %d", function, view.format, format);
     K2_TRY(check_rows(function, "x", x, x_stride, tokens, view.cols));
     K2_TRY(check_rows(function, "y", y, y_stride, tokens, view.rows));
     const int32_t threshold = context->limits.tensor_core_min_tokens;
-    if (threshold > 0 && tokens >= threshold)
-        return k2::launch_gemm_tensor_core(view, x, x_stride, y, y_stride, tokens, context->limits.compute_major, s);
+    const bool tiles = threshold > 0 && tokens >= threshold && (view.format != K2_FORMAT_INT4 || k2::tensor_core_int4_ok(view));
+    if (tiles) return k2::launch_gemm_tensor_core(view, x, x_stride, y, y_stride, tokens, context->limits.compute_major, s);
     return k2::launch_gemv(k2::GemvArgs{view, 0, 0, view.rows, view.cols, 1, x, x_stride, 0, y, y_stride, 0, tokens}, s);
 }
 
@@ -183,7 +201,16 @@ int32_t copy_async(const char* function, k2_context* context, k2_stream* stream,
         K2_TRY(enter(function, context, stream, &s));
         if (bytes == 0) return K2_OK;
         K2_CHECK(dst != nullptr && src != nullptr, "%s: dst %p, src %p", function, dst, src);
-        return cuda(cudaMemcpyAsync(dst, src, bytes, kind, s), function);
+        K2_TRY(cuda(cudaMemcpyAsync(dst, src, bytes, kind, s), function));
+        if (kind != cudaMemcpyHostToDevice) return K2_OK;
+        // From pageable memory the copy has read src when cudaMemcpyAsync returns; from pinned (page-locked) memory it
+        // has not, so wait: the header promises that src may be reused on return either way.
+        cudaPointerAttributes attributes;
+        if (cudaPointerGetAttributes(&attributes, src) != cudaSuccess) {
+            cudaGetLastError();   // unregistered host memory may report an error here on old runtimes: it is pageable
+            return K2_OK;
+        }
+        return attributes.type == cudaMemoryTypeHost ? cuda(cudaStreamSynchronize(s), function) : K2_OK;
     });
 }
 
@@ -263,9 +290,13 @@ int32_t k2_context_create(const k2_context_params* params, k2_context** context)
         if (p.major < 8)
             return fail(K2_ERR_UNSUPPORTED, "k2_context_create: %s has compute capability %d.%d; the kernels need 8.0 or newer", p.name, p.major, p.minor);
         K2_TRY(cuda(cudaSetDevice(params->device), "k2_context_create: cudaSetDevice"));
-        cudaStream_t stream;
-        K2_TRY(cuda(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "k2_context_create: cudaStreamCreate"));
-        *context = new k2_context{params->device, stream, k2::DeviceLimits{p.multiProcessorCount, p.major, params->tensor_core_min_tokens}};
+        // The context is allocated before the stream, so a bad_alloc cannot leak a stream.
+        auto* created = new k2_context{params->device, nullptr, k2::DeviceLimits{p.multiProcessorCount, p.major, params->tensor_core_min_tokens}, {}};
+        if (int32_t status = cuda(cudaStreamCreateWithFlags(&created->stream, cudaStreamNonBlocking), "k2_context_create: cudaStreamCreate")) {
+            delete created;
+            return status;
+        }
+        *context = created;
         return K2_OK;
     });
 }
@@ -276,6 +307,7 @@ int32_t k2_context_destroy(k2_context* context)
         if (context == nullptr) return K2_OK;
         int32_t status = cuda(cudaSetDevice(context->device), "k2_context_destroy: cudaSetDevice");
         int32_t sync = cuda(cudaStreamSynchronize(context->stream), "k2_context_destroy: cudaStreamSynchronize");
+        for (auto& graph : context->graphs) cudaGraphExecDestroy(graph.second);
         int32_t destroy = cuda(cudaStreamDestroy(context->stream), "k2_context_destroy: cudaStreamDestroy");
         delete context;
         return status != K2_OK ? status : sync != K2_OK ? sync : destroy;
@@ -289,9 +321,12 @@ int32_t k2_stream_create(k2_context* context, k2_stream** stream)
         *stream = nullptr;
         cudaStream_t ignored;
         K2_TRY(enter("k2_stream_create", context, nullptr, &ignored));
-        cudaStream_t s;
-        K2_TRY(cuda(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "k2_stream_create: cudaStreamCreate"));
-        *stream = new k2_stream{context, s};
+        auto* created = new k2_stream{context, nullptr};   // before the stream: a bad_alloc leaks nothing
+        if (int32_t status = cuda(cudaStreamCreateWithFlags(&created->stream, cudaStreamNonBlocking), "k2_stream_create: cudaStreamCreate")) {
+            delete created;
+            return status;
+        }
+        *stream = created;
         return K2_OK;
     });
 }
@@ -310,10 +345,62 @@ int32_t k2_stream_destroy(k2_stream* stream)
 
 int32_t k2_stream_synchronize(k2_context* context, k2_stream* stream)
 {
-    return guarded("k2_stream_synchronize", [&]() -> int32_t {
-        cudaStream_t s;
-        K2_TRY(enter("k2_stream_synchronize", context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         return cuda(cudaStreamSynchronize(s), "k2_stream_synchronize");
+    });
+}
+
+int32_t k2_graph_begin_capture(k2_context* context, k2_stream* stream)
+{
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
+        // Thread-local: other threads keep working normally while this one records.
+        return cuda(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), f);
+    });
+}
+
+int32_t k2_graph_end_capture(k2_context* context, k2_stream* stream, uint64_t key)
+{
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
+        cudaGraph_t graph = nullptr;
+        K2_TRY(cuda(cudaStreamEndCapture(s, &graph), "k2_graph_end_capture: cudaStreamEndCapture (the capture failed or was invalidated)"));
+        if (key == UINT64_MAX) return cuda(cudaGraphDestroy(graph), f);
+        cudaGraphExec_t exec = nullptr;
+        const cudaError_t instantiated = cudaGraphInstantiate(&exec, graph, nullptr, nullptr, 0);
+        cudaGraphDestroy(graph);
+        K2_TRY(cuda(instantiated, "k2_graph_end_capture: cudaGraphInstantiate"));
+        auto found = context->graphs.find(key);
+        if (found != context->graphs.end()) {
+            cudaGraphExecDestroy(found->second);
+            found->second = exec;
+        } else {
+            try {
+                context->graphs.emplace(key, exec);
+            } catch (...) {
+                cudaGraphExecDestroy(exec);
+                throw;
+            }
+        }
+        return K2_OK;
+    });
+}
+
+int32_t k2_graph_launch(k2_context* context, k2_stream* stream, uint64_t key, int32_t* found)
+{
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
+        K2_CHECK(found != nullptr, "%s: found is NULL", f);
+        auto graph = context->graphs.find(key);
+        *found = graph != context->graphs.end() ? 1 : 0;
+        return *found ? cuda(cudaGraphLaunch(graph->second, s), "k2_graph_launch: cudaGraphLaunch") : K2_OK;
+    });
+}
+
+int32_t k2_graph_cache_clear(k2_context* context)
+{
+    return on_stream(__func__, context, nullptr, [&](const char* f, cudaStream_t s) -> int32_t {
+        K2_TRY(cuda(cudaStreamSynchronize(s), f));   // a queued replay may still be running
+        for (auto& graph : context->graphs) cudaGraphExecDestroy(graph.second);
+        context->graphs.clear();
+        return K2_OK;
     });
 }
 
@@ -359,9 +446,7 @@ int32_t k2_memory_copy(k2_context* context, k2_stream* stream, void* dst, const 
 
 int32_t k2_memory_clear_2d(k2_context* context, k2_stream* stream, void* dst, size_t pitch_bytes, size_t width_bytes, int32_t rows)
 {
-    return guarded("k2_memory_clear_2d", [&]() -> int32_t {
-        cudaStream_t s;
-        K2_TRY(enter("k2_memory_clear_2d", context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         K2_CHECK(rows >= 0, "k2_memory_clear_2d: %d rows", rows);
         if (rows == 0 || width_bytes == 0) return K2_OK;
         K2_CHECK(dst != nullptr && pitch_bytes >= width_bytes, "k2_memory_clear_2d: dst %p, pitch %zu, width %zu", dst, pitch_bytes, width_bytes);
@@ -369,25 +454,17 @@ int32_t k2_memory_clear_2d(k2_context* context, k2_stream* stream, void* dst, si
     });
 }
 
-int32_t k2_gemm_bf16(k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x, int64_t x_stride, float* y,
-                     int64_t y_stride, int32_t tokens)
+int32_t k2_gemm(k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x, int64_t x_stride, float* y, int64_t y_stride, int32_t tokens)
 {
-    return guarded("k2_gemm_bf16", [&] { return gemm("k2_gemm_bf16", K2_FORMAT_BF16, context, stream, w, x, x_stride, y, y_stride, tokens); });
-}
-
-int32_t k2_gemm_int4(k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x, int64_t x_stride, float* y,
-                     int64_t y_stride, int32_t tokens)
-{
-    return guarded("k2_gemm_int4", [&] { return gemm("k2_gemm_int4", K2_FORMAT_INT4, context, stream, w, x, x_stride, y, y_stride, tokens); });
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
+        return gemm(f, s, context, w, x, x_stride, y, y_stride, tokens);
+    });
 }
 
 int32_t k2_embed(k2_context* context, k2_stream* stream, const k2_matrix* table, const int32_t* tokens, int32_t count, float* y,
                  int64_t y_stride)
 {
-    return guarded("k2_embed", [&]() -> int32_t {
-        const char* f = "k2_embed";
-        cudaStream_t s;
-        K2_TRY(enter(f, context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         k2::MatrixView view;
         K2_TRY(check_matrix(f, "table", table, &view));
         if (view.format != K2_FORMAT_BF16) return fail(K2_ERR_UNSUPPORTED, "k2_embed: the table must be bf16 (format %d given)", view.format);
@@ -400,10 +477,7 @@ int32_t k2_embed(k2_context* context, k2_stream* stream, const k2_matrix* table,
 int32_t k2_rms_norm(k2_context* context, k2_stream* stream, float* x, int64_t x_stride, const float* residual, int64_t residual_stride,
                     const float* weight, float eps, int32_t rows, int32_t cols, float* y, int64_t y_stride)
 {
-    return guarded("k2_rms_norm", [&]() -> int32_t {
-        const char* f = "k2_rms_norm";
-        cudaStream_t s;
-        K2_TRY(enter(f, context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         K2_TRY(check_rows(f, "x", x, x_stride, rows, cols));
         K2_TRY(check_rows(f, "y", y, y_stride, rows, cols));
         if (residual != nullptr) K2_TRY(check_rows(f, "residual", residual, residual_stride, rows, cols));
@@ -415,11 +489,9 @@ int32_t k2_rms_norm(k2_context* context, k2_stream* stream, float* x, int64_t x_
 
 int32_t k2_add(k2_context* context, k2_stream* stream, float* acc, int64_t acc_stride, const float* delta, int64_t delta_stride, int32_t rows, int32_t cols)
 {
-    return guarded("k2_add", [&]() -> int32_t {
-        cudaStream_t s;
-        K2_TRY(enter("k2_add", context, stream, &s));
-        K2_TRY(check_rows("k2_add", "acc", acc, acc_stride, rows, cols));
-        K2_TRY(check_rows("k2_add", "delta", delta, delta_stride, rows, cols));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
+        K2_TRY(check_rows(f, "acc", acc, acc_stride, rows, cols));
+        K2_TRY(check_rows(f, "delta", delta, delta_stride, rows, cols));
         return k2::launch_add(acc, acc_stride, delta, delta_stride, rows, cols, s);
     });
 }
@@ -427,10 +499,7 @@ int32_t k2_add(k2_context* context, k2_stream* stream, float* acc, int64_t acc_s
 int32_t k2_silu_mul(k2_context* context, k2_stream* stream, const float* gate, int64_t gate_stride, const float* up, int64_t up_stride, float* y,
                     int64_t y_stride, int32_t rows, int32_t cols)
 {
-    return guarded("k2_silu_mul", [&]() -> int32_t {
-        const char* f = "k2_silu_mul";
-        cudaStream_t s;
-        K2_TRY(enter(f, context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         K2_TRY(check_rows(f, "gate", gate, gate_stride, rows, cols));
         K2_TRY(check_rows(f, "up", up, up_stride, rows, cols));
         K2_TRY(check_rows(f, "y", y, y_stride, rows, cols));
@@ -441,10 +510,7 @@ int32_t k2_silu_mul(k2_context* context, k2_stream* stream, const float* gate, i
 int32_t k2_gather_rows(k2_context* context, k2_stream* stream, const float* src, int64_t src_stride, int32_t src_rows, const int32_t* rows,
                        int32_t count, int32_t cols, float* dst, int64_t dst_stride)
 {
-    return guarded("k2_gather_rows", [&]() -> int32_t {
-        const char* f = "k2_gather_rows";
-        cudaStream_t s;
-        K2_TRY(enter(f, context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         K2_TRY(check_rows(f, "src", src, src_stride, src_rows, cols));
         K2_TRY(check_rows(f, "dst", dst, dst_stride, count, cols));
         K2_CHECK(count == 0 || rows != nullptr, "k2_gather_rows: rows is NULL");
@@ -455,10 +521,7 @@ int32_t k2_gather_rows(k2_context* context, k2_stream* stream, const float* src,
 int32_t k2_rope(k2_context* context, k2_stream* stream, float* x, int64_t x_stride, int32_t rows, int32_t heads, int32_t head_stride, int32_t offset,
                 const double* inv_freq, int32_t pairs, float cos_sin_scale, const int32_t* positions)
 {
-    return guarded("k2_rope", [&]() -> int32_t {
-        const char* f = "k2_rope";
-        cudaStream_t s;
-        K2_TRY(enter(f, context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         K2_CHECK(heads >= 0 && pairs >= 0 && offset >= 0 && head_stride >= 0, "k2_rope: %d heads of stride %d, offset %d, %d pairs", heads, head_stride, offset, pairs);
         const int64_t width = heads == 0 ? 0 : static_cast<int64_t>(heads - 1) * head_stride + offset + 2 * pairs;
         K2_TRY(check_rows(f, "x", x, x_stride, rows, width));
@@ -471,10 +534,7 @@ int32_t k2_attention_prefill(k2_context* context, k2_stream* stream, const k2_at
                              int64_t kv_stride, const float* kpe, int64_t kpe_stride, const int32_t* positions, int32_t tokens, int32_t keys, float* out,
                              int64_t out_stride)
 {
-    return guarded("k2_attention_prefill", [&]() -> int32_t {
-        const char* f = "k2_attention_prefill";
-        cudaStream_t s;
-        K2_TRY(enter(f, context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         K2_TRY(check_shape(f, shape));
         const int32_t h = shape->heads;
         K2_TRY(check_rows(f, "q", q, q_stride, tokens, static_cast<int64_t>(h) * (shape->nope_dim + shape->rope_dim)));
@@ -490,10 +550,7 @@ int32_t k2_attention_prefill(k2_context* context, k2_stream* stream, const k2_at
 int32_t k2_kv_append(k2_context* context, k2_stream* stream, const k2_kv_cache* cache, int32_t layer, const float* latent, int64_t latent_stride,
                      const float* kpe, int64_t kpe_stride, const int32_t* slots, int32_t tokens)
 {
-    return guarded("k2_kv_append", [&]() -> int32_t {
-        const char* f = "k2_kv_append";
-        cudaStream_t s;
-        K2_TRY(enter(f, context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         k2::KvCacheView view;
         K2_TRY(check_cache(f, cache, &view));
         K2_CHECK(layer >= 0 && layer < view.layers, "k2_kv_append: layer %d of %d", layer, view.layers);
@@ -507,10 +564,7 @@ int32_t k2_kv_append(k2_context* context, k2_stream* stream, const k2_kv_cache* 
 int32_t k2_mla_absorb_query(k2_context* context, k2_stream* stream, const k2_attention_shape* shape, const k2_matrix* kv_b, const float* q,
                             int64_t q_stride, int32_t tokens, float* q_latent, int64_t q_latent_stride)
 {
-    return guarded("k2_mla_absorb_query", [&]() -> int32_t {
-        const char* f = "k2_mla_absorb_query";
-        cudaStream_t s;
-        K2_TRY(enter(f, context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         K2_TRY(check_shape(f, shape));
         k2::MatrixView w;
         K2_TRY(check_kv_b(f, shape, kv_b, &w));
@@ -538,10 +592,7 @@ int32_t k2_mla_decode(k2_context* context, k2_stream* stream, const k2_attention
                       const k2_paged_batch* batch, const float* q_latent, int64_t q_latent_stride, const float* q, int64_t q_stride, float* o_latent,
                       int64_t o_latent_stride, void* workspace, size_t workspace_bytes)
 {
-    return guarded("k2_mla_decode", [&]() -> int32_t {
-        const char* f = "k2_mla_decode";
-        cudaStream_t s;
-        K2_TRY(enter(f, context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         K2_TRY(check_shape(f, shape));
         k2::KvCacheView view;
         K2_TRY(check_cache(f, cache, &view));
@@ -569,10 +620,7 @@ int32_t k2_mla_decode(k2_context* context, k2_stream* stream, const k2_attention
 int32_t k2_mla_expand_values(k2_context* context, k2_stream* stream, const k2_attention_shape* shape, const k2_matrix* kv_b, const float* o_latent,
                              int64_t o_latent_stride, int32_t tokens, float* out, int64_t out_stride)
 {
-    return guarded("k2_mla_expand_values", [&]() -> int32_t {
-        const char* f = "k2_mla_expand_values";
-        cudaStream_t s;
-        K2_TRY(enter(f, context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         K2_TRY(check_shape(f, shape));
         k2::MatrixView w;
         K2_TRY(check_kv_b(f, shape, kv_b, &w));
@@ -596,10 +644,7 @@ int32_t k2_router_default_params(k2_router_params* params)
 int32_t k2_moe_route(k2_context* context, k2_stream* stream, const k2_router_params* params, const float* logits, int64_t logits_stride,
                      const float* bias, int32_t tokens, int32_t* ids, float* weights)
 {
-    return guarded("k2_moe_route", [&]() -> int32_t {
-        const char* f = "k2_moe_route";
-        cudaStream_t s;
-        K2_TRY(enter(f, context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         K2_TRY(check_router(f, params));
         K2_TRY(check_rows(f, "logits", logits, logits_stride, tokens, params->experts));
         K2_CHECK(tokens == 0 || (bias != nullptr && ids != nullptr && weights != nullptr), "k2_moe_route: bias, ids or weights is NULL");
@@ -633,10 +678,7 @@ int32_t k2_moe_experts(k2_context* context, k2_stream* stream, const k2_moe_para
                        int64_t x_stride, int32_t tokens, const int32_t* ids, const float* weights, float* acc, int64_t acc_stride, void* workspace,
                        size_t workspace_bytes)
 {
-    return guarded("k2_moe_experts", [&]() -> int32_t {
-        const char* f = "k2_moe_experts";
-        cudaStream_t s;
-        K2_TRY(enter(f, context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         K2_TRY(check_moe(f, params));
         K2_TRY(check_rows(f, "x", x, x_stride, tokens, params->hidden));
         K2_TRY(check_rows(f, "acc", acc, acc_stride, tokens, params->hidden));
@@ -648,11 +690,9 @@ int32_t k2_moe_experts(k2_context* context, k2_stream* stream, const k2_moe_para
 
 int32_t k2_argmax(k2_context* context, k2_stream* stream, const float* logits, int64_t logits_stride, int32_t rows, int32_t cols, int32_t* ids)
 {
-    return guarded("k2_argmax", [&]() -> int32_t {
-        cudaStream_t s;
-        K2_TRY(enter("k2_argmax", context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         K2_CHECK(cols > 0, "k2_argmax: %d columns", cols);
-        K2_TRY(check_rows("k2_argmax", "logits", logits, logits_stride, rows, cols));
+        K2_TRY(check_rows(f, "logits", logits, logits_stride, rows, cols));
         K2_CHECK(rows == 0 || ids != nullptr, "k2_argmax: ids is NULL");
         return k2::launch_argmax(logits, logits_stride, rows, cols, ids, s);
     });
@@ -661,11 +701,9 @@ int32_t k2_argmax(k2_context* context, k2_stream* stream, const float* logits, i
 int32_t k2_sample_top_p(k2_context* context, k2_stream* stream, const float* logits, int64_t logits_stride, int32_t rows, int32_t cols, float temperature,
                         float top_p, const float* uniforms, int32_t* ids)
 {
-    return guarded("k2_sample_top_p", [&]() -> int32_t {
-        cudaStream_t s;
-        K2_TRY(enter("k2_sample_top_p", context, stream, &s));
+    return on_stream(__func__, context, stream, [&](const char* f, cudaStream_t s) -> int32_t {
         K2_CHECK(cols > 0, "k2_sample_top_p: %d columns", cols);
-        K2_TRY(check_rows("k2_sample_top_p", "logits", logits, logits_stride, rows, cols));
+        K2_TRY(check_rows(f, "logits", logits, logits_stride, rows, cols));
         K2_CHECK(temperature > 0.0f && top_p > 0.0f && top_p <= 1.0f, "k2_sample_top_p: temperature %g, top_p %g", temperature, top_p);
         K2_CHECK(rows == 0 || (uniforms != nullptr && ids != nullptr), "k2_sample_top_p: uniforms or ids is NULL");
         return k2::launch_sample_top_p(logits, logits_stride, rows, cols, temperature, top_p, uniforms, ids, s);

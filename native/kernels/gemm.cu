@@ -66,7 +66,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a)
 template <int Format, bool VectorBf16>
 int32_t launch(const GemvArgs& a, cudaStream_t stream)
 {
-    dim3 grid(ceil_div(a.rows, kWarps), ceil_div(a.tokens, kTokens), a.batches);
+    dim3 grid(static_cast<uint32_t>(ceil_div(a.rows, kWarps)), static_cast<uint32_t>(ceil_div(a.tokens, kTokens)), a.batches);
     gemv_kernel<Format, VectorBf16><<<grid, kWarps * 32, 0, stream>>>(a);
     return launch_status("gemv_kernel");
 }

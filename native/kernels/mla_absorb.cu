@@ -54,7 +54,7 @@ template <int Format, bool VectorBf16>
 int32_t launch(const MatrixView& w, int32_t heads, int32_t nope_dim, int32_t rope_dim, int32_t value_dim, const float* q, int64_t q_stride,
                int32_t tokens, float* q_latent, int64_t q_latent_stride, cudaStream_t stream)
 {
-    dim3 grid(ceil_div(w.cols / 8, kThreads), heads, ceil_div(tokens, kTokens));
+    dim3 grid(static_cast<uint32_t>(ceil_div(w.cols / 8, kThreads)), heads, static_cast<uint32_t>(ceil_div(tokens, kTokens)));
     absorb_query_kernel<Format, VectorBf16><<<grid, kThreads, 0, stream>>>(w, nope_dim, rope_dim, value_dim, q, q_stride, tokens, q_latent, q_latent_stride);
     return launch_status("absorb_query_kernel");
 }

@@ -4,6 +4,10 @@
 // the block table, bf16 widened) in shared memory, forms the 64 scores with warp dot products, folds them into a
 // running max/sum per head (online softmax) and accumulates Σ p·c in registers; it writes (max, sum, acc) per head.
 // Kernel 2: one block per (head, token) merges the chunks in order. Invalid tables give NaN, never a stray read.
+// The partials of one token take splits x heads x (latent + 2) floats (8.4 MB for K2 at 16K keys), so a step runs
+// in launches of at most kWorkspaceBudget bytes of partials each: the workspace no longer grows with the token
+// count (it was tokens x that: 2.1 GB for 256 tokens over 16K keys). Each token's arithmetic is the same whichever
+// launch it lands in, so results stay batch-invariant.
 #include <cmath>
 
 #include "mla_decode.cuh"
@@ -19,6 +23,7 @@ constexpr int kMinChunk = 256;
 constexpr int kMaxSplits = 64;
 constexpr int kMaxWidth = K2_MAX_LATENT_DIM + K2_MAX_ROPE_DIM;
 constexpr int kAccPerThread = kHeads * K2_MAX_LATENT_DIM / kThreads;
+constexpr size_t kWorkspaceBudget = size_t{256} << 20;
 
 static_assert(kHeads * kKeys % (kThreads / 32) == 0, "mla_decode: score pairs must split evenly over the warps");
 static_assert(kHeads * K2_MAX_LATENT_DIM % kThreads == 0, "mla_decode: accumulators must split evenly over the threads");
@@ -52,7 +57,8 @@ __device__ inline float cache_value(const KvCacheView& c, int64_t index)
     return static_cast<const float*>(c.data)[index];
 }
 
-__global__ void __launch_bounds__(kThreads) mla_split_kernel(DecodeArgs a, float* partials, int32_t splits_in_grid)
+// Partials of token t live at index t - token0 (the first token of the launch).
+__global__ void __launch_bounds__(kThreads) mla_split_kernel(DecodeArgs a, float* partials, int32_t splits_in_grid, int32_t token0)
 {
     __shared__ float query[kHeads][kMaxWidth];
     __shared__ float entries[kKeys][kMaxWidth + 1];   // +1: keys of one column fall in different banks
@@ -60,7 +66,7 @@ __global__ void __launch_bounds__(kThreads) mla_split_kernel(DecodeArgs a, float
     __shared__ float running_max[kHeads], running_sum[kHeads], correction[kHeads];
     __shared__ int bad_block;
 
-    const int32_t t = blockIdx.z, split = blockIdx.y, h0 = blockIdx.x * kHeads;
+    const int32_t t = token0 + blockIdx.z, split = blockIdx.y, h0 = blockIdx.x * kHeads;
     const int32_t hn = min(kHeads, a.heads - h0);
     int32_t keys, seq;
     if (!token_valid(a, t, &keys, &seq)) return;   // the combine writes NaN for this token
@@ -142,7 +148,7 @@ __global__ void __launch_bounds__(kThreads) mla_split_kernel(DecodeArgs a, float
     }
 
     const int64_t stride = latent + 2;
-    float* base = partials + ((static_cast<int64_t>(t) * splits_in_grid + split) * a.heads + h0) * stride;
+    float* base = partials + ((static_cast<int64_t>(t - token0) * splits_in_grid + split) * a.heads + h0) * stride;
     if (threadIdx.x < hn) {
         base[threadIdx.x * stride] = bad_block ? NAN : running_max[threadIdx.x];
         base[threadIdx.x * stride + 1] = running_sum[threadIdx.x];
@@ -154,9 +160,9 @@ __global__ void __launch_bounds__(kThreads) mla_split_kernel(DecodeArgs a, float
     }
 }
 
-__global__ void mla_combine_kernel(DecodeArgs a, const float* partials, int32_t splits_in_grid)
+__global__ void mla_combine_kernel(DecodeArgs a, const float* partials, int32_t splits_in_grid, int32_t token0)
 {
-    const int32_t h = blockIdx.x, t = blockIdx.y;
+    const int32_t h = blockIdx.x, t = token0 + blockIdx.y;
     const int32_t latent = a.cache.latent_dim;
     float* out = a.o_latent + t * a.o_latent_stride + static_cast<int64_t>(h) * latent;
     int32_t keys, seq;
@@ -166,7 +172,7 @@ __global__ void mla_combine_kernel(DecodeArgs a, const float* partials, int32_t 
     }
     const int32_t splits = (keys + chunk_size(keys) - 1) / chunk_size(keys);
     const int64_t stride = latent + 2;
-    const float* first = partials + (static_cast<int64_t>(t) * splits_in_grid * a.heads + h) * stride;
+    const float* first = partials + (static_cast<int64_t>(t - token0) * splits_in_grid * a.heads + h) * stride;
     const int64_t split_stride = static_cast<int64_t>(a.heads) * stride;
     float max = -INFINITY;
     bool bad = false;
@@ -185,11 +191,25 @@ __global__ void mla_combine_kernel(DecodeArgs a, const float* partials, int32_t 
     }
 }
 
+// Bytes of one token's partials.
+size_t token_partial_bytes(int32_t heads, int32_t latent_dim, int32_t max_key_count)
+{
+    return sizeof(float) * static_cast<size_t>(grid_splits(max_key_count)) * heads * (latent_dim + 2);
+}
+
 }  // namespace
+
+int32_t decode_tokens_per_launch(int32_t heads, int32_t latent_dim, int32_t tokens, int32_t max_key_count)
+{
+    const size_t per_token = token_partial_bytes(heads, latent_dim, max_key_count);
+    const size_t fit = per_token == 0 ? static_cast<size_t>(tokens) : kWorkspaceBudget / per_token;
+    const size_t group = fit < 1 ? 1 : fit;
+    return static_cast<int32_t>(group < static_cast<size_t>(tokens) ? group : static_cast<size_t>(tokens));
+}
 
 size_t decode_workspace_bytes(int32_t heads, int32_t latent_dim, int32_t tokens, int32_t max_key_count)
 {
-    return sizeof(float) * static_cast<size_t>(tokens) * grid_splits(max_key_count) * heads * (latent_dim + 2);
+    return token_partial_bytes(heads, latent_dim, max_key_count) * decode_tokens_per_launch(heads, latent_dim, tokens, max_key_count);
 }
 
 int32_t launch_mla_decode(const DecodeArgs& a, float* workspace, size_t workspace_bytes, cudaStream_t stream)
@@ -204,12 +224,17 @@ int32_t launch_mla_decode(const DecodeArgs& a, float* workspace, size_t workspac
     const size_t needed = decode_workspace_bytes(a.heads, a.cache.latent_dim, a.tokens, a.max_key_count);
     if (workspace_bytes < needed || (needed > 0 && workspace == nullptr))
         return fail(K2_ERR_WORKSPACE, "mla_decode: workspace of %zu bytes, %zu needed", workspace_bytes, needed);
-    if (splits > 0) {
-        mla_split_kernel<<<dim3(ceil_div(a.heads, kHeads), splits, a.tokens), kThreads, 0, stream>>>(a, workspace, splits);
-        if (int32_t s = launch_status("mla_split_kernel")) return s;
+    const int32_t group = decode_tokens_per_launch(a.heads, a.cache.latent_dim, a.tokens, a.max_key_count);
+    for (int32_t t0 = 0; t0 < a.tokens; t0 += group) {
+        const int32_t count = min(group, a.tokens - t0);
+        if (splits > 0) {
+            mla_split_kernel<<<dim3(static_cast<uint32_t>(ceil_div(a.heads, kHeads)), splits, count), kThreads, 0, stream>>>(a, workspace, splits, t0);
+            if (int32_t s = launch_status("mla_split_kernel")) return s;
+        }
+        mla_combine_kernel<<<dim3(a.heads, count), 128, 0, stream>>>(a, workspace, splits, t0);
+        if (int32_t s = launch_status("mla_combine_kernel")) return s;
     }
-    mla_combine_kernel<<<dim3(a.heads, a.tokens), 128, 0, stream>>>(a, workspace, splits);
-    return launch_status("mla_combine_kernel");
+    return K2_OK;
 }
 
 }  // namespace k2

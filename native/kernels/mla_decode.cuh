@@ -22,6 +22,9 @@ struct DecodeArgs {
 };
 
 // Limits: latent_dim <= K2_MAX_LATENT_DIM, rope_dim <= K2_MAX_ROPE_DIM, tokens and heads/8 <= 65535.
+// Tokens run in launches of decode_tokens_per_launch each, sized so their partials fit 256 MiB (at least one token);
+// the workspace holds one launch's partials.
+int32_t decode_tokens_per_launch(int32_t heads, int32_t latent_dim, int32_t tokens, int32_t max_key_count);
 size_t decode_workspace_bytes(int32_t heads, int32_t latent_dim, int32_t tokens, int32_t max_key_count);
 
 int32_t launch_mla_decode(const DecodeArgs& args, float* workspace, size_t workspace_bytes, cudaStream_t stream);

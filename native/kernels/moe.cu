@@ -1,7 +1,8 @@
 // Routed experts of one MoE layer in four launches, whatever the number of tokens:
-//   1. sort: one block counts the (token, k) slots per expert, lays experts out by a prefix sum, lists the active
-//      ones, and scatters slot indices into their expert's range (order inside a range is free: every slot is
-//      computed independently, so results do not depend on it);
+//   1. sort: one block counts the (token, k) slots per expert, lays experts out by a block-wide prefix scan (one
+//      thread per expert), writes the table of active experts (their weight pointers and slot range, so the product
+//      kernels start from one load instead of a chain of dependent ones), and scatters slot indices into their
+//      expert's range (order inside a range is free: every slot is computed independently);
 //   2. gate_up: a block per (8 rows of the inner dimension, active expert); each warp owns one row of gate and of
 //      up, runs it over the expert's slots 8 at a time, and writes silu(gate·x) · (up·x) to the hidden rows;
 //   3. down: the same over the hidden rows, writing each slot's expert output [slot, hidden];
@@ -19,10 +20,18 @@ constexpr int kSortThreads = 1024;
 constexpr int kWarps = 8;
 constexpr int kTokens = 8;
 
+static_assert(K2_MAX_EXPERTS <= kSortThreads, "moe sort: one thread per expert");
+
+// An expert with slots: its weights and its range of sorted slots order[first .. last).
+struct ActiveExpert {
+    k2_expert_weights weights;
+    int32_t first, last;
+};
+
 struct Workspace {
-    int32_t* start;       // [experts + 1]: expert e's sorted slots are order[start[e] .. start[e+1])
-    int32_t* active;      // [experts]: experts with slots, ascending; active[experts] holds their count
-    int32_t* order;       // [slots]: slot indices t * top_k + k grouped by expert
+    int32_t* active_count;    // [1]
+    ActiveExpert* active;     // [experts]: experts with slots, ascending id
+    int32_t* order;           // [slots]: slot indices t * top_k + k grouped by expert
     float* hidden;        // [slots, inner] by sorted position
     float* output;        // [slots, hidden] by slot index
 };
@@ -33,8 +42,8 @@ Workspace carve(void* base, int32_t experts, int32_t slots, int32_t hidden, int3
 {
     char* p = static_cast<char*>(base);
     Workspace w;
-    w.start = reinterpret_cast<int32_t*>(p); p += align256(sizeof(int32_t) * (experts + 1));
-    w.active = reinterpret_cast<int32_t*>(p); p += align256(sizeof(int32_t) * (experts + 1));
+    w.active_count = reinterpret_cast<int32_t*>(p); p += align256(sizeof(int32_t));
+    w.active = reinterpret_cast<ActiveExpert*>(p); p += align256(sizeof(ActiveExpert) * experts);
     w.order = reinterpret_cast<int32_t*>(p); p += align256(sizeof(int32_t) * slots);
     w.hidden = reinterpret_cast<float*>(p); p += align256(sizeof(float) * static_cast<size_t>(slots) * inner);
     w.output = reinterpret_cast<float*>(p);
@@ -43,31 +52,38 @@ Workspace carve(void* base, int32_t experts, int32_t slots, int32_t hidden, int3
 
 __global__ void __launch_bounds__(kSortThreads) sort_kernel(MoeArgs a, Workspace w)
 {
+    // Per expert: slot count in the high 32 bits, "has slots" in the low ones; one inclusive scan sums both.
+    __shared__ int64_t scan[2][K2_MAX_EXPERTS];
     __shared__ int32_t counts[K2_MAX_EXPERTS];
     __shared__ int32_t fill[K2_MAX_EXPERTS];
-    const int32_t slots = a.tokens * a.top_k;
-    for (int32_t e = threadIdx.x; e < a.experts; e += kSortThreads) counts[e] = 0;
+    const int32_t slots = a.tokens * a.top_k, e = threadIdx.x;
+    if (e < a.experts) counts[e] = 0;
     __syncthreads();
     for (int32_t s = threadIdx.x; s < slots; s += kSortThreads) {
-        const int32_t e = a.ids[s];
-        if (e >= 0 && e < a.experts) atomicAdd(&counts[e], 1);
+        const int32_t id = a.ids[s];
+        if (id >= 0 && id < a.experts) atomicAdd(&counts[id], 1);
     }
     __syncthreads();
-    if (threadIdx.x == 0) {
-        int32_t running = 0, active = 0;
-        for (int32_t e = 0; e < a.experts; e++) {
-            w.start[e] = running;
-            fill[e] = running;
-            if (counts[e] > 0) w.active[active++] = e;
-            running += counts[e];
-        }
-        w.start[a.experts] = running;
-        w.active[a.experts] = active;
+    int in = 0;
+    if (e < a.experts) scan[0][e] = (static_cast<int64_t>(counts[e]) << 32) | (counts[e] > 0 ? 1 : 0);
+    __syncthreads();
+    for (int32_t offset = 1; offset < a.experts; offset <<= 1) {   // Hillis-Steele, double-buffered
+        if (e < a.experts) scan[1 - in][e] = scan[in][e] + (e >= offset ? scan[in][e - offset] : 0);
+        in = 1 - in;
+        __syncthreads();
+    }
+    if (e < a.experts) {
+        const int64_t inclusive = scan[in][e];
+        const int32_t count = counts[e];
+        const int32_t first = static_cast<int32_t>(inclusive >> 32) - count;
+        fill[e] = first;
+        if (count > 0) w.active[static_cast<int32_t>(inclusive & 0xFFFFFFFF) - 1] = ActiveExpert{a.weights[e], first, first + count};
+        if (e == a.experts - 1) *w.active_count = static_cast<int32_t>(inclusive & 0xFFFFFFFF);
     }
     __syncthreads();
     for (int32_t s = threadIdx.x; s < slots; s += kSortThreads) {
-        const int32_t e = a.ids[s];
-        if (e >= 0 && e < a.experts) w.order[atomicAdd(&fill[e], 1)] = s;
+        const int32_t id = a.ids[s];
+        if (id >= 0 && id < a.experts) w.order[atomicAdd(&fill[id], 1)] = s;
     }
 }
 
@@ -80,16 +96,15 @@ __device__ inline MatrixView expert_matrix(const MoeArgs& a, const void* data, c
 template <int Format, bool VectorBf16>
 __global__ void __launch_bounds__(kWarps * 32) gate_up_kernel(MoeArgs a, Workspace w)
 {
-    const int32_t active = w.active[a.experts];
-    if (static_cast<int32_t>(blockIdx.y) >= active) return;
-    const int32_t e = w.active[blockIdx.y];
+    if (static_cast<int32_t>(blockIdx.y) >= *w.active_count) return;
+    const ActiveExpert expert = w.active[blockIdx.y];
     const int lane = threadIdx.x & 31;
     const int32_t n = blockIdx.x * kWarps + (threadIdx.x >> 5);
     if (n >= a.inner) return;
-    const k2_expert_weights ew = a.weights[e];
+    const k2_expert_weights& ew = expert.weights;
     const MatrixView gate = expert_matrix(a, ew.gate_data, ew.gate_scales, a.inner, a.hidden);
     const MatrixView up = expert_matrix(a, ew.up_data, ew.up_scales, a.inner, a.hidden);
-    const int32_t first = w.start[e], last = w.start[e + 1];
+    const int32_t first = expert.first, last = expert.last;
     const int32_t chunks = a.hidden / 8;
     for (int32_t p0 = first; p0 < last; p0 += kTokens) {
         const int32_t count = min(kTokens, last - p0);
@@ -126,15 +141,14 @@ __global__ void __launch_bounds__(kWarps * 32) gate_up_kernel(MoeArgs a, Workspa
 template <int Format, bool VectorBf16>
 __global__ void __launch_bounds__(kWarps * 32) down_kernel(MoeArgs a, Workspace w)
 {
-    const int32_t active = w.active[a.experts];
-    if (static_cast<int32_t>(blockIdx.y) >= active) return;
-    const int32_t e = w.active[blockIdx.y];
+    if (static_cast<int32_t>(blockIdx.y) >= *w.active_count) return;
+    const ActiveExpert expert = w.active[blockIdx.y];
     const int lane = threadIdx.x & 31;
     const int32_t n = blockIdx.x * kWarps + (threadIdx.x >> 5);
     if (n >= a.hidden) return;
-    const k2_expert_weights ew = a.weights[e];
+    const k2_expert_weights& ew = expert.weights;
     const MatrixView down = expert_matrix(a, ew.down_data, ew.down_scales, a.hidden, a.inner);
-    const int32_t first = w.start[e], last = w.start[e + 1];
+    const int32_t first = expert.first, last = expert.last;
     const int32_t chunks = a.inner / 8;
     for (int32_t p0 = first; p0 < last; p0 += kTokens) {
         const int32_t count = min(kTokens, last - p0);
@@ -178,9 +192,9 @@ __global__ void combine_kernel(MoeArgs a, Workspace w)
 template <int Format, bool VectorBf16>
 int32_t launch_experts(const MoeArgs& a, const Workspace& w, int32_t max_active, cudaStream_t stream)
 {
-    gate_up_kernel<Format, VectorBf16><<<dim3(ceil_div(a.inner, kWarps), max_active), kWarps * 32, 0, stream>>>(a, w);
+    gate_up_kernel<Format, VectorBf16><<<dim3(static_cast<uint32_t>(ceil_div(a.inner, kWarps)), max_active), kWarps * 32, 0, stream>>>(a, w);
     if (int32_t s = launch_status("moe gate_up_kernel")) return s;
-    down_kernel<Format, VectorBf16><<<dim3(ceil_div(a.hidden, kWarps), max_active), kWarps * 32, 0, stream>>>(a, w);
+    down_kernel<Format, VectorBf16><<<dim3(static_cast<uint32_t>(ceil_div(a.hidden, kWarps)), max_active), kWarps * 32, 0, stream>>>(a, w);
     return launch_status("moe down_kernel");
 }
 
@@ -189,7 +203,7 @@ int32_t launch_experts(const MoeArgs& a, const Workspace& w, int32_t max_active,
 size_t moe_workspace_bytes(int32_t experts, int32_t top_k, int32_t hidden, int32_t inner, int32_t tokens)
 {
     const size_t slots = static_cast<size_t>(tokens) * top_k;
-    return 2 * align256(sizeof(int32_t) * (experts + 1)) + align256(sizeof(int32_t) * slots)
+    return align256(sizeof(int32_t)) + align256(sizeof(ActiveExpert) * experts) + align256(sizeof(int32_t) * slots)
         + align256(sizeof(float) * slots * inner) + sizeof(float) * slots * hidden;
 }
 
@@ -228,7 +242,7 @@ int32_t launch_moe(const MoeArgs& a, void* workspace, size_t workspace_bytes, cu
         return fail(K2_ERR_INVALID_ARGUMENT, "moe: unknown weight format %d", a.format);
     }
     if (status != K2_OK) return status;
-    combine_kernel<<<dim3(a.tokens, ceil_div(a.hidden, 256)), 256, 0, stream>>>(a, w);
+    combine_kernel<<<dim3(a.tokens, static_cast<uint32_t>(ceil_div(a.hidden, 256))), 256, 0, stream>>>(a, w);
     return launch_status("moe combine_kernel");
 }
 

@@ -3,7 +3,8 @@
 // group's score is the sum of its two best choices (one thread per group, scanning in expert order as the CPU
 // does) and one thread keeps the best topk_groups groups with the CPU's loop, ties to the lower group; then top_k
 // rounds of a block-wide argmax: the largest finite choice wins, ties to the lower expert id, NaN never wins.
-// Weights are formed by one thread in k order: s[id] / (Σ + 1e-20) · scale.
+// Weights are formed by one thread in k order: s[id] / (Σ + 1e-20) · scale, the sum over filled slots only (an
+// unfilled slot, id -1, gets NaN without touching the others).
 #include <cmath>
 
 #include "route.cuh"
@@ -16,26 +17,13 @@ constexpr int kThreads = 256;
 constexpr int kPerThread = K2_MAX_EXPERTS / kThreads;
 static_assert(K2_MAX_EXPERTS % kThreads == 0, "route: experts must split evenly over the threads");
 
-struct Candidate {
-    float value;
-    int32_t id;   // -1: none
-};
-
-// a beats b: a larger value, or the same value and a lower id; an empty candidate never beats.
-__device__ inline bool beats(Candidate a, Candidate b)
-{
-    if (a.id < 0) return false;
-    if (b.id < 0) return true;
-    return a.value > b.value || (a.value == b.value && a.id < b.id);
-}
-
 __global__ void __launch_bounds__(kThreads) route_kernel(RouteArgs a)
 {
     __shared__ float scores[K2_MAX_EXPERTS];
     __shared__ float choice[K2_MAX_EXPERTS];
     __shared__ float group_scores[K2_MAX_EXPERT_GROUPS];
     __shared__ int keep_group[K2_MAX_EXPERT_GROUPS];
-    __shared__ Candidate warp_best[kThreads / 32];
+    __shared__ ArgBest warp_best[kThreads / 32];
     __shared__ int32_t chosen[K2_MAX_TOP_K];
 
     const int32_t t = blockIdx.x;
@@ -76,25 +64,21 @@ __global__ void __launch_bounds__(kThreads) route_kernel(RouteArgs a)
     }
 
     for (int32_t k = 0; k < a.top_k; k++) {
-        Candidate best{-INFINITY, -1};
+        ArgBest best{-INFINITY, -1};
 #pragma unroll
         for (int j = 0; j < kPerThread; j++) {
             const int32_t e = threadIdx.x + j * kThreads;
             if (e < a.experts) {
                 const float v = choice[e];
                 // Only finite-or-+inf values above -inf are selectable (NaN > x is false), as on the CPU.
-                if (v > -INFINITY && beats(Candidate{v, e}, best)) best = Candidate{v, e};
+                if (v > -INFINITY && beats(ArgBest{v, e}, best)) best = ArgBest{v, e};
             }
         }
-#pragma unroll
-        for (int offset = 16; offset > 0; offset >>= 1) {
-            Candidate other{__shfl_xor_sync(0xFFFFFFFFu, best.value, offset), __shfl_xor_sync(0xFFFFFFFFu, best.id, offset)};
-            if (beats(other, best)) best = other;
-        }
+        best = warp_arg_best(best);
         if ((threadIdx.x & 31) == 0) warp_best[threadIdx.x >> 5] = best;
         __syncthreads();
         if (threadIdx.x == 0) {
-            Candidate winner = warp_best[0];
+            ArgBest winner = warp_best[0];
             for (int w = 1; w < kThreads / 32; w++)
                 if (beats(warp_best[w], winner)) winner = warp_best[w];
             chosen[k] = winner.id;
@@ -110,7 +94,7 @@ __global__ void __launch_bounds__(kThreads) route_kernel(RouteArgs a)
         for (int32_t k = 0; k < a.top_k; k++) {
             ids[k] = chosen[k];
             weights[k] = chosen[k] >= 0 ? scores[chosen[k]] : NAN;
-            sum += weights[k];
+            if (chosen[k] >= 0) sum += weights[k];   // an unfilled slot's NaN must not poison the filled ones
         }
         const float norm = a.normalize ? 1.0f / (sum + 1e-20f) : 1.0f;
         for (int32_t k = 0; k < a.top_k; k++) weights[k] = weights[k] * norm * a.scaling_factor;

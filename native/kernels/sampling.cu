@@ -1,4 +1,5 @@
-// Sampling over logits rows, one block per row. argmax: the first maximum (strided scans keep the first maximum
+// Sampling over logits rows, one block per row; every row's id is written (-1 when nothing can be chosen: a NaN,
+// +inf for top-p, or a row that is all -inf). argmax: the first maximum (strided scans keep the first maximum
 // of each thread, the reduction breaks ties to the lower index). Top-p: probabilities are recomputed from the
 // logits on every pass (no workspace); the kept set {p >= tau} is found by bisection over the bit patterns of
 // positive floats, which order like the floats, so tau lands exactly on the probability of the last token kept;
@@ -15,31 +16,15 @@ namespace {
 constexpr int kThreads = 512;
 constexpr int kWarps = kThreads / 32;
 
-struct Best {
-    float value;
-    int32_t id;   // -1: none yet
-};
-
-__device__ inline bool better(Best a, Best b)
-{
-    if (a.id < 0) return false;
-    if (b.id < 0) return true;
-    return a.value > b.value || (a.value == b.value && a.id < b.id);
-}
-
 // Block-wide best of each thread's candidate; every thread gets the result.
-__device__ Best block_best(Best mine, Best* scratch)
+__device__ ArgBest block_best(ArgBest mine, ArgBest* scratch)
 {
-#pragma unroll
-    for (int offset = 16; offset > 0; offset >>= 1) {
-        Best other{__shfl_xor_sync(0xFFFFFFFFu, mine.value, offset), __shfl_xor_sync(0xFFFFFFFFu, mine.id, offset)};
-        if (better(other, mine)) mine = other;
-    }
+    mine = warp_arg_best(mine);
     if ((threadIdx.x & 31) == 0) scratch[threadIdx.x >> 5] = mine;
     __syncthreads();
-    Best result = scratch[0];
+    ArgBest result = scratch[0];
     for (int w = 1; w < kWarps; w++)
-        if (better(scratch[w], result)) result = scratch[w];
+        if (beats(scratch[w], result)) result = scratch[w];
     __syncthreads();
     return result;
 }
@@ -69,25 +54,25 @@ __device__ int block_any(int flag, int* scratch)
 
 __global__ void __launch_bounds__(kThreads) argmax_kernel(const float* logits, int64_t stride, int32_t cols, int32_t* ids)
 {
-    __shared__ Best best_scratch[kWarps];
+    __shared__ ArgBest best_scratch[kWarps];
     __shared__ int flag_scratch[kWarps];
     const float* row = logits + blockIdx.x * stride;
-    Best mine{-INFINITY, -1};
+    ArgBest mine{-INFINITY, -1};
     int nan = 0;
     for (int32_t i = threadIdx.x; i < cols; i += kThreads) {
         const float v = row[i];
         nan |= v != v;
-        if (better(Best{v, i}, mine)) mine = Best{v, i};
+        if (beats(ArgBest{v, i}, mine)) mine = ArgBest{v, i};
     }
     const int any_nan = block_any(nan, flag_scratch);
-    const Best best = block_best(mine, best_scratch);
-    if (threadIdx.x == 0) ids[blockIdx.x] = any_nan ? -1 : best.id;
+    const ArgBest best = block_best(mine, best_scratch);
+    if (threadIdx.x == 0) ids[blockIdx.x] = any_nan || best.value == -INFINITY ? -1 : best.id;
 }
 
 __global__ void __launch_bounds__(kThreads) top_p_kernel(const float* logits, int64_t stride, int32_t cols, float temperature, float top_p,
                                                          const float* uniforms, int32_t* ids)
 {
-    __shared__ Best best_scratch[kWarps];
+    __shared__ ArgBest best_scratch[kWarps];
     __shared__ float sum_scratch[kWarps];
     __shared__ int flag_scratch[kWarps];
     __shared__ float segment_mass[kThreads];
@@ -96,18 +81,22 @@ __global__ void __launch_bounds__(kThreads) top_p_kernel(const float* logits, in
     __shared__ float draw_shared;
     const float* row = logits + blockIdx.x * stride;
 
-    Best mine{-INFINITY, -1};
+    ArgBest mine{-INFINITY, -1};
     int bad = 0;
     for (int32_t i = threadIdx.x; i < cols; i += kThreads) {
         const float v = row[i];
         bad |= v != v || v == INFINITY;
-        if (better(Best{v, i}, mine)) mine = Best{v, i};
+        if (beats(ArgBest{v, i}, mine)) mine = ArgBest{v, i};
     }
     if (block_any(bad, flag_scratch)) {
         if (threadIdx.x == 0) ids[blockIdx.x] = -1;
         return;
     }
     const float max = block_best(mine, best_scratch).value;
+    if (max == -INFINITY) {   // nothing can be drawn (every probability would be exp(-inf + inf) = NaN)
+        if (threadIdx.x == 0) ids[blockIdx.x] = -1;
+        return;
+    }
     const float inv_t = 1.0f / temperature;
     auto probability = [&](int32_t i) { return expf((row[i] - max) * inv_t); };
 
@@ -155,6 +144,8 @@ __global__ void __launch_bounds__(kThreads) top_p_kernel(const float* logits, in
         draw_shared = draw;
     }
     __syncthreads();
+    // Every row gets an id: with a finite maximum the kept mass is at least 1, so an owner exists; -1 if not.
+    if (owner_shared < 0 && threadIdx.x == 0) ids[blockIdx.x] = -1;
     if (static_cast<int>(threadIdx.x) == owner_shared) {
         const float draw = draw_shared;
         float cumulative = prefix_shared;

@@ -15,6 +15,13 @@ internal abstract class EngineArguments
     [Option("backend", Default = "cpu", HelpText = "Compute backend: cpu, or cuda (needs libk2native and an NVIDIA GPU).")]
     public string Backend { get; set; } = "cpu";
 
+    [Option("int4-activations", Default = K2Native.Backends.Cpu.CpuBackend.DefaultInt4Activations,
+        HelpText = "CPU backend: activations of INT4 products: Int16 (default), Int8 or Float32 (exact, as the CUDA backend computes).")]
+    public K2Native.Backends.Cpu.Int4Activations Int4Activations { get; set; } = K2Native.Backends.Cpu.CpuBackend.DefaultInt4Activations;
+
+    [Option("graphs", HelpText = "CUDA backend: replay each step shape from a CUDA graph after its first two steps (bit-identical results).")]
+    public bool Graphs { get; set; }
+
     [Option("kv-cache-mb", Default = 256, HelpText = "Memory for the paged KV cache, in MiB.")]
     public int KvCacheMb { get; set; }
 
@@ -49,7 +56,7 @@ internal abstract class EngineArguments
 
     /// <summary>Opens the checkpoint for generation; <paramref name="progress"/> sees (layers loaded, layers).</summary>
     public ModelHost Open(Action<int, int>? progress = null) =>
-        ModelHost.Open(ModelPaths.Resolve(Model), BackendFactory.Create(Backend), EngineOptions(), progress, Format);
+        ModelHost.Open(ModelPaths.Resolve(Model), BackendFactory.Create(Backend, Int4Activations, Graphs), EngineOptions(), progress, Format);
 }
 
 /// <summary>Engine options plus sampling.</summary>

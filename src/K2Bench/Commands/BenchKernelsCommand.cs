@@ -15,7 +15,7 @@ using K2Native.Backends.Cpu;
 
 namespace K2Bench.Commands;
 
-[Verb("kernels", HelpText = "Time the CPU kernels at K2 Thinking's shapes against the read-bandwidth ceiling measured in the same run.")]
+[Verb("kernels", HelpText = "Time the CPU kernels at K2 Thinking's shapes against the read-bandwidth ceiling measured in the same run (--backend cuda: the same rows on the GPU).")]
 internal sealed class BenchKernelsCommand : IBenchCommand
 {
     [Option("backend", Default = "cpu", HelpText = "Compute backend: cpu, or cuda (needs libk2native and an NVIDIA GPU).")]
@@ -42,8 +42,9 @@ internal sealed class BenchKernelsCommand : IBenchCommand
     public int Run()
     {
         if (Repeat < 1) throw new ArgumentException("--repeat must be at least 1");
+        if (string.Equals(Backend, "cuda", StringComparison.OrdinalIgnoreCase)) return RunCuda();
         if (!string.Equals(Backend, "cpu", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"--backend '{Backend}': only the cpu backend has kernel benchmarks in this build");
+            throw new ArgumentException($"--backend '{Backend}': unknown backend (known: cpu, cuda)");
         using var backend = new CpuBackend(Simd.Best, Int4Activations);
         using var ceiling = new ReadCeiling((long)CeilingMb << 20);
         string machine = MachineInfo.Describe();
@@ -102,13 +103,23 @@ internal sealed class BenchKernelsCommand : IBenchCommand
         }
         if (!lmHead) Console.WriteLine("(lm_head row skipped: not enough free memory for a 2.3 GB matrix)");
         Console.WriteLine($"load average after: {MachineInfo.LoadAverage()}");
-        if (Json is not null)
-        {
-            var options = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-            File.WriteAllText(Json, JsonSerializer.Serialize(rows, options) + "\n");
-            Console.WriteLine($"wrote {Json}");
-        }
+        WriteJson(rows);
         return 0;
+    }
+
+    private int RunCuda()
+    {
+        using var backend = BackendFactory.CreateCuda();
+        WriteJson(CudaKernelRows.Run(backend, (long)RotateMb << 20, Repeat, Filter));
+        return 0;
+    }
+
+    private void WriteJson(List<Dictionary<string, object>> rows)
+    {
+        if (Json is null) return;
+        var options = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        File.WriteAllText(Json, JsonSerializer.Serialize(rows, options) + "\n");
+        Console.WriteLine($"wrote {Json}");
     }
 
     private static string Percent(double fraction) => fraction > 0 ? fraction.ToString("P0", CultureInfo.InvariantCulture) : "-";

@@ -6,6 +6,7 @@
 // tests/K2Native.Tests/Native/CudaBackendTests.cs, which skip without a GPU.
 using K2Native.Backends;
 using K2Native.Backends.Cpu;
+using K2Native.Backends.Cuda;
 
 namespace K2Bench.Verify;
 
@@ -16,6 +17,14 @@ internal sealed record ComparisonResult(string Name, double Error, double Tolera
 
     public override string ToString() =>
         $"{(Passed ? "PASS" : "FAIL")}  {Name,-58} rel L2 {Error:E2} (tolerance {Tolerance:E0}){(Mismatch is null ? "" : "  " + Mismatch)}";
+}
+
+/// <summary>Replays of candidate ops from CUDA graphs (compare-backends --graphs): counts, and the first difference throws.</summary>
+internal sealed class GraphCheck
+{
+    public int Replayed { get; set; }
+
+    public int NotRecordable { get; set; }
 }
 
 /// <summary>A named comparison of an op on the candidate backend against the CPU backend.</summary>
@@ -30,8 +39,11 @@ internal static partial class BackendComparison
     public static IEnumerable<ComparisonCase> Cases() => DenseCases().Concat(AttentionCases()).Concat(MoeCases());
 
     /// <summary>Runs the cases; <paramref name="candidate"/> makes the backend under test (argument: tensor-core threshold).</summary>
-    public static List<ComparisonResult> RunAll(IEnumerable<ComparisonCase> cases, Func<int, Backend> candidate, Action<ComparisonResult>? report = null)
+    /// <param name="graphs">When set, every candidate op is also replayed from a CUDA graph and must match its eager output bit for bit.</param>
+    public static List<ComparisonResult> RunAll(IEnumerable<ComparisonCase> cases, Func<int, Backend> candidate, Action<ComparisonResult>? report = null,
+        GraphCheck? graphs = null)
     {
+        _graphs = graphs;
         var results = new List<ComparisonResult>();
         using var reference = Reference();
         using var plain = candidate(0);
@@ -68,7 +80,9 @@ internal static partial class BackendComparison
         return norm == 0 ? Math.Sqrt(diff) : Math.Sqrt(diff / norm);
     }
 
-    /// <summary>Writes each input into a new tensor of the backend, runs <paramref name="op"/>, reads the output tensor.</summary>
+    /// <summary>Writes each input into a new tensor of the backend, runs <paramref name="op"/>, reads the output tensor.
+    /// Under a GraphCheck, a CUDA candidate then runs the op again from a recorded graph, on fresh copies of the inputs
+    /// and a cleared output, and the two outputs must be equal bit for bit.</summary>
     public static float[] Run(Backend b, (int Rows, int Cols, float[] Values)[] inputs, int outRows, int outCols, Action<Tensor[], Tensor> op)
     {
         var tensors = inputs.Select(i => b.NewTensor(i.Rows, i.Cols)).ToArray();
@@ -79,12 +93,34 @@ internal static partial class BackendComparison
             op(tensors, output);
             var result = new float[outRows * outCols];
             b.Read(output, result);
+            if (_graphs is not null && b is CudaBackend cuda) CheckReplay(cuda, tensors, inputs, output, op, result, _graphs);
             return result;
         }
         finally
         {
             foreach (var t in tensors) t.Dispose();
         }
+    }
+
+    [ThreadStatic]
+    private static GraphCheck? _graphs;
+
+    private static void CheckReplay(CudaBackend b, Tensor[] tensors, (int Rows, int Cols, float[] Values)[] inputs, Tensor output, Action<Tensor[], Tensor> op,
+        float[] eager, GraphCheck graphs)
+    {
+        for (int i = 0; i < inputs.Length; i++) b.Write(tensors[i], inputs[i].Values);
+        b.Clear(output);
+        if (!b.RecordAndReplay(() => op(tensors, output)))
+        {
+            graphs.NotRecordable++;
+            return;
+        }
+        var replayed = new float[eager.Length];
+        b.Read(output, replayed);
+        for (int i = 0; i < eager.Length; i++)
+            if (BitConverter.SingleToInt32Bits(replayed[i]) != BitConverter.SingleToInt32Bits(eager[i]))
+                throw new InvalidOperationException($"graph replay differs from the eager launches at element {i}: {replayed[i]:R} vs {eager[i]:R}");
+        graphs.Replayed++;
     }
 
     /// <summary>Compares one output of both backends.</summary>

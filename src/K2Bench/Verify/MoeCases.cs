@@ -60,9 +60,12 @@ internal static partial class BackendComparison
         return Compare(name, 1e-5, r, c, b =>
         {
             var moe = new MoeLayer(b.Load(router), b.Load(bias), settings, gate.Select(b.Load).ToArray(), up.Select(b.Load).ToArray(), down.Select(b.Load).ToArray());
-            return Run(b, [(tokens, hidden, x)], tokens, hidden, (i, o) =>
+            // acc arrives as an input and is added to the cleared output on the device (0 + a is exact), so the whole op
+            // is device work that compare-backends --graphs can record.
+            return Run(b, [(tokens, hidden, x), (tokens, hidden, acc)], tokens, hidden, (i, o) =>
             {
-                b.Write(o, acc);
+                b.Clear(o);
+                b.Add(o, i[1]);
                 b.RoutedExperts(i[0], moe, o);
             });
         });

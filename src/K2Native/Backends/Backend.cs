@@ -130,5 +130,12 @@ public abstract class Backend : IDisposable
     /// <summary>acc += Σ_k weight_k · expert_k(x) over the experts the router picks for each token.</summary>
     public abstract void RoutedExperts(TensorView x, MoeLayer moe, TensorView acc);
 
+    /// <summary>
+    /// Runs one model step's device work: <paramref name="body"/> queues the step's ops (no Read inside it). A backend may
+    /// upload the step's index arrays here once, or replay a recorded graph of an earlier step of the same shape instead
+    /// of running the body (then the body's own checks are made here). The CPU backend just runs the body.
+    /// </summary>
+    public virtual void RunStep(in StepInputs step, Action body) => body();
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }

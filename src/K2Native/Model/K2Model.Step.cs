@@ -27,9 +27,35 @@ public sealed partial class K2Model
                 throw new ArgumentOutOfRangeException(nameof(batch), $"position {p} is outside the context of {Config.MaxPositionEmbeddings} positions");
 
         _work.Prepare(t, paged: true);
+        _stepBatch = batch;
+        _stepCache = cache;
+        try
+        {
+            // A profiled step runs as it is (a replayed graph would have no per-layer times to record).
+            if (Profile is null) Backend.RunStep(new StepInputs(batch.TokenIds, batch.Positions, batch.Slots, batch.Attention, batch.LogitRows, t, batch.LogitCount, cache), _stepBody);
+            else RunStepBody();
+        }
+        finally
+        {
+            _stepBatch = null;
+            _stepCache = null;
+        }
+        if (batch.LogitCount == 0) return;
+        Backend.Read(_work.Output(batch.LogitCount).Logits, logits);
+        Profile?.Record(t, _layers.Length, ref _profileStarted);   // final norm, lm_head and the read
+    }
+
+    /// <summary>The device work of the step in _stepBatch against _stepCache (queued ops only; the caller reads logits).</summary>
+    private void RunStepBody()
+    {
+        var batch = _stepBatch!;
+        var cache = _stepCache!;
+        int t = batch.Count;
+        var tokens = batch.TokenIds.AsSpan(0, t);
+        var positions = batch.Positions.AsSpan(0, t);
         var w = _work;
         var profile = Profile;
-        long started = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+        _profileStarted = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         Backend.Embed(tokens, _embedding, w.X);                                          // x [T, D]
         for (int l = 0; l < _layers.Length; l++)
         {
@@ -41,16 +67,18 @@ public sealed partial class K2Model
             Backend.PagedAttention(w.AbsorbedQuery, w.Q, cache, l, batch.Attention, Shape, w.AttendedLatent); // o_lat [T, H·Rkv]
             Backend.ExpandValues(w.AttendedLatent, layer.Attention.KvB, Shape, w.Attention); // attn [T, H·Dv]
             FinishLayer(layer);
-            profile?.Record(t, l, ref started);
+            profile?.Record(t, l, ref _profileStarted);
         }
         if (batch.LogitCount == 0) return;
         var (final, output) = _work.Output(batch.LogitCount);
         Backend.GatherRows(w.X, batch.LogitRows.AsSpan(0, batch.LogitCount), final);     // [L, D]
         Backend.RmsNorm(final, _finalNorm, (float)Config.RmsNormEps, final);
         Backend.MatMul(final, _lmHead, output);                                          // logits [L, V]
-        Backend.Read(output, logits);
-        profile?.Record(t, _layers.Length, ref started);
     }
+
+    private StepBatch? _stepBatch;
+    private KvCacheStorage? _stepCache;
+    private long _profileStarted;
 
     /// <summary>When set, every step adds its time per layer (and for the final norm and lm_head) here.</summary>
     public StepProfile? Profile { get; set; }

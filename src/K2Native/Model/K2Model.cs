@@ -24,6 +24,7 @@ public sealed partial class K2Model : IDisposable
     private readonly WeightVector _finalNorm;
     private readonly Weight _lmHead;
     private readonly ModelWorkspace _work;
+    private readonly Action _stepBody;   // made once: a step allocates nothing
 
     private K2Model(K2Config config, Backend backend, Layer[] layers, Weight embedding, WeightVector finalNorm, Weight lmHead)
     {
@@ -34,6 +35,7 @@ public sealed partial class K2Model : IDisposable
         _finalNorm = finalNorm;
         _lmHead = lmHead;
         _work = new ModelWorkspace(backend, config);
+        _stepBody = RunStepBody;
         Rope = Yarn.Rope(config);
         Shape = new AttentionShape(config.NumAttentionHeads, config.QkNopeHeadDim, config.QkRopeHeadDim, config.VHeadDim, Yarn.SoftmaxScale(config));
     }

@@ -1,12 +1,15 @@
 // The CUDA backend: every op of the backend boundary through libk2native (native/, C ABI in k2native.h). Weights
 // are uploaded at Load, activations and the paged cache live in device memory, and ops queue on the context's
 // stream; Read is the only point that waits. Index arrays that arrive as host spans (token ids, slots, block
-// tables) are checked here with the CPU backend's messages, then uploaded into reused device scratch buffers.
-// Requires a GPU: construction fails with one clear K2NoGpuException / K2LibraryException otherwise.
+// tables) are checked here with the CPU backend's messages, then uploaded into device buffers that remember their
+// last values (CachedUpload): a step's positions, slots and block tables travel once per step, not once per layer.
+// With graphs on, a model step of a shape seen before is replayed from a CUDA graph (CudaGraphs.cs) after its
+// indices are uploaded. Requires a GPU: construction fails with one clear K2NoGpuException / K2LibraryException
+// otherwise.
 using System.Runtime.CompilerServices;
+using K2Native.Backends.Cuda.Native.Generated;
 using K2Native.Checkpoint;
-using K2Native.Native.Generated;
-using static K2Native.Native.K2Native;
+using static K2Native.Backends.Cuda.Native.K2Library;
 
 namespace K2Native.Backends.Cuda;
 
@@ -17,16 +20,27 @@ public sealed unsafe class CudaBackend : Backend
     private readonly List<DeviceScratch> _owned = [];
     private readonly ConditionalWeakTable<RopeTable, DeviceBuffer> _ropeTables = [];
     private readonly ConditionalWeakTable<MoeLayer, CudaExpertTable> _expertTables = [];
-    private readonly DeviceScratch _indices, _indices2, _indices3, _routerLogits, _routeIds, _routeWeights, _workspace;
+    private readonly List<CachedUpload> _uploads = [];
+    private readonly CachedUpload _tokens, _positions, _slots, _tokenSequence, _keyCounts, _blockTables, _rows;
+    private readonly DeviceScratch _routerLogits, _routeIds, _routeWeights, _workspace;
+    private readonly CudaGraphs _graphs;
+    private readonly bool _useGraphs;
 
     /// <summary>A backend on CUDA device <paramref name="device"/>.</summary>
     /// <param name="tensorCoreMinTokens">Products with at least this many tokens use the tensor-core tiles (activations rounded to bf16); 0 keeps every product on the float32 GEMV path.</param>
-    public CudaBackend(int device = 0, int tensorCoreMinTokens = 0)
+    /// <param name="graphs">Replay model steps from CUDA graphs, one per step shape (bit-identical to eager launches).</param>
+    public CudaBackend(int device = 0, int tensorCoreMinTokens = 0, bool graphs = false)
     {
         _context = new CudaContext(device, tensorCoreMinTokens);
-        _indices = Scratch();
-        _indices2 = Scratch();
-        _indices3 = Scratch();
+        _graphs = new CudaGraphs(_context);
+        _useGraphs = graphs;
+        _tokens = Cached();
+        _positions = Cached();
+        _slots = Cached();
+        _tokenSequence = Cached();
+        _keyCounts = Cached();
+        _blockTables = Cached();
+        _rows = Cached();
         _routerLogits = Scratch();
         _routeIds = Scratch();
         _routeWeights = Scratch();
@@ -83,7 +97,7 @@ public sealed unsafe class CudaBackend : Backend
             if ((uint)tokens[t] >= (uint)m.Rows)
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {tokens[t]} at position {t} is outside the vocabulary [0, {m.Rows})");
         var matrix = ((CudaWeight)table).Matrix;
-        ThrowIfFailed(K2Api.k2_embed(Ctx, null, &matrix, _indices.Upload(tokens), tokens.Length, dst.Data, dst.Stride), "k2_embed");
+        ThrowIfFailed(K2Api.k2_embed(Ctx, null, &matrix, _tokens.Get(tokens), tokens.Length, dst.Data, dst.Stride), "k2_embed");
     }
 
     public override void RmsNorm(TensorView x, WeightVector w, float eps, TensorView y)
@@ -99,11 +113,7 @@ public sealed unsafe class CudaBackend : Backend
         var (a, o) = (CudaView.Of(x), CudaView.Of(y));
         if (a.Cols != w.Cols || o.Cols != w.Rows || a.Rows != o.Rows)
             throw new ArgumentException($"MatMul shapes: x [{a.Rows}, {a.Cols}], {w.Source.Name} [{w.Rows}, {w.Cols}], y [{o.Rows}, {o.Cols}]");
-        var m = ((CudaWeight)w).Matrix;
-        if (w.Source.Format == WeightFormat.Bf16)
-            ThrowIfFailed(K2Api.k2_gemm_bf16(Ctx, null, &m, a.Data, a.Stride, o.Data, o.Stride, a.Rows), "k2_gemm_bf16");
-        else
-            ThrowIfFailed(K2Api.k2_gemm_int4(Ctx, null, &m, a.Data, a.Stride, o.Data, o.Stride, a.Rows), "k2_gemm_int4");
+        Gemm((CudaWeight)w, a.Data, a.Stride, o.Data, o.Stride, a.Rows);
     }
 
     public override void GatherRows(TensorView src, ReadOnlySpan<int> rows, TensorView dst)
@@ -113,7 +123,7 @@ public sealed unsafe class CudaBackend : Backend
             throw new ArgumentException($"GatherRows: {rows.Length} rows of [{s.Rows}, {s.Cols}] into [{d.Rows}, {d.Cols}]");
         foreach (int r in rows)
             if ((uint)r >= (uint)s.Rows) throw new ArgumentOutOfRangeException(nameof(rows), $"GatherRows: row {r} of a view with {s.Rows} rows");
-        ThrowIfFailed(K2Api.k2_gather_rows(Ctx, null, s.Data, s.Stride, s.Rows, _indices.Upload(rows), rows.Length, s.Cols, d.Data, d.Stride), "k2_gather_rows");
+        ThrowIfFailed(K2Api.k2_gather_rows(Ctx, null, s.Data, s.Stride, s.Rows, _rows.Get(rows), rows.Length, s.Cols, d.Data, d.Stride), "k2_gather_rows");
     }
 
     public override void Clear(TensorView x)
@@ -150,7 +160,7 @@ public sealed unsafe class CudaBackend : Backend
             return buffer;
         });
         ThrowIfFailed(K2Api.k2_rope(Ctx, null, v.Data, v.Stride, v.Rows, heads, headStride, offset, (double*)table.Pointer, pairs, rope.CosSinScale,
-            _indices.Upload(positions)), "k2_rope");
+            _positions.Get(positions)), "k2_rope");
     }
 
     public override void CausalAttention(TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions, TensorView output)
@@ -161,7 +171,7 @@ public sealed unsafe class CudaBackend : Backend
         foreach (int p in positions)
             if (p < 0 || p >= vkv.Rows) throw new ArgumentException($"Attention: position {p} has no key (keys 0..{vkv.Rows - 1})");
         var s = NativeShape(shape, 0);
-        ThrowIfFailed(K2Api.k2_attention_prefill(Ctx, null, &s, vq.Data, vq.Stride, vkv.Data, vkv.Stride, vkpe.Data, vkpe.Stride, _indices.Upload(positions),
+        ThrowIfFailed(K2Api.k2_attention_prefill(Ctx, null, &s, vq.Data, vq.Stride, vkv.Data, vkv.Stride, vkpe.Data, vkpe.Stride, _positions.Get(positions),
             vq.Rows, vkv.Rows, vo.Data, vo.Stride), "k2_attention_prefill");
     }
 
@@ -179,7 +189,7 @@ public sealed unsafe class CudaBackend : Backend
             if ((ulong)slots[t] >= (ulong)l.Slots)
                 throw new ArgumentOutOfRangeException(nameof(slots), $"WriteKv: slot {slots[t]} of token {t} is outside the pool of {l.Slots} slots");
         var d = c.Descriptor;
-        ThrowIfFailed(K2Api.k2_kv_append(Ctx, null, &d, layer, lat.Data, lat.Stride, pe.Data, pe.Stride, _indices.Upload(slots), slots.Length), "k2_kv_append");
+        ThrowIfFailed(K2Api.k2_kv_append(Ctx, null, &d, layer, lat.Data, lat.Stride, pe.Data, pe.Stride, _slots.Get(slots), slots.Length), "k2_kv_append");
     }
 
     public override void AbsorbQuery(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent)
@@ -199,6 +209,7 @@ public sealed unsafe class CudaBackend : Backend
         batch.Validate(cache.Layout);
         int maxKeys = 0;
         for (int t = 0; t < tokens; t++) maxKeys = Math.Max(maxKeys, batch.KeyCounts[t]);
+        maxKeys = KeyBucket(maxKeys);
         var s = NativeShape(shape, cache.Layout.LatentDim);
         nuint bytes;
         ThrowIfFailed(K2Api.k2_mla_decode_workspace_size(&s, tokens, maxKeys, &bytes), "k2_mla_decode_workspace_size");
@@ -208,9 +219,9 @@ public sealed unsafe class CudaBackend : Backend
         b.sequences = batch.BlockTables.Length / batch.BlockTableStride;
         b.block_table_stride = batch.BlockTableStride;
         b.max_key_count = maxKeys;
-        b.token_sequence = _indices.Upload<int>(batch.TokenSequence.AsSpan(0, tokens));
-        b.key_counts = _indices2.Upload<int>(batch.KeyCounts.AsSpan(0, tokens));
-        b.block_tables = _indices3.Upload<int>(batch.BlockTables.AsSpan(0, b.sequences * batch.BlockTableStride));
+        b.token_sequence = _tokenSequence.Get(batch.TokenSequence.AsSpan(0, tokens));
+        b.key_counts = _keyCounts.Get(batch.KeyCounts.AsSpan(0, tokens));
+        b.block_tables = _blockTables.Get(batch.BlockTables.AsSpan(0, b.sequences * batch.BlockTableStride));
         var d = ((CudaKvCache)cache).Descriptor;
         ThrowIfFailed(K2Api.k2_mla_decode(Ctx, null, &s, &d, layer, &b, vl.Data, vl.Stride, vq.Data, vq.Stride, vo.Data, vo.Stride,
             _workspace.Get((long)bytes), (nuint)_workspace.Bytes), "k2_mla_decode");
@@ -253,10 +264,53 @@ public sealed unsafe class CudaBackend : Backend
             _workspace.Get((long)bytes), (nuint)_workspace.Bytes), "k2_moe_experts");
     }
 
+    public override void RunStep(in StepInputs step, Action body)
+    {
+        // Each index array once per step, at the addresses the layers' calls (and a recorded graph) read.
+        int t = step.Count, tables = step.Sequences * step.Attention.BlockTableStride;
+        _tokens.Get(step.Tokens.AsSpan(0, t));
+        _positions.Get(step.Positions.AsSpan(0, t));
+        _slots.Get(step.Slots.AsSpan(0, t));
+        _tokenSequence.Get(step.Attention.TokenSequence.AsSpan(0, t));
+        _keyCounts.Get(step.Attention.KeyCounts.AsSpan(0, t));
+        _blockTables.Get(step.Attention.BlockTables.AsSpan(0, tables));
+        _rows.Get(step.LogitRows.AsSpan(0, step.LogitCount));
+        if (!_useGraphs)
+        {
+            body();
+            return;
+        }
+        // A replay skips the body, and with it the checks of slots, tables and logit rows: they are made here.
+        var layout = step.Cache.Layout;
+        step.Attention.Validate(layout);
+        for (int i = 0; i < t; i++)
+            if ((ulong)step.Slots[i] >= (ulong)layout.Slots)
+                throw new ArgumentOutOfRangeException(nameof(step), $"WriteKv: slot {step.Slots[i]} of token {i} is outside the pool of {layout.Slots} slots");
+        for (int i = 0; i < step.LogitCount; i++)
+            if ((uint)step.LogitRows[i] >= (uint)t)
+                throw new ArgumentOutOfRangeException(nameof(step), $"GatherRows: row {step.LogitRows[i]} of a view with {t} rows");
+        _graphs.Run(new CudaGraphs.StepShape(t, step.Sequences, step.Attention.BlockTableStride, KeyBucket(step.MaxKeyCount()), step.LogitCount), body);
+    }
+
+    /// <summary>Waits until the work queued so far has finished (benchmarks time with it).</summary>
+    public void Synchronize() => _context.Synchronize();
+
+    /// <summary>Steps replayed from CUDA graphs so far.</summary>
+    public int GraphReplays => _graphs.Replays;
+
+    /// <summary>Records <paramref name="work"/> as a CUDA graph and replays it once; false (nothing run) when it cannot be recorded.</summary>
+    internal bool RecordAndReplay(Action work) => _graphs.RecordAndReplay(work);
+
+    /// <summary>The key-count bound passed to the decode kernel: a power of two from 256 on, so that a graph recorded at one
+    /// step serves the following ones (the bound only sizes the grid; each token's chunks depend on its own count).</summary>
+    internal static int KeyBucket(int maxKeys) => maxKeys <= 256 ? 256 : (int)Math.Min(int.MaxValue, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)maxKeys));
+
     public override void Dispose()
     {
         foreach (var owned in _owned) owned.Dispose();
         _owned.Clear();
+        foreach (var upload in _uploads) upload.Dispose();
+        _uploads.Clear();
         _context.Dispose();
         base.Dispose();
     }
@@ -266,14 +320,10 @@ public sealed unsafe class CudaBackend : Backend
     {
         var r = moe.Settings;
         var vx = CudaView.Of(x);
-        var router = ((CudaWeight)moe.Router).Matrix;
         var logits = (float*)_routerLogits.Get(4L * vx.Rows * r.Experts);
         if (moe.Router.Rows != r.Experts || moe.Router.Cols != vx.Cols)
             throw new ArgumentException($"Route: router {moe.Router.Source.Name} [{moe.Router.Rows}, {moe.Router.Cols}] for {r.Experts} experts over {vx.Cols} inputs");
-        if (moe.Router.Source.Format == WeightFormat.Bf16)
-            ThrowIfFailed(K2Api.k2_gemm_bf16(Ctx, null, &router, vx.Data, vx.Stride, logits, r.Experts, vx.Rows), "k2_gemm_bf16");
-        else
-            ThrowIfFailed(K2Api.k2_gemm_int4(Ctx, null, &router, vx.Data, vx.Stride, logits, r.Experts, vx.Rows), "k2_gemm_int4");
+        Gemm((CudaWeight)moe.Router, vx.Data, vx.Stride, logits, r.Experts, vx.Rows);
         k2_router_params p = default;
         p.struct_size = (uint)sizeof(k2_router_params);
         p.experts = r.Experts;
@@ -287,6 +337,13 @@ public sealed unsafe class CudaBackend : Backend
         ThrowIfFailed(K2Api.k2_moe_route(Ctx, null, &p, logits, r.Experts, ((CudaWeightVector)moe.CorrectionBias).Data, vx.Rows, ids, weights), "k2_moe_route");
     }
 
+    /// <summary>y = x · wᵀ; the library picks the kernel from the matrix's format and the token count.</summary>
+    private void Gemm(CudaWeight w, float* x, long xStride, float* y, long yStride, int tokens)
+    {
+        var m = w.Matrix;
+        ThrowIfFailed(K2Api.k2_gemm(Ctx, null, &m, x, xStride, y, yStride, tokens), "k2_gemm");
+    }
+
     private static k2_attention_shape NativeShape(AttentionShape shape, int latentDim)
     {
         k2_attention_shape s = default;
@@ -298,6 +355,16 @@ public sealed unsafe class CudaBackend : Backend
         s.latent_dim = latentDim;
         s.softmax_scale = shape.SoftmaxScale;
         return s;
+    }
+
+    /// <summary>Index copies made so far, all kinds together (one step of L layers: 7 at most, whatever L).</summary>
+    internal int IndexUploads => _uploads.Sum(u => u.Uploads);
+
+    private CachedUpload Cached()
+    {
+        var upload = new CachedUpload(_context);
+        _uploads.Add(upload);
+        return upload;
     }
 
     private DeviceScratch Scratch()

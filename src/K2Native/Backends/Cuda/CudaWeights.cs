@@ -1,8 +1,8 @@
 // Weights on the GPU: each checkpoint matrix uploaded once at Load in its own format (bf16, or INT4 words and bf16
 // group scales exactly as compressed-tensors stores them: the kernels read that layout directly), described by a
 // k2_matrix; float vectors (norms, router bias) as float32.
+using K2Native.Backends.Cuda.Native.Generated;
 using K2Native.Checkpoint;
-using K2Native.Native.Generated;
 
 namespace K2Native.Backends.Cuda;
 
@@ -14,14 +14,13 @@ internal sealed unsafe class CudaWeight : Weight
         m.struct_size = (uint)sizeof(k2_matrix);
         m.rows = source.Rows;
         m.cols = source.Cols;
+        m.format = NativeFormat(source);
         if (source.Format == WeightFormat.Bf16)
         {
-            m.format = (int)k2_format.K2_FORMAT_BF16;
             Data = Upload(context, source.Data, 2L * source.Rows * source.Cols);
         }
         else
         {
-            m.format = (int)k2_format.K2_FORMAT_INT4;
             m.group_size = source.GroupSize;
             Data = Upload(context, source.Data, 4L * source.Rows * (source.Cols / 8));
             Scales = Upload(context, source.Scales, 2L * source.Rows * (source.Cols / source.GroupSize));
@@ -32,6 +31,15 @@ internal sealed unsafe class CudaWeight : Weight
     }
 
     public k2_matrix Matrix { get; }
+
+    /// <summary>The k2_format of a checkpoint matrix: the one place the managed side maps formats (the library then
+    /// reads the format from the descriptor; its kernels choose by it).</summary>
+    public static int NativeFormat(MatrixSource source) => source.Format switch
+    {
+        WeightFormat.Bf16 => (int)k2_format.K2_FORMAT_BF16,
+        WeightFormat.Int4 => (int)k2_format.K2_FORMAT_INT4,
+        _ => throw new NotSupportedException($"CUDA backend: {source.Name} has format {source.Format}, which libk2native does not read"),
+    };
 
     public DeviceBuffer Data { get; }
 
@@ -93,7 +101,7 @@ internal sealed unsafe class CudaExpertTable
         p.top_k = moe.Settings.TopK;
         p.hidden = first.Cols;
         p.inner = first.Rows;
-        p.format = first.Format == WeightFormat.Bf16 ? (int)k2_format.K2_FORMAT_BF16 : (int)k2_format.K2_FORMAT_INT4;
+        p.format = CudaWeight.NativeFormat(first);
         p.group_size = first.GroupSize;
         Params = p;
     }

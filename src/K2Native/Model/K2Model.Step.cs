@@ -30,7 +30,7 @@ public sealed partial class K2Model
         var w = _work;
         var profile = Profile;
         long started = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-        Backend.Embed(tokens, _embedding, w.X);                                          // x [T, D]
+        Embed(tokens);                                                                   // x [T, D]
         for (int l = 0; l < _layers.Length; l++)
         {
             var layer = _layers[l];
@@ -40,7 +40,7 @@ public sealed partial class K2Model
             Backend.AbsorbQuery(w.Q, layer.Attention.KvB, Shape, w.AbsorbedQuery);       // q_lat [T, H·Rkv]
             Backend.PagedAttention(w.AbsorbedQuery, w.Q, cache, l, batch.Attention, Shape, w.AttendedLatent); // o_lat [T, H·Rkv]
             Backend.ExpandValues(w.AttendedLatent, layer.Attention.KvB, Shape, w.Attention); // attn [T, H·Dv]
-            FinishLayer(layer);
+            FinishLayer(layer, l, paged: true);
             profile?.Record(t, l, ref started);
         }
         if (batch.LogitCount == 0) return;
@@ -49,6 +49,7 @@ public sealed partial class K2Model
         Backend.RmsNorm(final, _finalNorm, (float)Config.RmsNormEps, final);
         Backend.MatMul(final, _lmHead, output);                                          // logits [L, V]
         Backend.Read(output, logits);
+        CheckLogits(final, logits);
         profile?.Record(t, _layers.Length, ref started);
     }
 

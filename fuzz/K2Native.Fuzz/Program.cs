@@ -21,7 +21,7 @@ if (args.Length < 1 || FuzzTargets.Find(args[0]) is not { } target)
 }
 if (args.Length >= 2 && args[1] == "replay")
 {
-    var files = args[2..].SelectMany(p => Directory.Exists(p) ? Directory.GetFiles(p, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal) : [p]).ToList();
+    var files = args[2..].SelectMany<string, string>(p => Directory.Exists(p) ? Directory.GetFiles(p, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal) : [p]).ToList();
     foreach (var file in files)
     {
         var clock = Stopwatch.StartNew();

@@ -32,7 +32,7 @@ internal static class CheckpointTargets
     {
         string dir = Path.Combine(Path.GetTempPath(), $"k2fuzz-index-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
-        var writer = new Synth.SafetensorsWriter();
+        var writer = new Applications.Synth.SafetensorsWriter();
         writer.AddF32("a", [2], [1f, 2f]);
         writer.AddF32("b", [1], [3f]);
         writer.Save(Path.Combine(dir, "model-00001.safetensors"));

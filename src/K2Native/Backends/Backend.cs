@@ -137,5 +137,10 @@ public abstract class Backend : IDisposable
     /// </summary>
     public virtual void RunStep(in StepInputs step, Action body) => body();
 
+    /// <summary>True when tensors live in host memory, so reading a small one costs no device synchronization: the
+    /// model then checks activations for NaN/Inf at every layer boundary (elsewhere only the logits it reads anyway,
+    /// and a failure there names the first bad layer and op after the fact).</summary>
+    public virtual bool HostResident => false;
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }

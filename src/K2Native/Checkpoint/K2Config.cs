@@ -22,6 +22,9 @@ public sealed class K2Config
     /// <summary>Epsilon of q_a_layernorm and kv_a_layernorm: transformers builds them with 1e-6 whatever rms_norm_eps says.</summary>
     public const float LatentNormEps = 1e-6f;
 
+    /// <summary>The largest vocab_size accepted (K2: 163,840).</summary>
+    public const int MaxVocabSize = 1 << 24;
+
     public required string ModelType { get; init; }
     public required int VocabSize { get; init; }
     public required int HiddenSize { get; init; }
@@ -78,15 +81,7 @@ public sealed class K2Config
     {
         if (json.Length > 16 * 1024 * 1024)
             throw CheckpointException.InFile(source, $"is {json.Length} bytes, over the 16 MiB limit for a config");
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException e)
-        {
-            throw CheckpointException.InFile(source, $"malformed JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine} of that line: {e.Message}");
-        }
+        var doc = CheckpointJson.Parse(json.ToArray(), source, maxDepth: 16);
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
@@ -114,7 +109,7 @@ public sealed class K2Config
         if (modelType.Length > 0 && modelType is not ("kimi_k2" or "deepseek_v3"))
             unsupported.Add($"model_type '{modelType}' (supported: kimi_k2, deepseek_v3)");
 
-        int vocab = r.Int("vocab_size", 1, 1 << 24);
+        int vocab = r.Int("vocab_size", 1, MaxVocabSize);
         int hidden = r.Int("hidden_size", 1, 1 << 16);
         int layers = r.Int("num_hidden_layers", 1, 4096);
         int intermediate = r.Int("intermediate_size", 1, MaxDim);
@@ -140,7 +135,9 @@ public sealed class K2Config
         int nope = r.Int("qk_nope_head_dim", 1, 4096);
         int rope = r.Int("qk_rope_head_dim", 2, 4096);
         int vDim = r.Int("v_head_dim", 1, 4096);
-        double theta = r.Double("rope_theta", 1e-3, 1e12);
+        double theta = r.Double("rope_theta", 1e-3, 1e12, fallback: 10000);
+        if (theta <= 1)
+            r.Problem("rope_theta", $"{theta} must be above 1: RoPE's frequencies are powers of 1/θ and YaRN divides by ln θ");
         var ropeScaling = ReadRopeScaling(r, unsupported);
         int maxPos = r.Int("max_position_embeddings", 1, 1 << 26);
         double eps = r.Double("rms_norm_eps", 1e-12, 0.1);

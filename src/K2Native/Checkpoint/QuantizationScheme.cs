@@ -2,17 +2,19 @@
 // pack-quantized, symmetric, grouped) and which stay BF16. Anything else (FP8 block weights of K2
 // Instruct/Base, activation quantization, other bit widths) is refused with what exactly is unsupported.
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace K2Native.Checkpoint;
 
 /// <summary>How a checkpoint's Linear weights are stored.</summary>
 public sealed class QuantizationScheme
 {
-    private readonly IReadOnlyList<string> _targets;
-    private readonly IReadOnlyList<string> _ignore;
+    /// <summary>The longest <c>re:</c> pattern accepted; real ones are a few dozen characters.</summary>
+    public const int MaxPatternLength = 1024;
 
-    private QuantizationScheme(int groupSize, IReadOnlyList<string> targets, IReadOnlyList<string> ignore)
+    private readonly IReadOnlyList<ModulePattern> _targets;
+    private readonly IReadOnlyList<ModulePattern> _ignore;
+
+    private QuantizationScheme(int groupSize, IReadOnlyList<ModulePattern> targets, IReadOnlyList<ModulePattern> ignore)
     {
         GroupSize = groupSize;
         _targets = targets;
@@ -35,15 +37,7 @@ public sealed class QuantizationScheme
 
     /// <summary>True when the Linear module <paramref name="module"/> (name without ".weight") is stored as INT4.</summary>
     public bool IsQuantized(string module) =>
-        IsInt4 && _targets.Any(t => Matches(t, module, isTarget: true)) && !_ignore.Any(i => Matches(i, module, isTarget: false));
-
-    private static bool Matches(string pattern, string module, bool isTarget)
-    {
-        if (pattern.StartsWith("re:", StringComparison.Ordinal))
-            return Regex.IsMatch(module, "^(?:" + pattern[3..] + ")", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-        if (isTarget && pattern == "Linear") return true;
-        return pattern == module;
-    }
+        IsInt4 && _targets.Any(t => t.Matches(module, isTarget: true)) && !_ignore.Any(i => i.Matches(module, isTarget: false));
 
     internal static QuantizationScheme Read(ConfigReader r, List<string> unsupported)
     {
@@ -112,17 +106,12 @@ public sealed class QuantizationScheme
             unsupported.Add($"{weights.PathOf("block_structure")} (block quantization)");
         if (groupSize % 8 != 0)
             weights.Problem("group_size", $"{groupSize} is not a multiple of 8 (eight INT4 values share one packed int32)");
-        foreach (var pattern in targets.Concat(ignore).Where(p => p.StartsWith("re:", StringComparison.Ordinal)))
-        {
-            try { _ = new Regex(pattern[3..], RegexOptions.CultureInvariant); }
-            catch (ArgumentException e) { q.Problem("ignore", $"pattern '{pattern}' is not a valid regular expression: {e.Message}"); }
-        }
         return new QuantizationScheme(groupSize, targets, ignore);
     }
 
-    private static List<string> ReadPatterns(ConfigReader r, string field, bool required)
+    private static List<ModulePattern> ReadPatterns(ConfigReader r, string field, bool required)
     {
-        var list = new List<string>();
+        var list = new List<ModulePattern>();
         if (!r.TryGet(field, out var value))
         {
             if (required) r.Problem(field, "missing");
@@ -133,10 +122,18 @@ public sealed class QuantizationScheme
             r.Problem(field, $"expected a list of names, found {ConfigReader.Show(value)}");
             return list;
         }
+        int i = 0;
         foreach (var item in value.EnumerateArray())
         {
-            if (item.ValueKind == JsonValueKind.String) list.Add(item.GetString()!);
-            else r.Problem(field, $"entry {ConfigReader.Show(item)} is not a string");
+            string itemField = $"{field}[{i++}]";
+            if (item.ValueKind != JsonValueKind.String)
+            {
+                r.Problem(itemField, $"entry {ConfigReader.Show(item)} is not a string");
+                continue;
+            }
+            var pattern = ModulePattern.Create(item.GetString()!, out string? problem);
+            if (pattern is null) r.Problem(itemField, problem!);
+            else list.Add(pattern);
         }
         return list;
     }

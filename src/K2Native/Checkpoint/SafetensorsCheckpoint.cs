@@ -108,18 +108,10 @@ public sealed class SafetensorsCheckpoint : IDisposable
 
     private static List<(string Name, string File)> ReadWeightMap(string indexPath)
     {
-        JsonDocument doc;
-        try
-        {
-            var info = new FileInfo(indexPath);
-            if (info.Length > SafetensorsHeader.MaxHeaderBytes)
-                throw CheckpointException.InFile(indexPath, $"is {info.Length} bytes, over the {SafetensorsHeader.MaxHeaderBytes}-byte limit");
-            doc = JsonDocument.Parse(File.ReadAllBytes(indexPath), new JsonDocumentOptions { MaxDepth = 8 });
-        }
-        catch (JsonException e)
-        {
-            throw CheckpointException.InFile(indexPath, $"malformed JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine} of that line: {e.Message}");
-        }
+        var info = new FileInfo(indexPath);
+        if (info.Length > SafetensorsHeader.MaxHeaderBytes)
+            throw CheckpointException.InFile(indexPath, $"is {info.Length} bytes, over the {SafetensorsHeader.MaxHeaderBytes}-byte limit");
+        var doc = CheckpointJson.Parse(File.ReadAllBytes(indexPath), indexPath, maxDepth: 8);
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object

@@ -53,18 +53,7 @@ public sealed class SafetensorsHeader
     /// <summary>Validates header JSON whose data area starts at <paramref name="dataStart"/> and holds <paramref name="dataLength"/> bytes.</summary>
     public static SafetensorsHeader Parse(ReadOnlySpan<byte> json, long dataStart, long dataLength, string path)
     {
-        JsonDocument doc;
-        try
-        {
-            var options = new JsonDocumentOptions { MaxDepth = 4, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
-            doc = JsonDocument.Parse(json.ToArray(), options);
-        }
-        catch (JsonException e)
-        {
-            throw CheckpointException.InFile(path,
-                $"header JSON (file bytes 8..{8 + json.Length}) is malformed at line {e.LineNumber + 1}, byte {e.BytePositionInLine} of that line: {e.Message}");
-        }
-
+        var doc = CheckpointJson.Parse(json.ToArray(), path, maxDepth: 4, what: $"header JSON (file bytes 8..{8 + json.Length})");
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)

@@ -41,7 +41,9 @@ public sealed partial class K2Model
             _stepCache = null;
         }
         if (batch.LogitCount == 0) return;
-        Backend.Read(_work.Output(batch.LogitCount).Logits, logits);
+        var (final, output) = _work.Output(batch.LogitCount);
+        Backend.Read(output, logits);
+        CheckLogits(final, logits);
         Profile?.Record(t, _layers.Length, ref _profileStarted);   // final norm, lm_head and the read
     }
 
@@ -56,7 +58,7 @@ public sealed partial class K2Model
         var w = _work;
         var profile = Profile;
         _profileStarted = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-        Backend.Embed(tokens, _embedding, w.X);                                          // x [T, D]
+        Embed(tokens);                                                                   // x [T, D]
         for (int l = 0; l < _layers.Length; l++)
         {
             var layer = _layers[l];
@@ -66,7 +68,7 @@ public sealed partial class K2Model
             Backend.AbsorbQuery(w.Q, layer.Attention.KvB, Shape, w.AbsorbedQuery);       // q_lat [T, H·Rkv]
             Backend.PagedAttention(w.AbsorbedQuery, w.Q, cache, l, batch.Attention, Shape, w.AttendedLatent); // o_lat [T, H·Rkv]
             Backend.ExpandValues(w.AttendedLatent, layer.Attention.KvB, Shape, w.Attention); // attn [T, H·Dv]
-            FinishLayer(layer);
+            FinishLayer(layer, l, paged: true);
             profile?.Record(t, l, ref _profileStarted);
         }
         if (batch.LogitCount == 0) return;

@@ -25,6 +25,7 @@ public sealed partial class K2Model : IDisposable
     private readonly Weight _lmHead;
     private readonly ModelWorkspace _work;
     private readonly Action _stepBody;   // made once: a step allocates nothing
+    private readonly ActivationCheck _check;
 
     private K2Model(K2Config config, Backend backend, Layer[] layers, Weight embedding, WeightVector finalNorm, Weight lmHead)
     {
@@ -36,6 +37,7 @@ public sealed partial class K2Model : IDisposable
         _lmHead = lmHead;
         _work = new ModelWorkspace(backend, config);
         _stepBody = RunStepBody;
+        _check = new ActivationCheck(backend);
         Rope = Yarn.Rope(config);
         Shape = new AttentionShape(config.NumAttentionHeads, config.QkNopeHeadDim, config.QkRopeHeadDim, config.VHeadDim, Yarn.SoftmaxScale(config));
     }
@@ -101,19 +103,21 @@ public sealed partial class K2Model : IDisposable
         for (int i = 0; i < t; i++) positions[i] = i;
         _work.Prepare(t, paged: false);
         var w = _work;
-        Backend.Embed(tokens, _embedding, w.X);                                          // x [T, D]
-        foreach (var layer in _layers)
+        Embed(tokens);                                                                   // x [T, D]
+        for (int l = 0; l < _layers.Length; l++)
         {
+            var layer = _layers[l];
             Backend.RmsNorm(w.X, layer.InputNorm, (float)Config.RmsNormEps, w.H);       // h [T, D]
             var kRope = ProjectAttentionInputs(layer.Attention, positions);              // q [T, H·(Dn+Dr)], c [T, Rkv], k_pe [T, Dr]
             Backend.MatMul(w.KvA.Columns(0, Config.KvLoraRank), layer.Attention.KvB, w.Kv); // kv [T, H·(Dn+Dv)]
             Backend.CausalAttention(w.Q, w.Kv, kRope, Shape, positions, w.Attention);    // attn [T, H·Dv]
-            FinishLayer(layer);
+            FinishLayer(layer, l, paged: false);
         }
         var (final, output) = _work.Output(t);
         Backend.RmsNorm(w.X, _finalNorm, (float)Config.RmsNormEps, final);
         Backend.MatMul(final, _lmHead, output);                                          // logits [T, V]
         Backend.Read(output, logits);
+        CheckLogits(final, logits);
     }
 
     public void Dispose()
@@ -153,12 +157,14 @@ public sealed partial class K2Model : IDisposable
         return kRope;
     }
 
-    /// <summary>x += o_proj(attn); x += MLP or MoE of RMSNorm(x).</summary>
-    private void FinishLayer(Layer layer)
+    /// <summary>x += o_proj(attn); x += MLP or MoE of RMSNorm(x); each half ends with a check that x is finite.</summary>
+    private void FinishLayer(Layer layer, int l, bool paged)
     {
         var w = _work;
         Backend.MatMul(w.Attention, layer.Attention.O, w.Delta);                        // delta [T, D]
         Backend.Add(w.X, w.Delta);
+        if (!_check.BoundaryOk(w.X))
+            throw _check.FirstNonFinite(l, AttentionOutputs(layer.Attention, paged)) ?? Unexplained(l, "the residual add after self_attn");
         Backend.RmsNorm(w.X, layer.PostAttentionNorm, (float)Config.RmsNormEps, w.H);
         if (layer.FeedForward is { } mlp)
         {
@@ -173,9 +179,74 @@ public sealed partial class K2Model : IDisposable
         {
             Backend.Clear(w.Delta);
         }
-        if (layer.Moe is { } moe) Backend.RoutedExperts(w.H, moe, w.Delta);             // delta += Σ w_k expert_k(h)
+        if (layer.Moe is { } moe)
+        {
+            try
+            {
+                Backend.RoutedExperts(w.H, moe, w.Delta);                               // delta += Σ w_k expert_k(h)
+            }
+            catch (NonFiniteActivationException e) when (e.Layer < 0)
+            {
+                throw _check.FirstNonFinite(l, [("post_attention_layernorm", w.H)]) ?? e.InLayer(l);
+            }
+        }
         Backend.Add(w.X, w.Delta);
+        if (!_check.BoundaryOk(w.X))
+            throw _check.FirstNonFinite(l, FeedForwardOutputs(layer)) ?? Unexplained(l, "the residual add after mlp");
     }
+
+    /// <summary>The buffers the attention half wrote, in the order it wrote them, named by the weights that made them.</summary>
+    private IEnumerable<(string, TensorView)> AttentionOutputs(Attention a, bool paged)
+    {
+        var w = _work;
+        yield return ("input_layernorm", w.H);
+        if (a.Q is null)
+        {
+            yield return ("self_attn.q_a_proj and q_a_layernorm", w.QLatent!.Value);
+            yield return ("self_attn.q_b_proj (with rope)", w.Q);
+        }
+        else
+        {
+            yield return ("self_attn.q_proj (with rope)", w.Q);
+        }
+        yield return ("self_attn.kv_a_proj_with_mqa and kv_a_layernorm (with rope)", w.KvA);
+        if (paged)
+        {
+            yield return ("self_attn.kv_b_proj (absorbed into the queries)", w.AbsorbedQuery);
+            yield return ("attention over the paged cache", w.AttendedLatent);
+            yield return ("self_attn.kv_b_proj (values)", w.Attention);
+        }
+        else
+        {
+            yield return ("self_attn.kv_b_proj", w.Kv);
+            yield return ("attention", w.Attention);
+        }
+        yield return ("self_attn.o_proj", w.Delta);
+    }
+
+    private IEnumerable<(string, TensorView)> FeedForwardOutputs(Layer layer)
+    {
+        var w = _work;
+        yield return ("post_attention_layernorm", w.H);
+        string prefix = layer.Moe is null ? "mlp" : "mlp.shared_experts";
+        if (layer.FeedForward is { } mlp) yield return ($"{prefix}.gate_proj and up_proj (silu(gate)·up)", w.Gate.Columns(0, mlp.Gate.Rows));
+        yield return (layer.Moe is null ? "mlp.down_proj" : "mlp.experts and mlp.shared_experts (their sum)", w.Delta);
+    }
+
+    private void Embed(ReadOnlySpan<int> tokens)
+    {
+        Backend.Embed(tokens, _embedding, _work.X);
+        if (!_check.BoundaryOk(_work.X)) throw _check.FirstNonFinite(-1, [("model.embed_tokens", _work.X)])!;
+    }
+
+    private void CheckLogits(TensorView final, ReadOnlySpan<float> logits)
+    {
+        if (ActivationCheck.AllFinite(logits)) return;
+        throw _check.FirstNonFinite(-1, [("model.norm", final)]) ?? ActivationCheck.Problem(-1, "lm_head", Config.VocabSize, logits);
+    }
+
+    private static NonFiniteActivationException Unexplained(int layer, string operation) =>
+        new(layer, operation, "every buffer before it was finite (an overflow in the sum)");
 
     private static Mlp LoadMlp(Backend backend, MlpWeights m) => new(backend.Load(m.Gate), backend.Load(m.Up), backend.Load(m.Down));
 

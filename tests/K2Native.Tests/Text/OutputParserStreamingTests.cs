@@ -19,6 +19,8 @@ public sealed class OutputParserStreamingTests
         { ChatFormat.Thinking, "<<think>><</think>>text ending in <|tool_calls_sec" },
         { ChatFormat.Instruct, "Sure, <think>not special</think> here.<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"q\": \"é\"}<|tool_call_end|><|tool_calls_section_end|>" },
         { ChatFormat.Instruct, "plain answer with <| and <|im_end and <" },
+        { ChatFormat.Thinking, "</think><think<think>>" },
+        { ChatFormat.Thinking, "<th</think>ink>x<|tool_calls_section_begin<think>|>y<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"a\": \"<|tool_call_e<|tool_calls_section_begin|>nd|>\"}<|tool_call_end|>" },
     };
 
     [Theory]

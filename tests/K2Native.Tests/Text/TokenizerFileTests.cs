@@ -77,7 +77,7 @@ public sealed class TokenizerFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData("{not json", "not valid JSON")]
+    [InlineData("{not json", "malformed JSON")]
     [InlineData("[]", "the top level is not a JSON object")]
     [InlineData("""{"added_tokens_decoder": []}""", "field 'added_tokens_decoder': not a JSON object")]
     [InlineData("""{"added_tokens_decoder": {"255": {"content": "[BOS]"}}}""", "field 'added_tokens_decoder.255': special id 255 collides with a BPE rank")]

@@ -35,6 +35,8 @@ public sealed unsafe class CpuBackend : Backend
 
     public override string Name => "cpu";
 
+    public override bool HostResident => true;
+
     /// <summary>Vector width the kernels use.</summary>
     public string Isa => _width switch { SimdWidth.V512 => "Vector512", SimdWidth.V256 => "Vector256", _ => "scalar" };
 

@@ -31,7 +31,7 @@ internal static class RouterKernel
                 if (choice[e] > bestValue) { bestValue = choice[e]; best = e; }
             }
             if (best < 0)
-                throw new InvalidOperationException($"router: fewer than {r.TopK} selectable experts (scores not finite?)");
+                throw new NonFiniteActivationException(-1, "mlp.gate (the router)", $"fewer than {r.TopK} experts have finite scores");
             ids[k] = best;
             choice[best] = float.NegativeInfinity;
         }

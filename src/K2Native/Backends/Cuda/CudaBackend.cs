@@ -246,7 +246,7 @@ public sealed unsafe class CudaBackend : Backend
         _context.Download(expertWeights, weights);
         for (int i = 0; i < expertIds.Length; i++)
             if (expertIds[i] < 0)
-                throw new InvalidOperationException($"router: fewer than {r.TopK} selectable experts for token {i / r.TopK} (scores not finite?)");
+                throw new NonFiniteActivationException(-1, "mlp.gate (the router)", $"fewer than {r.TopK} experts have finite scores for token row {i / r.TopK}");
     }
 
     public override void RoutedExperts(TensorView x, MoeLayer moe, TensorView acc)

@@ -5,7 +5,8 @@
 // The opening <think> is optional and reasoning also ends at the section begin (K2 Thinking); K2 Instruct has no
 // reasoning, so everything before the section is content. Markers may arrive whole (special tokens) or split over
 // any number of deltas; text is passed on at once except a tail that could still become a marker, which waits for
-// the next delta (at most one marker's length) or for Finish. Markers are never shown as text. Anything out of
+// the next delta (at most one marker's length) or for Finish. Markers are never shown as text, not even in the
+// joined text of a channel once a stray marker between two pieces is dropped (JoinedMarkerGuard). Anything out of
 // shape is reported as MalformedOutput with its raw text and parsing goes on; nothing throws for any input.
 // The stop token (<|im_end|>) is the generation loop's to catch: it is not pushed, and would be text here.
 using System.Text;
@@ -32,12 +33,17 @@ public sealed class OutputParser
     private int _openIndex = -1;                      // index of the open call when its id was valid, else -1
     private int _started;
     private int _completed;
+    private readonly JoinedMarkerGuard _reasoningGuard;
+    private readonly JoinedMarkerGuard _contentGuard;
+    private JoinedMarkerGuard _argumentsGuard = new(ToolCallMarkers);
 
     public OutputParser(ChatFormat format)
     {
         Format = format;
         _markers = format == ChatFormat.Thinking ? ThinkingMarkers : ToolCallMarkers;
         _state = format == ChatFormat.Thinking ? State.Start : State.Content;
+        _reasoningGuard = new JoinedMarkerGuard(_markers);
+        _contentGuard = new JoinedMarkerGuard(_markers);
     }
 
     public ChatFormat Format { get; }
@@ -144,10 +150,12 @@ public sealed class OutputParser
         switch (_state)
         {
             case State.Reasoning:
-                events.Add(new ReasoningDelta(text));
+                text = _reasoningGuard.Pass(text);
+                if (text.Length > 0) events.Add(new ReasoningDelta(text));
                 break;
             case State.Content:
-                events.Add(new ContentDelta(text));
+                text = _contentGuard.Pass(text);
+                if (text.Length > 0) events.Add(new ContentDelta(text));
                 break;
             case State.Section:
                 _section.Append(text);
@@ -164,8 +172,9 @@ public sealed class OutputParser
             case State.Arguments:
                 _section.Append(text);
                 _call.Append(text);
+                text = _argumentsGuard.Pass(text);
                 _arguments.Append(text);
-                if (_openIndex >= 0) events.Add(new ToolCallArgumentsDelta(_openIndex, text));
+                if (_openIndex >= 0 && text.Length > 0) events.Add(new ToolCallArgumentsDelta(_openIndex, text));
                 break;
         }
     }
@@ -233,6 +242,7 @@ public sealed class OutputParser
         _call.Clear().Append(CallBegin);
         _callId.Clear();
         _arguments.Clear();
+        _argumentsGuard = new JoinedMarkerGuard(ToolCallMarkers);
         _openIndex = -1;
         _state = State.CallId;
     }
@@ -252,7 +262,7 @@ public sealed class OutputParser
     {
         if (_openIndex < 0)
         {
-            events.Add(new MalformedOutput(OutputProblem.InvalidToolCallId, $"tool call id \"{_openId}\" is not of the form functions.NAME:IDX", _call.ToString()));
+            events.Add(new MalformedOutput(OutputProblem.InvalidToolCallId, $"tool call id \"{_openId}\" is not of the form functions.NAME:IDX without marker text", _call.ToString()));
             return;
         }
         string arguments = _arguments.ToString();

@@ -32,7 +32,10 @@ public sealed class Tokenizer
         _finder = new SpecialTokenFinder(specials);
     }
 
-    /// <summary>Loads tiktoken.model and tokenizer_config.json from a checkpoint directory.</summary>
+    /// <summary>
+    /// Loads tiktoken.model and tokenizer_config.json from a checkpoint directory; when config.json is there too,
+    /// its vocab_size bounds the special ids.
+    /// </summary>
     /// <exception cref="CheckpointException">A file is missing or malformed (the message names file and line or field).</exception>
     public static Tokenizer Load(string checkpointDirectory)
     {
@@ -41,7 +44,8 @@ public sealed class Tokenizer
         foreach (var file in new[] { model, config })
             if (!File.Exists(file)) throw CheckpointException.InFile(file, "not found (a K2 checkpoint has tiktoken.model and tokenizer_config.json)");
         var ranks = TokenizerFiles.ReadRanks(model);
-        return new Tokenizer(ranks, TokenizerFiles.ReadSpecials(config, ranks.Length));
+        int? vocab = TokenizerFiles.ReadVocabularyBound(Path.Combine(checkpointDirectory, K2Config.FileName));
+        return new Tokenizer(ranks, TokenizerFiles.ReadSpecials(config, ranks.Length, vocab));
     }
 
     /// <summary>Ranks plus special ids: the highest id + 1.</summary>

@@ -54,15 +54,35 @@ internal static class TokenizerFiles
         return byRank;
     }
 
+    /// <summary>Special ids allowed above the last rank when no config.json gives the vocabulary.</summary>
+    public const int MaxSpecialsWithoutConfig = 1 << 16;
+
+    /// <summary>
+    /// vocab_size from the config.json beside the tokenizer files, which bounds the special ids; null without one.
+    /// Only this field is read: the rest of config.json is the model loader's to check.
+    /// </summary>
+    public static int? ReadVocabularyBound(string configJsonPath)
+    {
+        if (!File.Exists(configJsonPath)) return null;
+        using var document = CheckpointJson.Parse(File.ReadAllBytes(configJsonPath), configJsonPath, maxDepth: 16);
+        if (document.RootElement.ValueKind != JsonValueKind.Object
+            || !document.RootElement.TryGetProperty("vocab_size", out var value))
+            return null;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int vocab) || vocab < 1 || vocab > K2Config.MaxVocabSize)
+            throw CheckpointException.ForField(configJsonPath, "vocab_size", $"expected an integer in [1, {K2Config.MaxVocabSize}], found {value.GetRawText()}");
+        return vocab;
+    }
+
     /// <summary>
     /// Special token names by id from <c>added_tokens_decoder</c>. Specials run from <paramref name="rankCount"/>
     /// to the highest id named there; ids in that range without a name are <c>&lt;|reserved_token_ID|&gt;</c>.
+    /// Every id must be below <paramref name="vocabSize"/> (config.json's vocab_size) when it is given, and at most
+    /// <see cref="MaxSpecialsWithoutConfig"/> above the last rank when it is not, so a hostile id cannot make the
+    /// table of names huge.
     /// </summary>
-    public static string[] ReadSpecials(string path, int rankCount)
+    public static string[] ReadSpecials(string path, int rankCount, int? vocabSize = null)
     {
-        JsonDocument document;
-        try { document = JsonDocument.Parse(File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw CheckpointException.InFile(path, $"not valid JSON: {e.Message}"); }
+        var document = CheckpointJson.Parse(File.ReadAllBytes(path), path, maxDepth: 64);
         using (document)
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object) throw CheckpointException.InFile(path, "the top level is not a JSON object");
@@ -78,8 +98,11 @@ internal static class TokenizerFiles
                     throw CheckpointException.ForField(path, field, "the key is not a token id");
                 if (id < rankCount)
                     throw CheckpointException.ForField(path, field, $"special id {id} collides with a BPE rank (tiktoken.model has ranks 0..{rankCount - 1})");
-                if (id - rankCount >= 1 << 20)
-                    throw CheckpointException.ForField(path, field, $"special id {id} is implausibly far above the last rank {rankCount - 1}");
+                if (vocabSize is int vocab && id >= vocab)
+                    throw CheckpointException.ForField(path, field, $"special id {id} is not below config.json's vocab_size {vocab}");
+                if (id - rankCount >= MaxSpecialsWithoutConfig)
+                    throw CheckpointException.ForField(path, field,
+                        $"special id {id} is more than {MaxSpecialsWithoutConfig} above the last rank {rankCount - 1}");
                 if (entry.Value.ValueKind != JsonValueKind.Object
                     || !entry.Value.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.String)
                     throw CheckpointException.ForField(path, field, "expected an object with a string 'content'");

@@ -10,7 +10,10 @@ namespace K2Native.Model;
 public sealed partial class K2Model
 {
     /// <summary>Runs <paramref name="batch"/> against <paramref name="cache"/>; writes logits [batch.LogitCount, V] row-major.</summary>
-    public void Step(StepBatch batch, KvCacheStorage cache, Span<float> logits)
+    /// <param name="abandon">Asked between layers; when it returns true the step stops there and returns false. The
+    /// batch's cache slots then hold partial entries that no computed token refers to, and the logits are not written.</param>
+    /// <returns>True when the step ran to the end.</returns>
+    public bool Step(StepBatch batch, KvCacheStorage cache, Span<float> logits, Func<bool>? abandon = null)
     {
         int t = batch.Count, v = Config.VocabSize;
         if (t == 0) throw new ArgumentException("Step needs at least one token", nameof(batch));
@@ -42,14 +45,16 @@ public sealed partial class K2Model
             Backend.ExpandValues(w.AttendedLatent, layer.Attention.KvB, Shape, w.Attention); // attn [T, H·Dv]
             FinishLayer(layer);
             profile?.Record(t, l, ref started);
+            if (abandon is not null && abandon()) return false;
         }
-        if (batch.LogitCount == 0) return;
+        if (batch.LogitCount == 0) return true;
         var (final, output) = _work.Output(batch.LogitCount);
         Backend.GatherRows(w.X, batch.LogitRows.AsSpan(0, batch.LogitCount), final);     // [L, D]
         Backend.RmsNorm(final, _finalNorm, (float)Config.RmsNormEps, final);
         Backend.MatMul(final, _lmHead, output);                                          // logits [L, V]
         Backend.Read(output, logits);
         profile?.Record(t, _layers.Length, ref started);
+        return true;
     }
 
     /// <summary>When set, every step adds its time per layer (and for the final norm and lm_head) here.</summary>

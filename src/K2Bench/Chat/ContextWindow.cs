@@ -1,8 +1,8 @@
 // Keeps a `k2 chat` conversation inside what one sequence may hold (the context, or the KV cache when it is
 // smaller), leaving max_tokens free for the answer. When it outgrows that, the oldest whole turns go (a turn is
 // a user message and every assistant and tool message after it); the system prompt and the tool declarations
-// are never dropped, nor the turn being answered. What stays is an unchanged suffix, so the prefix cache finds
-// it again from the first kept turn on.
+// are never dropped, nor the turn being answered. The prefix cache still supplies the system prompt and tool
+// declarations; the kept turns move to earlier positions, so they are computed once more at the next turn.
 using K2Native.Text;
 
 namespace K2Bench.Chat;

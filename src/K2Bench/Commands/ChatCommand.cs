@@ -43,9 +43,9 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
     [Usage(ApplicationAlias = "k2")]
     public static IEnumerable<Example> Examples =>
     [
-        new("Chat with the bundled model", new ChatCommand()),
-        new("Chat with a checkpoint, greedy, a system prompt", new ChatCommand { Model = "models/my-k2", Temperature = 0, System = "Answer briefly." }),
-        new("Go on with an autosaved conversation", new ChatCommand { Load = "~/.config/k2/conversations/chat-20250101-120000.json" }),
+        new("Chat with the bundled model", CommandLineText.ExampleStyle, new ChatCommand()),
+        new("Chat with a checkpoint and a system prompt", CommandLineText.ExampleStyle, new ChatCommand { Model = "models/my-k2", System = "Answer briefly." }),
+        new("Go on with an autosaved conversation", CommandLineText.ExampleStyle, new ChatCommand { Load = "~/.config/k2/conversations/chat-20250101-120000.json" }),
     ];
 
     public int Run()

@@ -1,10 +1,14 @@
-// Where the bundled default checkpoint lives: copied next to the executable from the repository's models/.
+// Where the bundled default checkpoint lives: copied next to the executable (and into the tool package) from the
+// repository's models/; which one is K2Bench.csproj's K2BundledModel property.
+using System.Reflection;
+
 namespace K2Bench;
 
 internal static class ModelPaths
 {
     /// <summary>Name of the bundled checkpoint under models/.</summary>
-    public const string BundledName = "tiny-random";
+    public static string BundledName { get; } = typeof(ModelPaths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "K2BundledModel").Value!;
 
     /// <summary>The bundled checkpoint's directory.</summary>
     public static string Bundled => Path.Combine(AppContext.BaseDirectory, "models", BundledName);

@@ -84,4 +84,36 @@ public sealed class CommandLineTests : IDisposable
             Assert.DoesNotContain("you>", r.Stdout);
         }
     }
+
+    [Fact]
+    public void InfoGivesBytesPerTokenKvBytesAndMemoryAtAContext()
+    {
+        var r = K2Cli.Run(null, "info", "--context", "1000", "--kv-dtype", "bf16");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("active per token (all but the embeddings and the 12 of 16 routed experts a token does not pick)", r.Stdout);
+        Assert.Contains("KV cache        288 B per token (3 layers x (32 latent + 16 rope) x 2 bytes, bf16)", r.Stdout);
+        Assert.Contains("at a context of 1000:", r.Stdout);
+        Assert.Contains("read per decoded token, at a context of 1000", r.Stdout);
+        Assert.Contains("KV cache at 1000", r.Stdout);
+        var bad = K2Cli.Run(null, "info", "--context", "999999");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.StartsWith("k2 info: --context 999999 must be between 1 and the model's maximum of 4096", bad.Stderr);
+    }
+
+    [Fact]
+    public void SynthSaysTheSizeFirstRefusesANonEmptyFolderAndTakesAVocabulary()
+    {
+        string outDir = _dir.File("slice");
+        var r = K2Cli.Run(null, "synth", "--preset", "tiny", "--vocab", "600", "--out", outDir);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.StartsWith("writing tiny (3 layers, 16 experts, vocab 600): ", r.Stderr);
+        Assert.Contains("\"vocab_size\": 600", File.ReadAllText(Path.Combine(outDir, "config.json")));
+        var again = K2Cli.Run(null, "synth", "--preset", "tiny", "--out", outDir);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Equal($"k2: error: --out {outDir} is not empty; give an empty or new directory, or --force to write into it", again.Stderr.Trim());
+        Assert.Equal(0, K2Cli.Run(null, "synth", "--preset", "tiny", "--out", outDir, "--force").ExitCode);
+        var small = K2Cli.Run(null, "synth", "--preset", "tiny", "--vocab", "300", "--out", _dir.File("x"));
+        Assert.Equal(2, small.ExitCode);
+        Assert.Contains("--vocab 300 is too small", small.Stderr);
+    }
 }

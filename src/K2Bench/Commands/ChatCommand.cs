@@ -7,8 +7,8 @@ using CommandLine;
 using CommandLine.Text;
 using K2Bench.Chat;
 using K2Bench.Chat.Input;
+using K2Native.Applications.Tools.Demo;
 using K2Native.Runtime;
-using K2Native.Tools.Demo;
 using Spectre.Console;
 
 namespace K2Bench.Commands;

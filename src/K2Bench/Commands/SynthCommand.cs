@@ -2,7 +2,7 @@
 // write before writing, and does not write into a folder that holds anything unless --force.
 using CommandLine;
 using CommandLine.Text;
-using K2Native.Synth;
+using K2Native.Applications.Synth;
 
 namespace K2Bench.Commands;
 

@@ -158,7 +158,7 @@ public sealed class ChatReplTests : IDisposable
         for (int i = 0; i < 10; i++) keys.Type($"message number {i} with some words in it\n");
         using var s = Start(keys, new EngineOptions { ContextLength = 480 }, maxTokens: 8);
         s.State.SystemPrompt = "Be brief.";
-        s.State.Builtins["calculator"] = new K2Native.Tools.CalculatorTool();
+        s.State.Builtins["calculator"] = new K2Native.Applications.Tools.CalculatorTool();
         Assert.Equal(0, s.Repl.Run());
         string output = s.Output.ToString();
         Assert.Matches(@"\[context: dropped the oldest \d+ turns? \(\d+ messages?, \d+ tokens\)", output);

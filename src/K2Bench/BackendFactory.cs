@@ -14,7 +14,7 @@ internal static class BackendFactory
     {
         "cpu" => new CpuBackend(Simd.Best, int4Activations),
         "cuda" => CreateCuda(0, graphs),
-        _ => throw new ArgumentException($"--backend '{name}': unknown backend (known: cpu, cuda)"),
+        _ => throw new UsageException($"--backend '{name}' is not one of: cpu, cuda"),
     };
 
     /// <summary>The CUDA backend, or one message saying why it cannot run here (library missing, no GPU or driver).</summary>

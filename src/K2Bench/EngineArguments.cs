@@ -48,7 +48,7 @@ internal abstract class EngineArguments
         {
             "f32" or "float32" => KvCacheDType.F32,
             "bf16" or "bfloat16" => KvCacheDType.Bf16,
-            _ => throw new ArgumentException($"--kv-dtype '{KvDType}': expected f32 or bf16"),
+            _ => throw new UsageException($"--kv-dtype '{KvDType}' is not one of: f32, bf16"),
         },
         ContextLength = Context,
         PrefixCaching = !NoPrefixCache,

@@ -33,15 +33,36 @@ internal sealed class ReplState
 
     public int MaxToolRounds { get; set; } = 8;
 
-    public int Turns { get; set; }
+    /// <summary>Generations run (tool rounds count one each), stopped ones included.</summary>
+    public int Turns { get; private set; }
 
-    public long GeneratedTokens { get; set; }
+    /// <summary>Generations stopped with Ctrl+C.</summary>
+    public int StoppedTurns { get; private set; }
 
-    public TimeSpan DecodeTime { get; set; }
+    public long GeneratedTokens { get; private set; }
+
+    public TimeSpan DecodeTime { get; private set; }
+
+    /// <summary>Adds a generation's figures to the totals (null: stopped before it reached the engine).</summary>
+    public void Count(GenerationResult? result, bool stopped)
+    {
+        Turns++;
+        if (stopped) StoppedTurns++;
+        if (result is null) return;
+        GeneratedTokens += result.GeneratedTokens;
+        DecodeTime += result.DecodeTime;
+    }
 
     /// <summary>The messages the template renders: the system prompt first, when one is set.</summary>
-    public List<ChatMessage> Conversation() =>
-        SystemPrompt is null ? [.. Messages] : [ChatMessage.System(SystemPrompt), .. Messages];
+    public List<ChatMessage> Conversation() => Conversation(Messages);
+
+    /// <summary>The system prompt (when set) followed by <paramref name="messages"/>.</summary>
+    public List<ChatMessage> Conversation(IReadOnlyList<ChatMessage> messages) =>
+        SystemPrompt is null ? [.. messages] : [ChatMessage.System(SystemPrompt), .. messages];
+
+    /// <summary>The session as /save writes it: the messages with the system prompt, and the declared tools.</summary>
+    public Conversation ToConversation() =>
+        new() { Messages = Conversation(), Tools = DeclaredTools.Count > 0 ? DeclaredTools.DeepClone() : null };
 
     /// <summary>Declared and built-in tools as one OpenAI tool list; null when there are none.</summary>
     public JsonArray? Tools()

@@ -11,11 +11,12 @@ namespace K2Bench.Chat;
 
 internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput output)
 {
-    public const string Help = """
+    public const string Help = """"
         /help                  this list
-        /reset                 forget the conversation (system prompt and tools stay)
+        /reset                 forget the conversation (system prompt, tools, settings and /stats totals stay)
         /system [TEXT]         show or set the system prompt (/system - restores the default)
         /set [NAME VALUE]      show or change: temperature, top_p, top_k, min_p, seed, max_tokens, tool_rounds
+                               (max_tokens must leave room for a prompt in the context)
         /reasoning on|off      show or hide the model's reasoning
         /save FILE             write the conversation (messages and tools) as JSON
         /load FILE             read a conversation written by /save (or any {"messages", "tools"} file)
@@ -25,10 +26,12 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
         /tools demo            offer the demo tools of the checkpoint's demo_tools.json, which run here
                                (calculator, convert_units, current_date, lookup; on from the start when it has one)
         /tools off             offer no tools
-        /stats                 speed and KV cache figures
-        /quit                  leave (so does the end of input)
-        Ctrl+C stops an answer while it is generated.
-        """;
+        /stats                 speed and KV cache figures (stopped turns included)
+        /quit                  leave (so do Ctrl+D, a second Ctrl+C on an empty line, and the end of input)
+        Ctrl+C stops an answer while it is generated and clears the line at the prompt.
+        A line ending in \ continues on the next; a block between lines of """ is one message; so is a pasted block.
+        Up/Down recall earlier messages; Home/End, Ctrl+A/E, Ctrl+U/K/W edit the line.
+        """";
 
     /// <summary>Runs a command line starting with '/'; false means quit.</summary>
     public bool Handle(string line)
@@ -45,8 +48,9 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
                     output.Note(Help + "\n");
                     break;
                 case "/reset":
+                    int messages = state.Messages.Count;
                     state.Messages.Clear();
-                    output.Note("[conversation cleared]\n");
+                    output.Note($"[conversation cleared ({messages} messages); the system prompt, tools, settings and the /stats totals stay]\n");
                     break;
                 case "/system":
                     System(rest);
@@ -65,7 +69,7 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
                     Load(rest);
                     break;
                 case "/tools":
-                    Tools(rest);
+                    DeclareTools(rest);
                     break;
                 case "/stats":
                     Statistics();
@@ -107,8 +111,8 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
                 case "top_k": s = s with { TopK = Int(v) }; break;
                 case "min_p": s = s with { MinP = Float(v) }; break;
                 case "seed": s = s with { Seed = v is "none" or "random" ? null : ulong.Parse(v, CultureInfo.InvariantCulture) }; break;
-                case "max_tokens": state.MaxTokens = Positive(Int(v), "max_tokens"); break;
-                case "tool_rounds": state.MaxToolRounds = Math.Max(0, Int(v)); break;
+                case "max_tokens": state.MaxTokens = MaxTokens(Int(v), host.Engine); break;
+                case "tool_rounds": state.MaxToolRounds = ToolRounds(Int(v)); break;
                 default: throw new ArgumentException($"unknown setting '{parts[0]}' (temperature, top_p, top_k, min_p, seed, max_tokens, tool_rounds)");
             }
             s.Validate();
@@ -124,13 +128,15 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
     private void Save(string path)
     {
         if (path.Length == 0) throw new ArgumentException("give a file name: /save FILE");
-        new Conversation { Messages = state.Conversation(), Tools = state.DeclaredTools.Count > 0 ? state.DeclaredTools.DeepClone() : null }.Save(path);
+        state.ToConversation().Save(path);
         output.Note($"[saved {state.Messages.Count} messages to {path}]\n");
     }
 
-    private void Load(string path)
+    /// <summary>Replaces the session's conversation with a saved one; throws naming the file when it cannot.</summary>
+    public void Load(string path)
     {
         if (path.Length == 0) throw new ArgumentException("give a file name: /load FILE");
+        if (!File.Exists(path)) throw new IOException($"{path}: file not found");
         var conversation = Conversation.Load(path);
         var messages = conversation.Messages.ToList();
         state.SystemPrompt = null;
@@ -145,7 +151,8 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
         output.Note($"[loaded {messages.Count} messages and {state.DeclaredTools.Count} tools from {path}]\n");
     }
 
-    private void Tools(string arg)
+    /// <summary>/tools ARG: changes the tools offered and lists them; throws naming the file when it cannot.</summary>
+    public void DeclareTools(string arg)
     {
         switch (arg)
         {
@@ -177,7 +184,8 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
         double decode = state.DecodeTime > TimeSpan.Zero ? state.GeneratedTokens / state.DecodeTime.TotalSeconds : 0;
         output.Note(string.Create(CultureInfo.InvariantCulture,
             $"""
-            [turns {state.Turns}, generated {state.GeneratedTokens} tokens, decode {decode:F1} tok/s
+            [turns {state.Turns} ({state.StoppedTurns} stopped with Ctrl+C), generated {state.GeneratedTokens} tokens, decode {decode:F1} tok/s
+             context {e.ContextLength} tokens; a conversation may hold {e.SequenceLimit}, max_tokens {state.MaxTokens} of them kept for the answer
              prompt tokens computed {e.ComputedPromptTokens}, reused from the prefix cache {e.ReusedPromptTokens}
              KV cache: {p.Blocks} blocks of {p.BlockSize} tokens ({e.CacheTokens} tokens, {e.Options.KvCacheDType}), {p.InUse} in use, {p.Cached} cached, {p.Hits} block hits, {p.Evictions} evictions
              model {host.Checkpoint.Directory}, {host.Model.Backend.Name} backend, {host.Template.Format} chat format]
@@ -199,5 +207,16 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
     private static int Int(string v) =>
         int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) ? i : throw new FormatException($"'{v}' is not an integer");
 
-    private static int Positive(int v, string name) => v >= 1 ? v : throw new ArgumentException($"{name} must be at least 1");
+    /// <summary>max_tokens, refused unless at least one prompt token still fits beside it.</summary>
+    public static int MaxTokens(int v, Engine engine)
+    {
+        if (v < 1) throw new ArgumentException($"max_tokens {v} must be at least 1");
+        if (v >= engine.SequenceLimit)
+            throw new ArgumentException($"max_tokens {v} leaves no room for a prompt: a conversation holds {engine.SequenceLimit} tokens " +
+                                        (engine.SequenceLimit < engine.ContextLength ? $"(the KV cache; the context is {engine.ContextLength})" : "(the context)") +
+                                        $", so at most {engine.SequenceLimit - 1}");
+        return v;
+    }
+
+    public static int ToolRounds(int v) => v >= 0 ? v : throw new ArgumentException($"tool_rounds {v} must be 0 or more");
 }

@@ -1,8 +1,12 @@
 // `k2 chat`: an interactive conversation with a checkpoint (the bundled one by default). Shows a progress bar
-// while the model loads, then runs the REPL (Chat/ChatRepl.cs); works with piped input too. A checkpoint with a
-// demo_tools.json (the trained demo model) starts with its four tools declared, run by the REPL itself.
+// while the model loads, then runs the REPL (Chat/ChatRepl.cs): on a terminal with the line editor, history in
+// the config folder and an autosaved conversation; with piped input, a line per message as before. A checkpoint
+// with a demo_tools.json (the trained demo model) starts with its four tools declared, run by the REPL itself.
+// Problems with the options or the files they name stop it before the REPL starts (exit code 1).
 using CommandLine;
+using CommandLine.Text;
 using K2Bench.Chat;
+using K2Bench.Chat.Input;
 using K2Native.Applications.Tools.Demo;
 using K2Native.Runtime;
 using Spectre.Console;
@@ -21,7 +25,7 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
     [Option("builtin-tools", HelpText = "Offer the built-in calculator and current_time tools, which the REPL runs itself.")]
     public bool BuiltinTools { get; set; }
 
-    [Option("load", HelpText = "Start from a conversation saved with /save.")]
+    [Option("load", HelpText = "Start from a conversation saved with /save (or autosaved).")]
     public string? Load { get; set; }
 
     [Option("hide-reasoning", HelpText = "Do not show the model's reasoning (/reasoning on shows it).")]
@@ -33,34 +37,77 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
     [Option("max-tool-rounds", Default = 8, HelpText = "Most tool rounds per user message.")]
     public int MaxToolRounds { get; set; }
 
+    [Option("no-history", HelpText = "On a terminal, neither read nor write the input history and autosaved conversations in the config folder.")]
+    public bool NoHistory { get; set; }
+
+    [Usage(ApplicationAlias = "k2")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("Chat with the bundled model", CommandLineText.ExampleStyle, new ChatCommand()),
+        new("Chat with a checkpoint and a system prompt", CommandLineText.ExampleStyle, new ChatCommand { Model = "models/my-k2", System = "Answer briefly." }),
+        new("Go on with an autosaved conversation", CommandLineText.ExampleStyle, new ChatCommand { Load = "~/.config/k2/conversations/chat-20250101-120000.json" }),
+    ];
+
     public int Run()
     {
         var sampling = Sampling();
+        int toolRounds = SlashCommands.ToolRounds(MaxToolRounds);
         var console = ReplConsole.Create();
         var output = new ReplOutput(console);
         using var host = OpenWithProgress();
+        int maxTokens = SlashCommands.MaxTokens(MaxTokens, host.Engine);
         var demoFile = DemoToolSet.FindIn(host.Checkpoint.Directory);
         var state = new ReplState
         {
             Sampling = sampling,
-            MaxTokens = MaxTokens,
+            MaxTokens = maxTokens,
             ShowReasoning = !HideReasoning,
-            MaxToolRounds = Math.Max(0, MaxToolRounds),
+            MaxToolRounds = toolRounds,
             SystemPrompt = System,
             DemoTools = demoFile is null ? null : DemoToolSet.Load(demoFile),
         };
         var commands = new SlashCommands(host, state, output);
-        if (Load is not null) commands.Handle("/load " + Load);
-        if (Tools is not null) commands.Handle("/tools " + Tools);
+        if (Load is not null) Startup("--load", () => commands.Load(Load));
+        if (Tools is not null) Startup("--tools", () => commands.DeclareTools(Tools));
         if (state.DemoTools is { } demo && !NoDemoTools)
         {
-            commands.Handle("/tools demo");
+            commands.DeclareTools("demo");
             output.Note($"[demo tools from {DemoToolSet.FileName}: {string.Join(", ", demo.ToolNames)}; they run here, built-in; /tools off removes them]\n");
         }
-        if (BuiltinTools) commands.Handle("/tools builtin");
-        output.Note($"K2Native chat · {host.Checkpoint.Directory} · {host.Model.Backend.Name} · {host.Template.Format} format · " +
-                    $"KV cache {host.Engine.CacheTokens} tokens · /help for commands\n");
-        return new ChatRepl(host, state, output, global::System.Console.In).Run();
+        if (BuiltinTools) commands.DeclareTools("builtin");
+        output.Note(Banner.Text(host) + "\n");
+
+        bool terminal = !Console.IsInputRedirected && !Console.IsOutputRedirected;
+        var config = ConfigFolder.ForUser();
+        IReplInput input = terminal
+            ? new EditorInput(new LineEditor(new TerminalKeySource(), Console.Out, NoHistory ? new InputHistory() : new InputHistory(config.HistoryFile)))
+            : new PipedInput(Console.In, output);
+        string? autosave = terminal && !NoHistory ? config.NewConversationFile(DateTime.Now) : null;
+        if (terminal)
+            output.Note(NoHistory ? "[--no-history: nothing is saved]\n" : $"[history in {config.HistoryFile}; this conversation is saved as {autosave}]\n");
+        var repl = new ChatRepl(host, state, output, input, terminal ? () => new PrefillSpinner(Console.Out) : null) { AutosaveFile = autosave };
+        ConsoleCancelEventHandler stop = (_, e) => e.Cancel = repl.Interrupt() || terminal;
+        Console.CancelKeyPress += stop;
+        try
+        {
+            return repl.Run();
+        }
+        finally
+        {
+            Console.CancelKeyPress -= stop;
+        }
+
+        static void Startup(string option, Action action)
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception e) when (e is IOException or FormatException or ArgumentException or UnauthorizedAccessException)
+            {
+                throw new ArgumentException($"{option} {e.Message}", e);
+            }
+        }
 
         ModelHost OpenWithProgress()
         {

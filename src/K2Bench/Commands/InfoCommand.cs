@@ -1,6 +1,8 @@
-// `k2 info`: what a checkpoint is — architecture, parameters, bytes by dtype and by part, quantization, context.
+// `k2 info`: what a checkpoint is — architecture, parameters, bytes by dtype and by part, quantization, context —
+// and what running it costs: bytes one decoded token reads, by part; KV cache bytes per token; memory at a context.
 using System.Globalization;
 using CommandLine;
+using CommandLine.Text;
 using K2Native.Checkpoint;
 
 namespace K2Bench.Commands;
@@ -10,6 +12,19 @@ internal sealed class InfoCommand : ICommand
 {
     [Option("model", HelpText = "Checkpoint directory (default: the bundled checkpoint).")]
     public string? Model { get; set; }
+
+    [Option("context", HelpText = "Context length for the memory and per-token figures (default: the model's max_position_embeddings).")]
+    public int? Context { get; set; }
+
+    [Option("kv-dtype", Default = "f32", HelpText = "KV cache element type for those figures: f32 or bf16.")]
+    public string KvDType { get; set; } = "f32";
+
+    [Usage(ApplicationAlias = "k2")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("Describe the bundled checkpoint", CommandLineText.ExampleStyle, new InfoCommand()),
+        new("Memory and bytes per token of a checkpoint at 32K context with a bf16 KV cache", CommandLineText.ExampleStyle, new InfoCommand { Model = "models/my-k2", Context = 32768, KvDType = "bf16" }),
+    ];
 
     public int Run()
     {
@@ -27,8 +42,10 @@ internal sealed class InfoCommand : ICommand
         o.WriteLine($"context         {c.MaxPositionEmbeddings} positions; rope theta {c.RopeTheta.ToString(CultureInfo.InvariantCulture)}" +
                     (c.RopeScaling is { } s ? $", YaRN x{s.Factor.ToString(CultureInfo.InvariantCulture)} over {s.OriginalMaxPositionEmbeddings}" : ", no scaling"));
         o.WriteLine($"quantization    {c.Quantization.Description}");
-        o.WriteLine($"parameters      {Count(summary.TotalParameters)} total, {Count(summary.ActiveParameters)} active per token (excluding embeddings)");
+        o.WriteLine($"parameters      {Count(summary.TotalParameters)} total (every weight of every tensor; INT4 weights counted one each, their scales not counted)");
+        o.WriteLine($"                {Count(summary.ActiveParameters)} active per token (all but the embeddings and the {c.NRoutedExperts - c.NumExpertsPerTok} of {c.NRoutedExperts} routed experts a token does not pick)");
         o.WriteLine($"bytes           {Bytes(summary.TotalBytes)}");
+        WriteCosts(o, c, summary);
         o.WriteLine();
         o.WriteLine("by dtype");
         foreach (var (dtype, bytes) in summary.BytesByDType.OrderByDescending(kv => kv.Value))
@@ -38,6 +55,35 @@ internal sealed class InfoCommand : ICommand
             o.WriteLine($"  {part,-14} {Count(parameters),10} params {Bytes(bytes),12}");
         foreach (var warning in checkpoint.Warnings) Console.Error.WriteLine($"warning: {warning}");
         return 0;
+    }
+
+    /// <summary>Bytes one decoded token reads by part, KV cache bytes per token, memory at the context.</summary>
+    private void WriteCosts(TextWriter o, K2Config c, CheckpointSummary summary)
+    {
+        int elementBytes = KvDType.ToLowerInvariant() switch
+        {
+            "f32" or "float32" => 4,
+            "bf16" or "bfloat16" => 2,
+            _ => throw new UsageException($"--kv-dtype '{KvDType}' is not one of: f32, bf16"),
+        };
+        int context = Context ?? c.MaxPositionEmbeddings;
+        if (context < 1 || context > c.MaxPositionEmbeddings)
+            throw new UsageException($"--context {context} must be between 1 and the model's maximum of {c.MaxPositionEmbeddings}");
+        long kvPerToken = (long)c.NumHiddenLayers * (c.KvLoraRank + c.QkRopeHeadDim) * elementBytes;
+        long kvAtContext = kvPerToken * context;
+        var read = summary.Parts.Where(kv => kv.Value.Bytes > 0).ToDictionary(kv => kv.Key.ToString(), kv => kv.Key switch
+        {
+            ModelPart.Embeddings => kv.Value.Bytes / Math.Max(1, c.VocabSize),
+            ModelPart.RoutedExperts => c.NRoutedExperts == 0 ? 0 : kv.Value.Bytes / c.NRoutedExperts * c.NumExpertsPerTok,
+            _ => kv.Value.Bytes,
+        });
+        read[$"KV cache at {context}"] = kvAtContext;
+        o.WriteLine($"KV cache        {Bytes(kvPerToken)} per token ({c.NumHiddenLayers} layers x ({c.KvLoraRank} latent + {c.QkRopeHeadDim} rope) x {elementBytes} bytes, {KvDType})");
+        o.WriteLine($"memory          {Bytes(summary.TotalBytes + kvAtContext)} at a context of {context}: {Bytes(summary.TotalBytes)} weights + {Bytes(kvAtContext)} KV cache (k2 chat's --kv-cache-mb {(kvAtContext + (1L << 20) - 1) >> 20}); work buffers not counted");
+        o.WriteLine();
+        o.WriteLine($"read per decoded token, at a context of {context} ({Bytes(read.Values.Sum())} in all; the {c.NumExpertsPerTok} routed experts taken as distinct in every layer, one embedding row)");
+        foreach (var (part, bytes) in read.OrderByDescending(kv => kv.Value))
+            o.WriteLine($"  {part,-20} {Bytes(bytes),12}");
     }
 
     private static string Count(long n) => n switch

@@ -1,5 +1,7 @@
-// `k2 synth`: writes a random-weight checkpoint in Kimi K2 Thinking's exact on-disk format.
+// `k2 synth`: writes a random-weight checkpoint in Kimi K2 Thinking's exact on-disk format. Says how much it will
+// write before writing, and does not write into a folder that holds anything unless --force.
 using CommandLine;
+using CommandLine.Text;
 using K2Native.Applications.Synth;
 
 namespace K2Bench.Commands;
@@ -25,13 +27,36 @@ internal sealed class SynthCommand : ICommand
     [Option("shard-mb", HelpText = "Largest shard in MiB (default: 1 for tiny, so it is sharded; 4096 for k2-slice).")]
     public long? ShardMb { get; set; }
 
-    [Option("out", Required = true, HelpText = "Output directory.")]
+    [Option("vocab", HelpText = "vocab_size: byte-level BPE ranks plus K2's 256 special ids, at least 512 (k2-slice: 163840, K2's; smaller makes a small k2-slice).")]
+    public int? Vocab { get; set; }
+
+    [Option("out", Required = true, HelpText = "Output directory (empty or new, unless --force).")]
     public string Out { get; set; } = "";
+
+    [Option("force", HelpText = "Write into an output directory that already holds files (its safetensors shards are replaced).")]
+    public bool Force { get; set; }
+
+    [Usage(ApplicationAlias = "k2")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("A tiny checkpoint (a few MB) for tests", CommandLineText.ExampleStyle, new SynthCommand { Preset = "tiny", Out = "models/tiny" }),
+        new("K2 Thinking's real layer dimensions, 2 layers, 16 experts, a small vocabulary", CommandLineText.ExampleStyle, new SynthCommand { Preset = "k2-slice", Layers = 2, Experts = 16, Vocab = 4096, Out = "models/slice" }),
+    ];
 
     public int Run()
     {
         var arch = SynthPreset.Get(Preset, Layers, Experts, Context);
+        if (Vocab is { } vocab)
+        {
+            if (vocab < 256 + SynthTokenizer.SpecialCount)
+                throw new UsageException($"--vocab {vocab} is too small: 256 byte ranks plus {SynthTokenizer.SpecialCount} special ids need at least {256 + SynthTokenizer.SpecialCount}");
+            arch = arch with { VocabSize = vocab };
+        }
+        if (Directory.Exists(Out) && Directory.EnumerateFileSystemEntries(Out).Any() && !Force)
+            throw new ArgumentException($"--out {Out} is not empty; give an empty or new directory, or --force to write into it");
+        if (File.Exists(Out)) throw new ArgumentException($"--out {Out} is a file; give a directory");
         long shard = (ShardMb ?? (Preset == "tiny" ? 1 : 4096)) * 1024 * 1024;
+        Console.Error.WriteLine($"writing {Preset} ({arch.Layers} layers, {arch.Experts} experts, vocab {arch.VocabSize}): {SynthCheckpoint.TensorBytes(arch) / (1024.0 * 1024):F1} MiB of tensors to {Out}");
         var started = System.Diagnostics.Stopwatch.StartNew();
         long bytes = SynthCheckpoint.Write(arch, Out, Seed, shard, message => Console.Error.WriteLine(message));
         Console.Error.WriteLine($"wrote {Preset} checkpoint ({arch.Layers} layers, {arch.Experts} experts, {bytes / (1024.0 * 1024):F1} MiB of tensors) to {Out} in {started.Elapsed.TotalSeconds:F1} s");

@@ -10,7 +10,10 @@ namespace K2Native.Model;
 public sealed partial class K2Model
 {
     /// <summary>Runs <paramref name="batch"/> against <paramref name="cache"/>; writes logits [batch.LogitCount, V] row-major.</summary>
-    public void Step(StepBatch batch, KvCacheStorage cache, Span<float> logits)
+    /// <param name="abandon">Asked between layers; when it returns true the step stops there and returns false. The
+    /// batch's cache slots then hold partial entries that no computed token refers to, and the logits are not written.</param>
+    /// <returns>True when the step ran to the end.</returns>
+    public bool Step(StepBatch batch, KvCacheStorage cache, Span<float> logits, Func<bool>? abandon = null)
     {
         int t = batch.Count, v = Config.VocabSize;
         if (t == 0) throw new ArgumentException("Step needs at least one token", nameof(batch));
@@ -29,6 +32,8 @@ public sealed partial class K2Model
         _work.Prepare(t, paged: true);
         _stepBatch = batch;
         _stepCache = cache;
+        _stepAbandon = abandon;
+        _stepAbandoned = false;
         try
         {
             // A profiled step runs as it is (a replayed graph would have no per-layer times to record).
@@ -39,12 +44,15 @@ public sealed partial class K2Model
         {
             _stepBatch = null;
             _stepCache = null;
+            _stepAbandon = null;
         }
-        if (batch.LogitCount == 0) return;
+        if (_stepAbandoned) return false;
+        if (batch.LogitCount == 0) return true;
         var (final, output) = _work.Output(batch.LogitCount);
         Backend.Read(output, logits);
         CheckLogits(final, logits);
         Profile?.Record(t, _layers.Length, ref _profileStarted);   // final norm, lm_head and the read
+        return true;
     }
 
     /// <summary>The device work of the step in _stepBatch against _stepCache (queued ops only; the caller reads logits).</summary>
@@ -70,6 +78,11 @@ public sealed partial class K2Model
             Backend.ExpandValues(w.AttendedLatent, layer.Attention.KvB, Shape, w.Attention); // attn [T, H·Dv]
             FinishLayer(layer, l, paged: true);
             profile?.Record(t, l, ref _profileStarted);
+            if (_stepAbandon is not null && _stepAbandon())
+            {
+                _stepAbandoned = true;   // a step replayed from a CUDA graph runs whole and is never abandoned
+                return;
+            }
         }
         if (batch.LogitCount == 0) return;
         var (final, output) = _work.Output(batch.LogitCount);
@@ -81,6 +94,8 @@ public sealed partial class K2Model
     private StepBatch? _stepBatch;
     private KvCacheStorage? _stepCache;
     private long _profileStarted;
+    private Func<bool>? _stepAbandon;
+    private bool _stepAbandoned;
 
     /// <summary>When set, every step adds its time per layer (and for the final norm and lm_head) here.</summary>
     public StepProfile? Profile { get; set; }

@@ -16,6 +16,9 @@ public sealed record ChatSettings
     public int MaxTokens { get; init; } = 2048;
 
     public IReadOnlyList<string> StopStrings { get; init; } = [];
+
+    /// <summary>Sees (prompt tokens done, prompt tokens) during prefill, on the engine thread.</summary>
+    public Action<int, int>? PrefillProgress { get; init; }
 }
 
 /// <summary>Generates the assistant's answer to a conversation.</summary>
@@ -41,7 +44,7 @@ public sealed class ChatTurn
 
     public int[] PromptTokens { get; }
 
-    /// <summary>The generation's figures, once the stream has ended.</summary>
+    /// <summary>The generation's figures, once the stream has ended (after a cancellation: those of the part that ran).</summary>
     public GenerationResult? Result { get; private set; }
 
     /// <summary>The assistant message, once the stream has ended.</summary>
@@ -62,11 +65,23 @@ public sealed class ChatTurn
             Sampling = Settings.Sampling,
             MaxTokens = Settings.MaxTokens,
             StopStrings = Settings.StopStrings,
+            PrefillProgress = Settings.PrefillProgress,
         };
         var parser = _template.CreateOutputParser();
         var events = new List<OutputEvent>();
-        await foreach (var update in _engine.GenerateAsync(request, cancellationToken).ConfigureAwait(false))
+        await using var updates = _engine.GenerateAsync(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
         {
+            try
+            {
+                if (!await updates.MoveNextAsync().ConfigureAwait(false)) break;
+            }
+            catch (GenerationCancelledException e)
+            {
+                Result = e.Partial;
+                throw;
+            }
+            var update = updates.Current;
             events.Clear();
             if (update.Text.Length > 0) parser.Push(update.Text, events);
             if (update.Result is { } result)

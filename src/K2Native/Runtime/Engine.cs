@@ -4,7 +4,8 @@
 // streams updates to each request's reader. Blocks come from the paged cache's pool; prompts first look for
 // their prefix there. When blocks run short the most recently admitted sequence is preempted (its blocks
 // released, its computed prefix usually still cached) and resumes later. Cancellation releases a sequence's
-// blocks before the caller's await returns.
+// blocks before the caller's await returns; a step whose sequences are all cancelled stops between layers, so a
+// long prefill chunk does not hold the caller up.
 using System.Runtime.CompilerServices;
 using K2Native.Backends;
 using K2Native.Model;
@@ -28,6 +29,7 @@ public sealed class Engine : IDisposable
     private readonly List<(Sequence Sequence, int Tokens)> _plan = [];
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Thread _thread;
+    private readonly Func<bool> _abandonStep;
     private long _nextId;
     private volatile bool _disposed;
 
@@ -38,7 +40,9 @@ public sealed class Engine : IDisposable
         _model = model;
         _tokenizer = tokenizer;
         var c = model.Config;
-        ContextLength = Math.Min(Options.ContextLength ?? c.MaxPositionEmbeddings, c.MaxPositionEmbeddings);
+        if (Options.ContextLength > c.MaxPositionEmbeddings)
+            throw new ArgumentException($"a context of {Options.ContextLength} tokens is more than the model's maximum of {c.MaxPositionEmbeddings} (config.json's max_position_embeddings)");
+        ContextLength = Options.ContextLength ?? c.MaxPositionEmbeddings;
         var probe = new KvCacheLayout(c.NumHiddenLayers, 1, Options.BlockSize, c.KvLoraRank, c.QkRopeHeadDim, Options.KvCacheDType);
         long blocks = Options.KvCacheBytes / (probe.BytesPerToken * Options.BlockSize);
         if (blocks < 1)
@@ -52,6 +56,7 @@ public sealed class Engine : IDisposable
         _logits = new float[(long)Options.MaxSequences * c.VocabSize];
         _stopIds = [.. c.EosTokenIds];
         if (tokenizer.TryGetSpecial("<|im_end|>", out int imEnd)) _stopIds.Add(imEnd);
+        _abandonStep = () => _plan.TrueForAll(p => p.Sequence.Abandoned || p.Sequence.Cancellation.IsCancellationRequested);
         _thread = new Thread(Loop) { IsBackground = true, Name = "k2-engine" };
         _thread.Start();
     }
@@ -71,6 +76,19 @@ public sealed class Engine : IDisposable
     /// <summary>Tokens the cache can hold.</summary>
     public long CacheTokens => (long)Pool.Blocks * Pool.BlockSize;
 
+    /// <summary>Bytes one token's cache entries take over all layers.</summary>
+    public long CacheBytesPerToken => _storage.Layout.BytesPerToken;
+
+    /// <summary>The KV cache budget, rounded up to whole MiB, that holds <paramref name="tokens"/> tokens of one sequence.</summary>
+    public long CacheMebibytesFor(long tokens)
+    {
+        long blocks = (tokens + Pool.BlockSize - 1) / Pool.BlockSize;
+        return (blocks * Pool.BlockSize * CacheBytesPerToken + (1L << 20) - 1) >> 20;
+    }
+
+    /// <summary>The longest single sequence the engine can run: the context length, or less when the KV cache holds less.</summary>
+    public int SequenceLimit => (int)Math.Min(ContextLength, CacheTokens);
+
     /// <summary>Prompt tokens computed and reused since the engine started.</summary>
     public long ComputedPromptTokens { get; private set; }
 
@@ -78,7 +96,8 @@ public sealed class Engine : IDisposable
 
     /// <summary>Generates from <paramref name="request"/>, one update per token and a final one with the result.</summary>
     /// <exception cref="ArgumentException">The request is invalid.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; the sequence's blocks are already released.</exception>
+    /// <exception cref="GenerationCancelledException"><paramref name="cancellationToken"/> fired; the sequence's blocks are
+    /// already released and the exception carries the figures of the part that ran.</exception>
     public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -121,7 +140,12 @@ public sealed class Engine : IDisposable
                 await sequence.Released.Task.ConfigureAwait(false);
             }
         }
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            GenerationResult? partial = null;
+            while (reader.TryRead(out var update)) partial = update.Result ?? partial;
+            throw new GenerationCancelledException(partial, cancellationToken);
+        }
     }
 
     /// <summary>Runs <paramref name="request"/> to the end; returns the ids, the text and the result.</summary>
@@ -216,7 +240,7 @@ public sealed class Engine : IDisposable
             }
         }
         int v = _model.Config.VocabSize;
-        _model.Step(_batch, _storage, _logits.AsSpan(0, logitRows * v));
+        if (!_model.Step(_batch, _storage, _logits.AsSpan(0, logitRows * v), _abandonStep)) return;
 
         int row = 0;
         foreach (var (s, take) in _plan)
@@ -225,6 +249,7 @@ public sealed class Engine : IDisposable
             if (s.Generated == 0) ComputedPromptTokens += take;
             s.Computed += take;
             if (Options.PrefixCaching) s.RegisterFullBlocks(Pool);
+            if (s.Generated == 0) s.Request.PrefillProgress?.Invoke(Math.Min(s.Computed, s.PromptLength), s.PromptLength);
             if (!sampled) continue;
             int id = _sampler.Sample(_logits.AsSpan(row++ * v, v), s.Request.Sampling, ref s.Random);
             Advance(s, id);

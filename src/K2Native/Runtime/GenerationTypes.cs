@@ -18,6 +18,10 @@ public sealed record GenerationRequest
     /// <summary>Token ids that end generation besides the checkpoint's eos ids and &lt;|im_end|&gt;.</summary>
     public IReadOnlyList<int> StopTokenIds { get; init; } = [];
 
+    /// <summary>Called on the engine thread after each prefill step with (prompt tokens computed or reused, prompt tokens).
+    /// Keep it short: the engine waits for it.</summary>
+    public Action<int, int>? PrefillProgress { get; init; }
+
     /// <summary>Checks the request against a vocabulary and context; throws ArgumentException naming what is wrong.</summary>
     public void Validate(int vocabSize, int contextLength)
     {
@@ -77,4 +81,11 @@ public sealed record GenerationResult(
 
     /// <summary>Tokens generated per second after the first.</summary>
     public double DecodeTokensPerSecond => DecodeTime > TimeSpan.Zero && GeneratedTokens > 1 ? (GeneratedTokens - 1) / DecodeTime.TotalSeconds : 0;
+}
+
+/// <summary>A generation stopped by its caller; <see cref="Partial"/> holds the figures of what ran (null when it never started).</summary>
+public sealed class GenerationCancelledException(GenerationResult? partial, CancellationToken token)
+    : OperationCanceledException("the generation was cancelled", token)
+{
+    public GenerationResult? Partial { get; } = partial;
 }

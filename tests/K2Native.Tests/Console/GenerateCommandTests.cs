@@ -39,7 +39,6 @@ public sealed class GenerateCommandTests
     [InlineData("--tokens", "1 2 999999", "outside the vocabulary")]
     [InlineData("--tokens", "1 x", "not a token id")]
     [InlineData("--top-p", "0", "top_p")]
-    [InlineData("--kv-dtype", "f8", "--kv-dtype")]
     public void BadOptionsExitWithAClearMessage(string option, string value, string expected)
     {
         var args = option == "--tokens"
@@ -48,5 +47,53 @@ public sealed class GenerateCommandTests
         var r = K2Cli.Run(null, args);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(expected, r.Stderr);
+    }
+
+    [Fact]
+    public void ChatJsonHasContentReasoningToolCallsAndFigures()
+    {
+        var r = K2Cli.Run(null, "generate", "--prompt", "hi", "--chat", "--system", "Be brief.", "--json", "--max-tokens", "6", "--seed", "1");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var root = doc.RootElement;
+        foreach (var key in new[] { "content", "reasoning", "tool_calls", "finish_reason", "prompt_tokens", "generated_tokens", "time_to_first_token_s", "decode_tokens_per_s" })
+            Assert.True(root.TryGetProperty(key, out _), key);
+        Assert.Equal(6, root.GetProperty("generated_tokens").GetInt32());
+    }
+
+    [Fact]
+    public void ChatAnswerOnlyOnStdoutReasoningOnlyWithShowReasoning()
+    {
+        var hidden = K2Cli.Run(null, "generate", "--prompt", "hi", "--chat", "--max-tokens", "12", "--seed", "2");
+        var json = K2Cli.Run(null, "generate", "--prompt", "hi", "--chat", "--max-tokens", "12", "--seed", "2", "--json");
+        var shown = K2Cli.Run(null, "generate", "--prompt", "hi", "--chat", "--max-tokens", "12", "--seed", "2", "--show-reasoning");
+        using var doc = JsonDocument.Parse(json.Stdout);
+        string reasoning = doc.RootElement.GetProperty("reasoning").GetString() ?? "";
+        Assert.Equal(doc.RootElement.GetProperty("content").GetString()!.Trim(), hidden.Stdout.Trim());
+        Assert.Equal(hidden.Stdout, shown.Stdout);
+        if (reasoning.Trim().Length > 0)
+        {
+            Assert.DoesNotContain(reasoning.Trim(), hidden.Stderr);
+            Assert.Contains(reasoning.Trim(), shown.Stderr);
+        }
+    }
+
+    [Fact]
+    public void APromptTheKvCacheCannotHoldNamesTheSizeThatFits()
+    {
+        string ids = string.Join(' ', Enumerable.Range(1, 1900).Select(i => i % 700 + 1));
+        var r = K2Cli.Run(null, "generate", "--tokens", ids, "--kv-cache-mb", "1", "--max-tokens", "10");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("the prompt has 1900 tokens but the KV cache holds 1820 (--kv-cache-mb 1); --kv-cache-mb 2 holds the prompt and --max-tokens 10", r.Stderr);
+    }
+
+    [Fact]
+    public void AKvCacheThatFillsWhileGeneratingIsAnError()
+    {
+        string ids = string.Join(' ', Enumerable.Range(1, 1000).Select(i => i % 700 + 1));
+        var r = K2Cli.Run(null, "generate", "--tokens", ids, "--kv-cache-mb", "1", "--block-size", "1024", "--max-tokens", "100", "--temperature", "0");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("[KV cache full", r.Stderr);
+        Assert.Contains("--kv-cache-mb 3 holds 1100 tokens", r.Stderr);
     }
 }

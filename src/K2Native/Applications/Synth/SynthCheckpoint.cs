@@ -14,6 +14,9 @@ public static class SynthCheckpoint
     private const int ChunkElements = 1 << 20;
 
     /// <summary>Writes the checkpoint for <paramref name="arch"/> into <paramref name="directory"/>; returns the bytes of tensor data.</summary>
+    /// <summary>Bytes of tensor data <see cref="Write"/> writes for <paramref name="arch"/> (headers and tokenizer files not counted).</summary>
+    public static long TensorBytes(SynthArchitecture arch) => Plan(arch).Sum(t => t.Bytes);
+
     public static long Write(SynthArchitecture arch, string directory, ulong seed, long shardBytes, Action<string>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shardBytes, 1);

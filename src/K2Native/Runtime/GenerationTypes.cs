@@ -18,6 +18,9 @@ public sealed record GenerationRequest
     /// <summary>Token ids that end generation besides the checkpoint's eos ids and &lt;|im_end|&gt;.</summary>
     public IReadOnlyList<int> StopTokenIds { get; init; } = [];
 
+    /// <summary>A rule on which tokens may be sampled next; null allows every token.</summary>
+    public ITokenConstraint? Constraint { get; init; }
+
     /// <summary>Checks the request against a vocabulary and context; throws ArgumentException naming what is wrong.</summary>
     public void Validate(int vocabSize, int contextLength)
     {

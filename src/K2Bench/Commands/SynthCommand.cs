@@ -1,6 +1,6 @@
 // `k2 synth`: writes a random-weight checkpoint in Kimi K2 Thinking's exact on-disk format.
 using CommandLine;
-using K2Native.Synth;
+using K2Native.Applications.Synth;
 
 namespace K2Bench.Commands;
 

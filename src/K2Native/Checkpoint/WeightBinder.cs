@@ -2,7 +2,6 @@
 // mapping. Every problem (missing tensor, wrong shape or dtype, INT4 where BF16 is expected) is
 // collected with its file and tensor name; the caller reports them all at once.
 using System.Buffers.Binary;
-using K2Native.Model;
 
 namespace K2Native.Checkpoint;
 

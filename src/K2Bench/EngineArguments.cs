@@ -55,8 +55,11 @@ internal abstract class EngineArguments
     };
 
     /// <summary>Opens the checkpoint for generation; <paramref name="progress"/> sees (layers loaded, layers).</summary>
-    public ModelHost Open(Action<int, int>? progress = null) =>
-        ModelHost.Open(ModelPaths.Resolve(Model), BackendFactory.Create(Backend, Int4Activations, Graphs), EngineOptions(), progress, Format);
+    public ModelHost Open(Action<int, int>? progress = null) => OpenWith(EngineOptions(), progress);
+
+    /// <summary>Opens the checkpoint with <paramref name="options"/> in place of the command line's engine options.</summary>
+    public ModelHost OpenWith(EngineOptions options, Action<int, int>? progress = null) =>
+        ModelHost.Open(ModelPaths.Resolve(Model), BackendFactory.Create(Backend, Int4Activations, Graphs), options, progress, Format);
 }
 
 /// <summary>Engine options plus sampling.</summary>

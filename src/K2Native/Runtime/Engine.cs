@@ -7,6 +7,7 @@
 // blocks before the caller's await returns; a step whose sequences are all cancelled stops between layers, so a
 // long prefill chunk does not hold the caller up.
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using K2Native.Backends;
 using K2Native.Model;
 using K2Native.Text;
@@ -31,6 +32,9 @@ public sealed class Engine : IDisposable
     private readonly Thread _thread;
     private readonly Func<bool> _abandonStep;
     private long _nextId;
+    private int _runningCount;
+    private int _waitingCount;
+    private long _generatedTokens;
     private volatile bool _disposed;
 
     public Engine(K2Model model, Tokenizer tokenizer, EngineOptions? options = null)
@@ -67,6 +71,9 @@ public sealed class Engine : IDisposable
 
     public Tokenizer Tokenizer => _tokenizer;
 
+    /// <summary>The ids that end a generation: the checkpoint's eos ids and &lt;|im_end|&gt;.</summary>
+    public IReadOnlyCollection<int> StopTokenIds => _stopIds;
+
     /// <summary>Longest sequence the engine runs.</summary>
     public int ContextLength { get; }
 
@@ -93,6 +100,15 @@ public sealed class Engine : IDisposable
     public long ComputedPromptTokens { get; private set; }
 
     public long ReusedPromptTokens { get; private set; }
+
+    /// <summary>Sequences computing now (updated by the engine thread after each admission and retirement).</summary>
+    public int RunningSequences => Volatile.Read(ref _runningCount);
+
+    /// <summary>Sequences queued or preempted, waiting for room.</summary>
+    public int WaitingSequences => Volatile.Read(ref _waitingCount);
+
+    /// <summary>Generated tokens since the engine started.</summary>
+    public long GeneratedTokens => Interlocked.Read(ref _generatedTokens);
 
     /// <summary>Generates from <paramref name="request"/>, one update per token and a final one with the result.</summary>
     /// <exception cref="ArgumentException">The request is invalid.</exception>
@@ -217,6 +233,15 @@ public sealed class Engine : IDisposable
             if (!s.Clock.IsRunning) s.Clock.Start();
             _running.Add(s);
         }
+        PublishCounts();
+    }
+
+    private void PublishCounts()
+    {
+        int incoming;
+        lock (_incoming) incoming = _incoming.Count;
+        Volatile.Write(ref _runningCount, _running.Count);
+        Volatile.Write(ref _waitingCount, _waiting.Count + incoming);
     }
 
     /// <summary>Plans, runs and consumes one model step.</summary>
@@ -251,7 +276,9 @@ public sealed class Engine : IDisposable
             if (Options.PrefixCaching) s.RegisterFullBlocks(Pool);
             if (s.Generated == 0) s.Request.PrefillProgress?.Invoke(Math.Min(s.Computed, s.PromptLength), s.PromptLength);
             if (!sampled) continue;
-            int id = _sampler.Sample(_logits.AsSpan(row++ * v, v), s.Request.Sampling, ref s.Random);
+            var logits = _logits.AsSpan(row++ * v, v);
+            s.Request.Constraint?.Apply(CollectionsMarshal.AsSpan(s.Tokens)[s.PromptLength..], logits);
+            int id = _sampler.Sample(logits, s.Request.Sampling, ref s.Random);
             Advance(s, id);
         }
     }
@@ -305,6 +332,7 @@ public sealed class Engine : IDisposable
     {
         if (s.Generated == 0) s.PrefillTime = s.Clock.Elapsed;
         s.Tokens.Add(id);
+        Interlocked.Increment(ref _generatedTokens);
         if (_stopIds.Contains(id) || s.Request.StopTokenIds.Contains(id))
         {
             s.Output.Writer.TryWrite(new GenerationUpdate(id, "", null));
@@ -344,6 +372,7 @@ public sealed class Engine : IDisposable
         s.ReleaseBlocks(Pool);
         _running.Remove(s);
         _waiting.Remove(s);
+        PublishCounts();
         s.Released.TrySetResult();
     }
 }

@@ -22,6 +22,9 @@ public sealed record GenerationRequest
     /// Keep it short: the engine waits for it.</summary>
     public Action<int, int>? PrefillProgress { get; init; }
 
+    /// <summary>A rule on which tokens may be sampled next; null allows every token.</summary>
+    public ITokenConstraint? Constraint { get; init; }
+
     /// <summary>Checks the request against a vocabulary and context; throws ArgumentException naming what is wrong.</summary>
     public void Validate(int vocabSize, int contextLength)
     {

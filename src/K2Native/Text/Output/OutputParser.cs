@@ -2,7 +2,7 @@
 //   [<think>] reasoning </think> content [<|tool_calls_section_begin|>
 //       (<|tool_call_begin|> functions.NAME:IDX <|tool_call_argument_begin|> JSON <|tool_call_end|>)*
 //   <|tool_calls_section_end|>]
-// The opening <think> is optional and reasoning also ends at the section begin (K2 Thinking); K2 Instruct has no
+// The opening <think> is optional and reasoning also ends at the section begin or a bare call begin (K2 Thinking); K2 Instruct has no
 // reasoning, so everything before the section is content. Markers may arrive whole (special tokens) or split over
 // any number of deltas; text is passed on at once except a tail that could still become a marker, which waits for
 // the next delta (at most one marker's length) or for Finish. Markers are never shown as text, not even in the
@@ -49,6 +49,9 @@ public sealed class OutputParser
     public ChatFormat Format { get; }
 
     public bool IsFinished => _state == State.Finished;
+
+    /// <summary>Whether text pushed now would still be reasoning (K2 Thinking before &lt;/think&gt; or the tool-call section).</summary>
+    public bool IsReasoning => _state is State.Start or State.Reasoning;
 
     /// <summary>Parses the next piece of generated text.</summary>
     public IReadOnlyList<OutputEvent> Push(string delta)
@@ -192,6 +195,12 @@ public sealed class OutputParser
                 _section.Clear().Append(SectionBegin);
                 _outside.Clear();
                 _state = State.Section;
+                break;
+            case State.Reasoning or State.Content when marker == CallBegin:
+                // A call without its section (K2 Thinking sometimes ends reasoning this way): the section opens implicitly.
+                _section.Clear().Append(CallBegin);
+                _outside.Clear();
+                OpenCall();
                 break;
             case State.Reasoning:
                 Stray(marker, "inside the reasoning", events);

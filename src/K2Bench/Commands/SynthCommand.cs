@@ -1,10 +1,11 @@
-// `k2 synth`: writes a random-weight checkpoint in Kimi K2 Thinking's exact on-disk format.
+// `k2 synth`: writes a random-weight checkpoint in Kimi K2 Thinking's exact on-disk format (INT4 experts), or with
+// --quant fp8 in K2 Instruct/Base's (FP8 block-quantized Linear weights).
 using CommandLine;
 using K2Native.Synth;
 
 namespace K2Bench.Commands;
 
-[Verb("synth", HelpText = "Write a random-weight checkpoint in K2 Thinking's format (config, sharded safetensors with index, INT4 experts, tokenizer).")]
+[Verb("synth", HelpText = "Write a random-weight checkpoint in K2 Thinking's format (config, sharded safetensors with index, INT4 experts, tokenizer), or with --quant fp8 in K2 Instruct/Base's (FP8 e4m3 weights, 128x128 block scales).")]
 internal sealed class SynthCommand : ICommand
 {
     [Option("preset", Required = true, HelpText = "tiny (a few MB) or k2-slice (K2 Thinking's real dimensions).")]
@@ -19,6 +20,9 @@ internal sealed class SynthCommand : ICommand
     [Option("context", HelpText = "max_position_embeddings (YaRN factor = context / the preset's original positions).")]
     public int? Context { get; set; }
 
+    [Option("quant", Default = "int4", HelpText = "int4 (K2 Thinking: INT4 routed experts, BF16 elsewhere) or fp8 (K2 Instruct/Base: every attention and MLP weight FP8 e4m3 with 128x128 block scales).")]
+    public string Quant { get; set; } = "int4";
+
     [Option("seed", Default = 0UL, HelpText = "Random seed; the same seed writes the same bytes.")]
     public ulong Seed { get; set; }
 
@@ -30,11 +34,19 @@ internal sealed class SynthCommand : ICommand
 
     public int Run()
     {
-        var arch = SynthPreset.Get(Preset, Layers, Experts, Context);
+        var arch = SynthPreset.Get(Preset, Layers, Experts, Context) with
+        {
+            Quant = Quant switch
+            {
+                "int4" => SynthQuant.Int4,
+                "fp8" => SynthQuant.Fp8,
+                _ => throw new ArgumentException($"--quant '{Quant}': expected int4 or fp8"),
+            },
+        };
         long shard = (ShardMb ?? (Preset == "tiny" ? 1 : 4096)) * 1024 * 1024;
         var started = System.Diagnostics.Stopwatch.StartNew();
         long bytes = SynthCheckpoint.Write(arch, Out, Seed, shard, message => Console.Error.WriteLine(message));
-        Console.Error.WriteLine($"wrote {Preset} checkpoint ({arch.Layers} layers, {arch.Experts} experts, {bytes / (1024.0 * 1024):F1} MiB of tensors) to {Out} in {started.Elapsed.TotalSeconds:F1} s");
+        Console.Error.WriteLine($"wrote {Preset} {Quant} checkpoint ({arch.Layers} layers, {arch.Experts} experts, {bytes / (1024.0 * 1024):F1} MiB of tensors) to {Out} in {started.Elapsed.TotalSeconds:F1} s");
         return 0;
     }
 }

@@ -2,8 +2,9 @@
 // on the development machine), so the benchmarks measure the kernels' arithmetic rate, not DRAM: what `k2 bench
 // kernels` compares with the read ceiling is how much of that rate survives streaming from memory.
 using System.Runtime.InteropServices;
+using K2Native.Applications.Synth;
 using K2Native.Checkpoint;
-using K2Native.Synth;
+using K2Native.Numerics;
 
 namespace K2Native.Benchmarks;
 

@@ -2,6 +2,7 @@
 using K2Native.Backends;
 using K2Native.Backends.Cpu;
 using K2Native.Backends.Cuda;
+using K2Native.Backends.Cuda.Native;
 
 namespace K2Bench;
 
@@ -21,7 +22,7 @@ internal static class BackendFactory
         {
             return new CudaBackend(0, tensorCoreMinTokens);
         }
-        catch (Exception e) when (e is K2Native.Native.K2LibraryException or K2Native.Native.K2NativeException)
+        catch (Exception e) when (e is K2LibraryException or K2NativeException)
         {
             throw new InvalidOperationException($"--backend cuda: {e.Message}. The CPU backend (--backend cpu, the default) needs neither.", e);
         }

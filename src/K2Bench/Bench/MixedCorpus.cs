@@ -2,7 +2,7 @@
 // Japanese, other scripts (Cyrillic, Arabic, Devanagari, Greek) with numbers, and emoji-heavy chat text.
 // Not natural text, but its pieces have natural lengths and character mixes.
 using System.Text;
-using K2Native.Synth;
+using K2Native.Numerics;
 
 namespace K2Bench.Bench;
 

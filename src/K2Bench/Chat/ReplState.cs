@@ -2,10 +2,10 @@
 // (declared from a file, and built-in ones the REPL runs itself, in the order they were added: a demo checkpoint's
 // tools must be declared in demo_tools.json's order), sampling settings, display choices, totals.
 using System.Text.Json.Nodes;
+using K2Native.Applications.Tools;
+using K2Native.Applications.Tools.Demo;
 using K2Native.Runtime;
 using K2Native.Text;
-using K2Native.Tools;
-using K2Native.Tools.Demo;
 
 namespace K2Bench.Chat;
 

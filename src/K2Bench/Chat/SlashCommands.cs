@@ -2,10 +2,10 @@
 // conversation as JSON, tools (declared from a file or built in), cache and speed statistics, quit.
 using System.Globalization;
 using System.Text.Json.Nodes;
+using K2Native.Applications.Tools;
+using K2Native.Applications.Tools.Demo;
 using K2Native.Runtime;
 using K2Native.Text;
-using K2Native.Tools;
-using K2Native.Tools.Demo;
 
 namespace K2Bench.Chat;
 

@@ -3,8 +3,8 @@
 // demo_tools.json (the trained demo model) starts with its four tools declared, run by the REPL itself.
 using CommandLine;
 using K2Bench.Chat;
+using K2Native.Applications.Tools.Demo;
 using K2Native.Runtime;
-using K2Native.Tools.Demo;
 using Spectre.Console;
 
 namespace K2Bench.Commands;

@@ -5,9 +5,9 @@
 using System.Globalization;
 using System.Text.Json;
 using CommandLine;
-using K2Native.Eval;
+using K2Native.Applications.Eval;
+using K2Native.Applications.Tools.Demo;
 using K2Native.Runtime;
-using K2Native.Tools.Demo;
 
 namespace K2Bench.Commands;
 

@@ -3,8 +3,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using CommandLine;
+using K2Native.Applications.Eval;
 using K2Native.Checkpoint;
-using K2Native.Eval;
 using K2Native.Model;
 
 namespace K2Bench.Commands;

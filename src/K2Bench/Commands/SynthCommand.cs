@@ -1,7 +1,7 @@
 // `k2 synth`: writes a random-weight checkpoint in Kimi K2 Thinking's exact on-disk format (INT4 experts), or with
 // --quant fp8 in K2 Instruct/Base's (FP8 block-quantized Linear weights).
 using CommandLine;
-using K2Native.Synth;
+using K2Native.Applications.Synth;
 
 namespace K2Bench.Commands;
 

@@ -7,7 +7,7 @@ using System.Diagnostics;
 using System.Text;
 using CommandLine;
 using K2Bench.Bench;
-using K2Native.Synth;
+using K2Native.Applications.Synth;
 using K2Native.Text;
 
 namespace K2Bench.Commands;

@@ -3,9 +3,9 @@
 // bf16 from Gaussian values of std 0.02.
 // One copy is generated and the others are byte copies of it: distinct memory is what defeats the caches.
 using System.Runtime.InteropServices;
+using K2Native.Applications.Synth;
 using K2Native.Checkpoint;
 using K2Native.Numerics;
-using K2Native.Synth;
 
 namespace K2Bench.Kernels;
 

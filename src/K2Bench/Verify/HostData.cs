@@ -2,7 +2,7 @@
 // freed together when the arena is disposed.
 using System.Runtime.InteropServices;
 using K2Native.Checkpoint;
-using K2Native.Synth;
+using K2Native.Numerics;
 
 namespace K2Bench.Verify;
 

@@ -1,7 +1,6 @@
 // Opens a K2-format checkpoint directory: config.json, the safetensors files (mapped, never copied),
 // and every weight the model needs, cross-checked against the config. Any problem is reported with
 // the file and tensor it concerns, all problems at once.
-using K2Native.Model;
 
 namespace K2Native.Checkpoint;
 

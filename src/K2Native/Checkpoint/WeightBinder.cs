@@ -3,7 +3,6 @@
 // weight without its block scales or holding NaN codes) is collected with its file and tensor name;
 // the caller reports them all at once.
 using System.Buffers.Binary;
-using K2Native.Model;
 
 namespace K2Native.Checkpoint;
 

@@ -4,7 +4,7 @@
 // min-p relative to the most likely token. All three keep a prefix of the tokens sorted by probability, and
 // tokens below the min-p bar can never survive, so only those are sorted; the sums top-p needs are taken over
 // the whole top-k set. Buffers are sized once per vocabulary: sampling allocates nothing.
-using K2Native.Synth;
+using K2Native.Numerics;
 
 namespace K2Native.Runtime;
 

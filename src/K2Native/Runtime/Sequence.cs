@@ -4,7 +4,7 @@
 // while this one is still running.
 using System.Diagnostics;
 using System.Threading.Channels;
-using K2Native.Synth;
+using K2Native.Numerics;
 using K2Native.Text;
 
 namespace K2Native.Runtime;

@@ -2,8 +2,9 @@
 // the tensor and the byte range — never a crash, a hang or a silently wrong tensor.
 using System.Buffers.Binary;
 using System.Text;
+using K2Native.Applications.Synth;
 using K2Native.Checkpoint;
-using K2Native.Synth;
+using K2Native.Numerics;
 using K2Native.Tests.Support;
 
 namespace K2Native.Tests.Checkpoint;

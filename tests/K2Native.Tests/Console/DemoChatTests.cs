@@ -2,10 +2,9 @@
 // order, marked built-in), so the prompt is exactly the template's rendering with the file's tool list; /tools off
 // removes them and /tools demo brings them back; --no-demo-tools leaves them out.
 using System.Text.Json.Nodes;
+using K2Native.Applications.Tools.Demo;
 using K2Native.Tests.Support;
-using K2Native.Tests.Tools;
 using K2Native.Text;
-using K2Native.Tools.Demo;
 
 namespace K2Native.Tests.Console;
 

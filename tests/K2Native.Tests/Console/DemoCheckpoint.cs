@@ -1,8 +1,7 @@
 // A demo checkpoint for console tests: the bundled random-weight model copied to a scratch directory with
 // tools/demo-model/demo_tools.json beside it (what the Python exporter adds), and optionally an eval.jsonl.
+using K2Native.Applications.Tools.Demo;
 using K2Native.Tests.Support;
-using K2Native.Tests.Tools;
-using K2Native.Tools.Demo;
 
 namespace K2Native.Tests.Console;
 

@@ -3,7 +3,6 @@
 // --min-solved above the fraction, bad task lines and a checkpoint without demo tools fail with a clear message.
 using System.Text.Json.Nodes;
 using K2Native.Tests.Support;
-using K2Native.Tests.Tools;
 
 namespace K2Native.Tests.Console;
 

@@ -2,10 +2,10 @@
 // many shards, no YaRN, tied embeddings, no shared expert, MoE every other layer — written here with
 // the synth writer and checked against the plain double-precision reference model.
 using System.Text.Json.Nodes;
+using K2Native.Applications.Synth;
 using K2Native.Backends.Cpu;
 using K2Native.Checkpoint;
 using K2Native.Model;
-using K2Native.Synth;
 using K2Native.Tests.Reference;
 using K2Native.Tests.Support;
 

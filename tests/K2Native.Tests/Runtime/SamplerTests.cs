@@ -1,8 +1,8 @@
 // The sampler against a plain reference of Hugging Face's warper chain (temperature, top-k, top-p, min-p):
 // the set of tokens that can be drawn must be identical and the draw frequencies must match the reference
 // probabilities; greedy takes the first maximum; seeds reproduce; broken logits are refused.
+using K2Native.Numerics;
 using K2Native.Runtime;
-using K2Native.Synth;
 
 namespace K2Native.Tests.Runtime;
 

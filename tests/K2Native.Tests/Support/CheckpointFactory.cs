@@ -1,8 +1,8 @@
 // Builds small K2-format checkpoints for tests (through the synth writer), and rewrites them with
 // chosen tensors or config fields changed, to feed the loader bad or unusual input.
 using System.Text.Json.Nodes;
+using K2Native.Applications.Synth;
 using K2Native.Checkpoint;
-using K2Native.Synth;
 
 namespace K2Native.Tests.Support;
 

@@ -1,5 +1,5 @@
 // Error measures used by numeric tests (relative L2, top-1 agreement) and random test data.
-using K2Native.Synth;
+using K2Native.Numerics;
 
 namespace K2Native.Tests.Support;
 

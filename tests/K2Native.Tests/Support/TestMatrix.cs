@@ -1,8 +1,9 @@
 // Weight matrices in native memory for kernel tests: a MatrixSource the kernels read, plus the same
 // values as a dense float array for the plain reference.
 using System.Runtime.InteropServices;
+using K2Native.Applications.Synth;
 using K2Native.Checkpoint;
-using K2Native.Synth;
+using K2Native.Numerics;
 
 namespace K2Native.Tests.Support;
 

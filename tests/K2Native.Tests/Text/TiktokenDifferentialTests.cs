@@ -4,7 +4,7 @@
 // differently changes the ids), with and without special tokens; ids must be identical. A mismatch
 // is shrunk to a smallest failing text and printed with its code points. Needs `npm ci` in tests/tiktoken-diff.
 using System.Text;
-using K2Native.Synth;
+using K2Native.Applications.Synth;
 using K2Native.Tests.Support;
 using K2Native.Text;
 using Xunit.Abstractions;

@@ -1,8 +1,8 @@
 // Loading tokenizer files: reserved names for unnamed special ids, any vocabulary size, and a clear error
 // naming the file and the line or field for each kind of malformed input.
 using System.Text;
+using K2Native.Applications.Synth;
 using K2Native.Checkpoint;
-using K2Native.Synth;
 using K2Native.Tests.Support;
 using K2Native.Text;
 

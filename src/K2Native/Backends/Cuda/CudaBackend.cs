@@ -4,9 +4,9 @@
 // tables) are checked here with the CPU backend's messages, then uploaded into reused device scratch buffers.
 // Requires a GPU: construction fails with one clear K2NoGpuException / K2LibraryException otherwise.
 using System.Runtime.CompilerServices;
+using K2Native.Backends.Cuda.Native.Generated;
 using K2Native.Checkpoint;
-using K2Native.Native.Generated;
-using static K2Native.Native.K2Native;
+using static K2Native.Backends.Cuda.Native.K2Library;
 
 namespace K2Native.Backends.Cuda;
 

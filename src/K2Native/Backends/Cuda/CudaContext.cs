@@ -1,8 +1,8 @@
 // A libk2native context (one device, its stream) and the device memory allocated through it. Buffers still alive
 // when the context is disposed are freed with it, so a tensor disposed after its backend is harmless.
-using K2Native.Native;
-using K2Native.Native.Generated;
-using static K2Native.Native.K2Native;
+using K2Native.Backends.Cuda.Native;
+using K2Native.Backends.Cuda.Native.Generated;
+using static K2Native.Backends.Cuda.Native.K2Library;
 
 namespace K2Native.Backends.Cuda;
 

@@ -1,6 +1,6 @@
 // The paged latent cache on the GPU: one zeroed device allocation laid out [layer][slot][entry] exactly like the
 // CPU cache (float32 or bf16), described to the kernels by a k2_kv_cache.
-using K2Native.Native.Generated;
+using K2Native.Backends.Cuda.Native.Generated;
 
 namespace K2Native.Backends.Cuda;
 

@@ -1,8 +1,8 @@
 // Weights on the GPU: each checkpoint matrix uploaded once at Load in its own format (bf16, or INT4 words and bf16
 // group scales exactly as compressed-tensors stores them: the kernels read that layout directly), described by a
 // k2_matrix; float vectors (norms, router bias) as float32.
+using K2Native.Backends.Cuda.Native.Generated;
 using K2Native.Checkpoint;
-using K2Native.Native.Generated;
 
 namespace K2Native.Backends.Cuda;
 

@@ -1,0 +1,5 @@
+namespace K2Native.Backends.Cuda.Native.Generated;
+
+internal partial struct k2_stream
+{
+}

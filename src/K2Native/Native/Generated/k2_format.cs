@@ -1,8 +1,0 @@
-namespace K2Native.Native.Generated;
-
-[NativeTypeName("unsigned int")]
-internal enum k2_format : uint
-{
-    K2_FORMAT_BF16 = 0,
-    K2_FORMAT_INT4 = 1,
-}

@@ -1,8 +1,0 @@
-namespace K2Native.Native.Generated;
-
-[NativeTypeName("unsigned int")]
-internal enum k2_kv_dtype : uint
-{
-    K2_KV_F32 = 0,
-    K2_KV_BF16 = 1,
-}

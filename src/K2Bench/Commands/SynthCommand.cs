@@ -1,12 +1,13 @@
-// `k2 synth`: writes a random-weight checkpoint in Kimi K2 Thinking's exact on-disk format. Says how much it will
-// write before writing, and does not write into a folder that holds anything unless --force.
+// `k2 synth`: writes a random-weight checkpoint in Kimi K2 Thinking's exact on-disk format (INT4 experts), or with
+// --quant fp8 in K2 Instruct/Base's (FP8 block-quantized Linear weights). Says how much it will write before
+// writing, and does not write into a folder that holds anything unless --force.
 using CommandLine;
 using CommandLine.Text;
 using K2Native.Applications.Synth;
 
 namespace K2Bench.Commands;
 
-[Verb("synth", HelpText = "Write a random-weight checkpoint in K2 Thinking's format (config, sharded safetensors with index, INT4 experts, tokenizer).")]
+[Verb("synth", HelpText = "Write a random-weight checkpoint in K2 Thinking's format (config, sharded safetensors with index, INT4 experts, tokenizer), or with --quant fp8 in K2 Instruct/Base's (FP8 e4m3 weights, 128x128 block scales).")]
 internal sealed class SynthCommand : ICommand
 {
     [Option("preset", Required = true, HelpText = "tiny (a few MB) or k2-slice (K2 Thinking's real dimensions).")]
@@ -20,6 +21,9 @@ internal sealed class SynthCommand : ICommand
 
     [Option("context", HelpText = "max_position_embeddings (YaRN factor = context / the preset's original positions).")]
     public int? Context { get; set; }
+
+    [Option("quant", Default = "int4", HelpText = "int4 (K2 Thinking: INT4 routed experts, BF16 elsewhere) or fp8 (K2 Instruct/Base: every attention and MLP weight FP8 e4m3 with 128x128 block scales).")]
+    public string Quant { get; set; } = "int4";
 
     [Option("seed", Default = 0UL, HelpText = "Random seed; the same seed writes the same bytes.")]
     public ulong Seed { get; set; }
@@ -45,7 +49,15 @@ internal sealed class SynthCommand : ICommand
 
     public int Run()
     {
-        var arch = SynthPreset.Get(Preset, Layers, Experts, Context);
+        var arch = SynthPreset.Get(Preset, Layers, Experts, Context) with
+        {
+            Quant = Quant switch
+            {
+                "int4" => SynthQuant.Int4,
+                "fp8" => SynthQuant.Fp8,
+                _ => throw new UsageException($"--quant '{Quant}' is not one of: int4, fp8"),
+            },
+        };
         if (Vocab is { } vocab)
         {
             if (vocab < 256 + SynthTokenizer.SpecialCount)
@@ -56,10 +68,10 @@ internal sealed class SynthCommand : ICommand
             throw new ArgumentException($"--out {Out} is not empty; give an empty or new directory, or --force to write into it");
         if (File.Exists(Out)) throw new ArgumentException($"--out {Out} is a file; give a directory");
         long shard = (ShardMb ?? (Preset == "tiny" ? 1 : 4096)) * 1024 * 1024;
-        Console.Error.WriteLine($"writing {Preset} ({arch.Layers} layers, {arch.Experts} experts, vocab {arch.VocabSize}): {SynthCheckpoint.TensorBytes(arch) / (1024.0 * 1024):F1} MiB of tensors to {Out}");
+        Console.Error.WriteLine($"writing {Preset} {Quant} ({arch.Layers} layers, {arch.Experts} experts, vocab {arch.VocabSize}): {SynthCheckpoint.TensorBytes(arch) / (1024.0 * 1024):F1} MiB of tensors to {Out}");
         var started = System.Diagnostics.Stopwatch.StartNew();
         long bytes = SynthCheckpoint.Write(arch, Out, Seed, shard, message => Console.Error.WriteLine(message));
-        Console.Error.WriteLine($"wrote {Preset} checkpoint ({arch.Layers} layers, {arch.Experts} experts, {bytes / (1024.0 * 1024):F1} MiB of tensors) to {Out} in {started.Elapsed.TotalSeconds:F1} s");
+        Console.Error.WriteLine($"wrote {Preset} {Quant} checkpoint ({arch.Layers} layers, {arch.Experts} experts, {bytes / (1024.0 * 1024):F1} MiB of tensors) to {Out} in {started.Elapsed.TotalSeconds:F1} s");
         return 0;
     }
 }

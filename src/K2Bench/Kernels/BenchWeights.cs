@@ -1,5 +1,6 @@
 // Random weights that look like a real checkpoint's, in native memory, for `k2 bench kernels`: INT4 made by
-// the synth writer's quantizer (Int4Packing) from Gaussian values, bf16 from Gaussian values of std 0.02.
+// the synth writer's quantizer (Int4Packing) from Gaussian values, FP8 by the block quantizer (Fp8Quantizer),
+// bf16 from Gaussian values of std 0.02.
 // One copy is generated and the others are byte copies of it: distinct memory is what defeats the caches.
 using System.Runtime.InteropServices;
 using K2Native.Applications.Synth;
@@ -27,6 +28,39 @@ internal sealed unsafe class BenchWeights : IDisposable
             result[c] = MatrixSource.FromInt4($"{name}#{c}", rows, cols, 32, Copy(packed), Copy(scales));
         return result;
     }
+
+    public MatrixSource[] Fp8Matrices(string name, int rows, int cols, int copies, ulong seed)
+    {
+        var (codes, scales) = Fp8Quantizer.Quantize(Gaussian(rows * cols, seed, 0.02f), rows, cols);
+        var result = new MatrixSource[copies];
+        for (int c = 0; c < copies; c++)
+            result[c] = MatrixSource.FromFp8($"{name}#{c}", rows, cols, Copy(codes), Copy(scales));
+        return result;
+    }
+
+    /// <summary>Matrices of <paramref name="format"/> (bf16, INT4 group 32 or FP8 128x128 blocks).</summary>
+    public MatrixSource[] Matrices(WeightFormat format, string name, int rows, int cols, int copies, ulong seed) => format switch
+    {
+        WeightFormat.Int4 => Int4Matrices(name, rows, cols, copies, seed),
+        WeightFormat.Fp8 => Fp8Matrices(name, rows, cols, copies, seed),
+        _ => Bf16Matrices(name, rows, cols, copies, seed),
+    };
+
+    /// <summary>Bytes of one stored [rows, cols] matrix of <paramref name="format"/>, scales included.</summary>
+    public static long StoredBytes(WeightFormat format, int rows, int cols) => format switch
+    {
+        WeightFormat.Int4 => (long)rows * cols / 2 + (long)rows * cols / 32 * 2,
+        WeightFormat.Fp8 => (long)rows * cols + 4L * ((rows + 127) / 128) * ((cols + 127) / 128),
+        _ => 2L * rows * cols,
+    };
+
+    /// <summary>How a row's shape column names the format.</summary>
+    public static string Label(WeightFormat format) => format switch
+    {
+        WeightFormat.Int4 => "INT4 g32",
+        WeightFormat.Fp8 => "FP8 e4m3 128x128",
+        _ => "bf16",
+    };
 
     public MatrixSource[] Bf16Matrices(string name, int rows, int cols, int copies, ulong seed)
     {

@@ -1,4 +1,4 @@
-// `k2 bench kernels` rows for one matrix product y[T, N] = x[T, K] · W[N, K]^T (bf16 or INT4 weights),
+// `k2 bench kernels` rows for one matrix product y[T, N] = x[T, K] · W[N, K]^T (bf16, INT4 or FP8 weights),
 // through the public backend boundary (Backend.MatMul), over rotating weight copies.
 using K2Native.Backends;
 using K2Native.Checkpoint;
@@ -15,7 +15,7 @@ internal sealed class MatMulBench(string name, WeightFormat format, int rows, in
 
     public string Name => name;
 
-    public string Shape => $"[{rows} x {cols}] {(format == WeightFormat.Int4 ? "INT4 g32" : "bf16")}, T={tokens}";
+    public string Shape => $"[{rows} x {cols}] {BenchWeights.Label(format)}, T={tokens}";
 
     public long BytesPerCall => WeightBytes + 4L * tokens * (rows + cols);
 
@@ -23,15 +23,13 @@ internal sealed class MatMulBench(string name, WeightFormat format, int rows, in
 
     public int CallsPerSample => _w.Length;
 
-    private long WeightBytes => format == WeightFormat.Int4 ? (long)rows * cols / 2 + (long)rows * cols / 32 * 2 : 2L * rows * cols;
+    private long WeightBytes => BenchWeights.StoredBytes(format, rows, cols);
 
     public void Prepare(Backend backend)
     {
         _backend = backend;
         int copies = BenchWeights.CopiesFor(WeightBytes, rotationBytes);
-        var sources = format == WeightFormat.Int4
-            ? _weights.Int4Matrices(name, rows, cols, copies, (ulong)(rows * 31 + cols))
-            : _weights.Bf16Matrices(name, rows, cols, copies, (ulong)(rows * 31 + cols));
+        var sources = _weights.Matrices(format, name, rows, cols, copies, (ulong)(rows * 31 + cols));
         _w = sources.Select(backend.Load).ToArray();
         _x = backend.NewTensor(tokens, cols);
         _y = backend.NewTensor(tokens, rows);

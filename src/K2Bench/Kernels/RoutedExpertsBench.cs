@@ -1,5 +1,5 @@
 // `k2 bench kernels` row for the routed-expert step of one MoE layer (Backend.RoutedExperts): router plus
-// top-k INT4 experts (gate, up: [inner x hidden]; down: [hidden x inner]) per token. The router has all the
+// top-k INT4 or FP8 experts (gate, up: [inner x hidden]; down: [hidden x inner]) per token. The router has all the
 // layer's experts (K2: 384) with random weights; the correction bias of each rotation makes a different set
 // of top-k distinct experts win, so consecutive calls stream different experts and the distinct experts
 // together span far more than the caches (experts never chosen share those weights).
@@ -8,7 +8,7 @@ using K2Native.Checkpoint;
 
 namespace K2Bench.Kernels;
 
-internal sealed class RoutedExpertsBench(string name, int hidden, int inner, int experts, int topK, int tokens, long rotationBytes) : IKernelBench
+internal sealed class RoutedExpertsBench(string name, WeightFormat format, int hidden, int inner, int experts, int topK, int tokens, long rotationBytes) : IKernelBench
 {
     private readonly BenchWeights _weights = new();
     private Backend? _backend;
@@ -18,12 +18,12 @@ internal sealed class RoutedExpertsBench(string name, int hidden, int inner, int
 
     public string Name => name;
 
-    public string Shape => $"{topK} of {experts} experts x 3 [{inner} x {hidden}] INT4 g32 + router, T={tokens}";
+    public string Shape => $"{topK} of {experts} experts x 3 [{inner} x {hidden}] {BenchWeights.Label(format)} + router, T={tokens}";
 
     /// <summary>Distinct experts: enough rotations of topK to span the rotation bytes.</summary>
     private int Distinct => Math.Min(experts / topK, BenchWeights.CopiesFor(topK * ExpertBytes, rotationBytes)) * topK;
 
-    private long ExpertBytes => 3 * ((long)inner * hidden / 2 + (long)inner * hidden / 32 * 2);
+    private long ExpertBytes => 3 * BenchWeights.StoredBytes(format, inner, hidden);
 
     private long RouterBytes => 2L * experts * hidden;
 
@@ -38,9 +38,9 @@ internal sealed class RoutedExpertsBench(string name, int hidden, int inner, int
     {
         _backend = backend;
         int distinct = Distinct;
-        var gates = _weights.Int4Matrices("gate", inner, hidden, distinct, 1).Select(backend.Load).ToArray();
-        var ups = _weights.Int4Matrices("up", inner, hidden, distinct, 2).Select(backend.Load).ToArray();
-        var downs = _weights.Int4Matrices("down", hidden, inner, distinct, 3).Select(backend.Load).ToArray();
+        var gates = _weights.Matrices(format, "gate", inner, hidden, distinct, 1).Select(backend.Load).ToArray();
+        var ups = _weights.Matrices(format, "up", inner, hidden, distinct, 2).Select(backend.Load).ToArray();
+        var downs = _weights.Matrices(format, "down", hidden, inner, distinct, 3).Select(backend.Load).ToArray();
         var gate = Enumerable.Range(0, experts).Select(e => gates[e % distinct]).ToArray();
         var up = Enumerable.Range(0, experts).Select(e => ups[e % distinct]).ToArray();
         var down = Enumerable.Range(0, experts).Select(e => downs[e % distinct]).ToArray();

@@ -49,7 +49,7 @@ public sealed class CheckpointSummary
             var info = checkpoint.Tensors.Get(name).Info;
             bytesByDType[info.DType] = bytesByDType.GetValueOrDefault(info.DType) + info.ByteLength;
             long parameters = name.EndsWith(".weight_packed", StringComparison.Ordinal) ? info.ElementCount * 8
-                : name.EndsWith(".weight_scale", StringComparison.Ordinal) || name.EndsWith(".weight_shape", StringComparison.Ordinal) ? 0
+                : name.EndsWith(".weight_scale", StringComparison.Ordinal) || name.EndsWith(".weight_scale_inv", StringComparison.Ordinal) || name.EndsWith(".weight_shape", StringComparison.Ordinal) ? 0
                 : info.ElementCount;
             var part = Classify(name);
             var (p, b) = parts[part];

@@ -36,6 +36,7 @@ public sealed class K2Checkpoint : IDisposable
         {
             var binder = new WeightBinder(tensors, config.Quantization);
             var weights = Bind(config, binder);
+            binder.CheckFp8Codes();
             if (binder.Problems.Count > 0 || weights is null)
                 throw new CheckpointValidationException(directory, binder.Problems);
             var warnings = tensors.Names

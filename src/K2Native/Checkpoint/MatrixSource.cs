@@ -1,5 +1,6 @@
 // A weight matrix as stored in the checkpoint, addressed in place in the memory mapping:
-// BF16 [rows, cols], or INT4 compressed-tensors pack-quantized (int32 words of 8 nibbles + BF16 group scales).
+// BF16 [rows, cols], INT4 compressed-tensors pack-quantized (int32 words of 8 nibbles + BF16 group scales), or
+// FP8 e4m3 [rows, cols] with float32 128x128 block scales (weight_scale_inv).
 namespace K2Native.Checkpoint;
 
 /// <summary>Storage format of a weight matrix.</summary>
@@ -13,13 +14,20 @@ public enum WeightFormat
     /// (bits 4i..4i+3) of word c, value = nibble - 8; <c>scales</c> bf16 [rows, cols/group].
     /// </summary>
     Int4,
+
+    /// <summary>
+    /// DeepSeek-V3 block FP8: <c>data</c> e4m3fn bytes [rows, cols]; <c>weight_scale_inv</c> float32
+    /// [ceil(rows/128), ceil(cols/128)]; weight = e4m3(q) · scale[row/128, col/128]. Edge blocks are partial.
+    /// </summary>
+    Fp8,
 }
 
 /// <summary>A weight matrix [Rows = out features, Cols = in features] read in place from a mapped checkpoint.</summary>
 public sealed unsafe class MatrixSource
 {
-    private MatrixSource(string name, int rows, int cols, WeightFormat format, void* data, ushort* scales, int groupSize)
+    private MatrixSource(string name, int rows, int cols, WeightFormat format, void* data, ushort* scales, int groupSize, float* blockScales = null)
     {
+        BlockScales = blockScales;
         Name = name;
         Rows = rows;
         Cols = cols;
@@ -49,10 +57,25 @@ public sealed unsafe class MatrixSource
     /// <summary>Input columns per scale (INT4 only).</summary>
     public int GroupSize { get; }
 
+    /// <summary>Float32 block scales [BlockRowCount, BlockColCount] of an FP8 matrix; null otherwise.</summary>
+    public float* BlockScales { get; }
+
+    /// <summary>Rows and columns per FP8 scale block.</summary>
+    public const int Fp8Block = QuantizationScheme.Fp8Block;
+
+    /// <summary>Scale rows of an FP8 matrix: ceil(Rows / 128).</summary>
+    public int BlockRowCount => (Rows + Fp8Block - 1) / Fp8Block;
+
+    /// <summary>Scale columns of an FP8 matrix: ceil(Cols / 128).</summary>
+    public int BlockColCount => (Cols + Fp8Block - 1) / Fp8Block;
+
     /// <summary>Bytes the matrix occupies in the checkpoint (weights plus scales).</summary>
-    public long ByteSize => Format == WeightFormat.Bf16
-        ? 2L * Rows * Cols
-        : 4L * Rows * (Cols / 8) + 2L * Rows * (Cols / GroupSize);
+    public long ByteSize => Format switch
+    {
+        WeightFormat.Bf16 => 2L * Rows * Cols,
+        WeightFormat.Fp8 => (long)Rows * Cols + 4L * BlockRowCount * BlockColCount,
+        _ => 4L * Rows * (Cols / 8) + 2L * Rows * (Cols / GroupSize),
+    };
 
     /// <summary>Parameters (logical elements).</summary>
     public long Parameters => (long)Rows * Cols;
@@ -66,6 +89,15 @@ public sealed unsafe class MatrixSource
             throw new ArgumentException($"{name}: INT4 matrix needs cols ({cols}) divisible by the group size ({groupSize}), itself a multiple of 8");
         return new(name, rows, cols, WeightFormat.Int4, packed, scales, groupSize);
     }
+
+    public static MatrixSource FromFp8(string name, int rows, int cols, byte* data, float* blockScales) =>
+        new(name, rows, cols, WeightFormat.Fp8, data, null, 0, blockScales);
+
+    /// <summary>FP8 codes of row <paramref name="row"/>.</summary>
+    public ReadOnlySpan<byte> Fp8Row(int row) => new((byte*)Data + (long)row * Cols, Cols);
+
+    /// <summary>The block scales covering row <paramref name="row"/> (FP8), one per 128 columns.</summary>
+    public ReadOnlySpan<float> BlockScaleRow(int row) => new(BlockScales + (long)(row / Fp8Block) * BlockColCount, BlockColCount);
 
     /// <summary>BF16 row <paramref name="row"/>.</summary>
     public ReadOnlySpan<ushort> Bf16Row(int row) => new((ushort*)Data + (long)row * Cols, Cols);

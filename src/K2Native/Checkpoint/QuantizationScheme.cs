@@ -1,6 +1,7 @@
 // quantization_config of config.json: which Linear layers are stored as INT4 (compressed-tensors
-// pack-quantized, symmetric, grouped) and which stay BF16. Anything else (FP8 block weights of K2
-// Instruct/Base, activation quantization, other bit widths) is refused with what exactly is unsupported.
+// pack-quantized, symmetric, grouped; K2 Thinking) or as FP8 e4m3 with 128x128 block scales (DeepSeek-V3's
+// format; K2 Instruct and Base), and which stay BF16. Anything else (activation quantization, other bit
+// widths, other block sizes) is refused with what exactly is unsupported.
 using System.Text.Json;
 
 namespace K2Native.Checkpoint;
@@ -11,21 +12,35 @@ public sealed class QuantizationScheme
     /// <summary>The longest <c>re:</c> pattern accepted; real ones are a few dozen characters.</summary>
     public const int MaxPatternLength = 1024;
 
+    /// <summary>The only FP8 block shape the kernels support (rows, columns per weight_scale_inv entry).</summary>
+    public const int Fp8Block = 128;
+
     private readonly IReadOnlyList<ModulePattern> _targets;
     private readonly IReadOnlyList<ModulePattern> _ignore;
 
-    private QuantizationScheme(int groupSize, IReadOnlyList<ModulePattern> targets, IReadOnlyList<ModulePattern> ignore)
+    private QuantizationScheme(int groupSize, IReadOnlyList<ModulePattern> targets, IReadOnlyList<ModulePattern> ignore, bool fp8 = false)
     {
         GroupSize = groupSize;
         _targets = targets;
         _ignore = ignore;
+        IsFp8 = fp8;
     }
 
     /// <summary>No quantization_config: every weight is stored unquantized.</summary>
     public static QuantizationScheme None { get; } = new(0, [], []);
 
+    /// <summary>DeepSeek-V3 FP8: Linear weights whose tensor is F8_E4M3 carry 128x128 float32 block scales.</summary>
+    public static QuantizationScheme Fp8 { get; } = new(0, [], [], fp8: true);
+
     /// <summary>True when some Linear layers are INT4 pack-quantized.</summary>
     public bool IsInt4 => GroupSize > 0;
+
+    /// <summary>
+    /// True for the FP8 block format: a Linear weight stored as F8_E4M3 has a <c>weight_scale_inv</c> of shape
+    /// [ceil(rows/128), ceil(cols/128)]; which modules are FP8 is read from the tensors' dtypes (lm_head, embeddings
+    /// and the router stay BF16 in K2 Instruct/Base).
+    /// </summary>
+    public bool IsFp8 { get; }
 
     /// <summary>Input columns sharing one scale (K2: 32); 0 when unquantized.</summary>
     public int GroupSize { get; }
@@ -33,7 +48,9 @@ public sealed class QuantizationScheme
     /// <summary>Human-readable summary, e.g. "INT4 pack-quantized (compressed-tensors), symmetric, group 32".</summary>
     public string Description => IsInt4
         ? $"INT4 pack-quantized (compressed-tensors), symmetric, group {GroupSize}; {_ignore.Count} module pattern(s) kept unquantized"
-        : "none (all weights unquantized)";
+        : IsFp8
+            ? $"FP8 e4m3 weights with {Fp8Block}x{Fp8Block} float32 block scales (weight_scale_inv), dynamic activations (computed in float32)"
+            : "none (all weights unquantized)";
 
     /// <summary>True when the Linear module <paramref name="module"/> (name without ".weight") is stored as INT4.</summary>
     public bool IsQuantized(string module) =>
@@ -48,13 +65,9 @@ public sealed class QuantizationScheme
         {
             case null: return None;
             case "compressed-tensors": break;
-            case "fp8":
-                unsupported.Add(
-                    "quantization_config.quant_method 'fp8': FP8 e4m3 weights with 128x128 block scales (weight_scale_inv), as shipped by " +
-                    "Kimi K2 Instruct/Base, are not supported; K2Native runs BF16 weights and INT4 compressed-tensors pack-quantized experts (K2 Thinking)");
-                return None;
+            case "fp8": return ReadFp8(q, unsupported);
             default:
-                unsupported.Add($"quantization_config.quant_method '{method}' (supported: compressed-tensors pack-quantized INT4)");
+                unsupported.Add($"quantization_config.quant_method '{method}' (supported: compressed-tensors pack-quantized INT4, fp8)");
                 return None;
         }
 
@@ -107,6 +120,36 @@ public sealed class QuantizationScheme
         if (groupSize % 8 != 0)
             weights.Problem("group_size", $"{groupSize} is not a multiple of 8 (eight INT4 values share one packed int32)");
         return new QuantizationScheme(groupSize, targets, ignore);
+    }
+
+    /// <summary>DeepSeek-V3's block FP8: fmt e4m3, dynamic activation scheme, weight_block_size [128, 128].</summary>
+    private static QuantizationScheme ReadFp8(ConfigReader q, List<string> unsupported)
+    {
+        string? fmt = q.String("fmt", required: false);
+        if (fmt is not null && fmt != "e4m3")
+            unsupported.Add($"{q.PathOf("fmt")} '{fmt}' (supported: e4m3)");
+        string? activations = q.String("activation_scheme", required: false);
+        if (activations is not null && activations != "dynamic")
+            unsupported.Add($"{q.PathOf("activation_scheme")} '{activations}' (supported: dynamic; static activation scales are not read)");
+        if (!q.TryGet("weight_block_size", out var block))
+        {
+            q.Problem("weight_block_size", "missing (FP8 checkpoints give their block shape, [128, 128] for K2)");
+            return None;
+        }
+        var sizes = block.ValueKind == JsonValueKind.Array
+            ? block.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out long v) ? v : -1).ToList()
+            : [];
+        if (sizes.Count != 2 || sizes.Any(v => v <= 0))
+        {
+            q.Problem("weight_block_size", $"expected two positive integers [rows, cols], found {ConfigReader.Show(block)}");
+            return None;
+        }
+        if (sizes[0] != Fp8Block || sizes[1] != Fp8Block)
+        {
+            unsupported.Add($"{q.PathOf("weight_block_size")} [{sizes[0]}, {sizes[1]}] (supported: [{Fp8Block}, {Fp8Block}])");
+            return None;
+        }
+        return Fp8;
     }
 
     private static List<ModulePattern> ReadPatterns(ConfigReader r, string field, bool required)

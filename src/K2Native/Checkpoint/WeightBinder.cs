@@ -1,6 +1,7 @@
 // Cross-checks config.json against the tensors and binds each expected tensor to its place in the
-// mapping. Every problem (missing tensor, wrong shape or dtype, INT4 where BF16 is expected) is
-// collected with its file and tensor name; the caller reports them all at once.
+// mapping. Every problem (missing tensor, wrong shape or dtype, INT4 where BF16 is expected, an FP8
+// weight without its block scales or holding NaN codes) is collected with its file and tensor name;
+// the caller reports them all at once.
 using System.Buffers.Binary;
 
 namespace K2Native.Checkpoint;
@@ -11,6 +12,7 @@ internal sealed unsafe class WeightBinder
     private readonly QuantizationScheme _quantization;
     private readonly List<string> _problems = [];
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+    private readonly List<(TensorLocation Weight, int Rows, int Cols)> _fp8Weights = [];
 
     public WeightBinder(SafetensorsCheckpoint tensors, QuantizationScheme quantization)
     {
@@ -24,11 +26,16 @@ internal sealed unsafe class WeightBinder
 
     public bool Has(string name) => _tensors.Contains(name);
 
-    /// <summary>A Linear layer's weight: INT4 triple when the quantization scheme covers the module, else BF16 <c>.weight</c>.</summary>
+    /// <summary>
+    /// A Linear layer's weight: INT4 triple when the quantization scheme covers the module; under FP8, an F8_E4M3
+    /// <c>.weight</c> with its <c>.weight_scale_inv</c>; else BF16 <c>.weight</c>.
+    /// </summary>
     public MatrixSource? Linear(string module, int rows, int cols, string why)
     {
         string plain = module + ".weight";
         string packed = module + ".weight_packed";
+        if (_quantization.IsFp8)
+            return _tensors.TryGet(plain, out var stored) && stored.Info.DType == DType.F8_E4M3 ? Fp8(module, rows, cols, why) : Bf16Linear(module, rows, cols, why);
         if (!_quantization.IsQuantized(module))
         {
             if (!_tensors.Contains(plain) && _tensors.Contains(packed))
@@ -56,7 +63,9 @@ internal sealed unsafe class WeightBinder
         if (location.Info.DType != DType.BF16)
         {
             string hint = location.Info.DType == DType.F8_E4M3
-                ? " (FP8 block-quantized weights, as in Kimi K2 Instruct/Base, are not supported)"
+                ? _quantization.IsFp8
+                    ? " (only Linear layers of attention and MLPs may be FP8; embeddings, lm_head and the router stay BF16)"
+                    : " (FP8 weights need quantization_config {\"quant_method\": \"fp8\"} in config.json)"
                 : "";
             _problems.Add($"{location.File.Path}: tensor '{name}': dtype {location.Info.DType}, expected BF16{hint}");
             return null;
@@ -103,6 +112,75 @@ internal sealed unsafe class WeightBinder
         var up = Linear(module + ".up_proj", intermediate, hidden, why);
         var down = Linear(module + ".down_proj", hidden, intermediate, why);
         return gate is null || up is null || down is null ? null : new MlpWeights(gate, up, down);
+    }
+
+    /// <summary>
+    /// Scans every FP8 weight bound so far for the NaN codes 0x7F/0xFF (e4m3fn has no infinities; a NaN weight would
+    /// turn every output it touches into NaN), in parallel: one read of the FP8 bytes, at memory speed.
+    /// </summary>
+    public void CheckFp8Codes()
+    {
+        var found = new string?[_fp8Weights.Count];
+        Parallel.For(0, _fp8Weights.Count, i =>
+        {
+            var (weight, rows, cols) = _fp8Weights[i];
+            byte* data = (byte*)weight.File.Pointer(weight.Info);
+            for (int r = 0; r < rows; r++)
+            {
+                int c = new ReadOnlySpan<byte>(data + (long)r * cols, cols).IndexOfAny((byte)0x7F, (byte)0xFF);
+                if (c < 0) continue;
+                found[i] = $"{weight.File.Path}: tensor '{weight.Info.Name}': element [{r}, {c}] is 0x{data[(long)r * cols + c]:X2}, " +
+                           "a NaN code of float8 e4m3fn (0x7F and 0xFF are NaN; the format has no infinities)";
+                return;
+            }
+        });
+        _problems.AddRange(found.OfType<string>());
+    }
+
+    private MatrixSource? Bf16Linear(string module, int rows, int cols, string why)
+    {
+        string scaleName = module + ".weight_scale_inv";
+        if (_tensors.Contains(scaleName))
+        {
+            _used.Add(scaleName);
+            _problems.Add($"{Where(scaleName)}: tensor '{scaleName}' scales module '{module}', but its weight is not F8_E4M3");
+        }
+        return Matrix(module + ".weight", rows, cols, why);
+    }
+
+    /// <summary>An FP8 e4m3 weight [rows, cols] and its float32 block scales [ceil(rows/128), ceil(cols/128)].</summary>
+    private MatrixSource? Fp8(string module, int rows, int cols, string why)
+    {
+        const int block = MatrixSource.Fp8Block;
+        string weightName = module + ".weight", scaleName = module + ".weight_scale_inv";
+        bool ok = Find(weightName, why, out var weight);
+        if (!_tensors.TryGet(scaleName, out var scale))
+        {
+            _used.Add(scaleName);
+            _problems.Add($"{Where(weightName)}: tensor '{scaleName}' is missing: FP8 weight '{weightName}' needs its float32 block scales " +
+                          $"[{(rows + block - 1) / block}, {(cols + block - 1) / block}] (one per {block}x{block} block)");
+            return null;
+        }
+        _used.Add(scaleName);
+        ok = ok && CheckShape(weight, [rows, cols], why);
+        long[] scaleShape = [(rows + block - 1) / block, (cols + block - 1) / block];
+        if (!scale.Info.Shape.AsSpan().SequenceEqual(scaleShape))
+        {
+            _problems.Add($"{scale.File.Path}: tensor '{scaleName}': shape {scale.Info.ShapeText}, but weight '{weightName}' [{rows}, {cols}] " +
+                          $"with weight_block_size [{block}, {block}] needs {TensorInfo.FormatShape(scaleShape)}");
+            ok = false;
+        }
+        ok &= CheckDType(scale, DType.F32);
+        if (!ok) return null;
+        float* scales = (float*)scale.File.Pointer(scale.Info);
+        for (long i = 0; i < scaleShape[0] * scaleShape[1]; i++)
+        {
+            if (float.IsFinite(scales[i]) && scales[i] >= 0) continue;
+            _problems.Add($"{scale.File.Path}: tensor '{scaleName}': block [{i / scaleShape[1]}, {i % scaleShape[1]}] is {scales[i]} (scales must be finite and not negative)");
+            return null;
+        }
+        _fp8Weights.Add((weight, rows, cols));
+        return MatrixSource.FromFp8(module, rows, cols, (byte*)weight.File.Pointer(weight.Info), scales);
     }
 
     private MatrixSource? Int4(string module, int rows, int cols, string why)

@@ -1,6 +1,6 @@
 // The loader cross-checks config.json against the tensors and reports every problem with the tensor's
-// name and file; unsupported checkpoints (FP8 K2 Instruct/Base, other quantizations) are refused
-// with what exactly is unsupported.
+// name and file; unsupported checkpoints (other quantizations) are refused with what exactly is
+// unsupported. FP8 checkpoints: Fp8CheckpointTests.cs.
 using System.Text.Json.Nodes;
 using K2Native.Checkpoint;
 using K2Native.Tests.Support;
@@ -65,28 +65,6 @@ public sealed class CheckpointValidationTests : IDisposable
         var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
         Assert.Contains(e.Problems, p => p.Contains("'model.layers.1.self_attn.o_proj.weight': dtype F16, expected BF16"));
         Assert.Contains(e.Problems, p => p.Contains("'model.layers.1.mlp.experts.0.gate_proj.weight_shape': holds [64, 64] but config.json implies [64, 128]"));
-    }
-
-    [Fact]
-    public void Fp8WeightsAreRefusedClearly()
-    {
-        CheckpointFactory.Write(_dir.Path);
-        CheckpointFactory.EditConfig(_dir.Path, c => c["quantization_config"] = JsonNode.Parse(
-            """{"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic", "weight_block_size": [128, 128]}"""));
-        var e = Assert.Throws<UnsupportedCheckpointException>(() => K2Checkpoint.Open(_dir.Path));
-        Assert.Contains("quant_method 'fp8'", e.Message);
-        Assert.Contains("K2 Instruct/Base", e.Message);
-        Assert.Contains("config.json", e.Message);
-    }
-
-    [Fact]
-    public void Fp8TensorsWithoutQuantizationConfigAreNamed()
-    {
-        CheckpointFactory.Write(_dir.Path);
-        CheckpointFactory.RewriteTensors(_dir.Path, (name, dtype, shape, bytes) =>
-            name == "model.layers.0.self_attn.q_a_proj.weight" ? (DType.F8_E4M3, shape, bytes[..(bytes.Length / 2)]) : (dtype, shape, bytes));
-        var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
-        Assert.Contains(e.Problems, p => p.Contains("q_a_proj.weight': dtype F8_E4M3, expected BF16 (FP8 block-quantized weights"));
     }
 
     [Theory]

@@ -1,8 +1,10 @@
 // A plain, obviously-correct K2 forward pass in double precision, written straight from K2-SPEC
 // section 2: every weight dequantized to a dense array from the raw safetensors bytes (not through the
-// engine's weight binder or kernels), naive expanded MLA, a per-token expert loop. Slow on purpose.
+// engine's weight binder or kernels; INT4 from its packed words, FP8 through Fp8Reference and the
+// weight_scale_inv blocks), naive expanded MLA, a per-token expert loop. Slow on purpose.
 using System.Buffers.Binary;
 using K2Native.Checkpoint;
+using K2Native.Tests.Support;
 
 namespace K2Native.Tests.Reference;
 
@@ -173,7 +175,9 @@ internal sealed class ReferenceModel : IDisposable
         string module = name[..^".weight".Length];
         double[] values = name.EndsWith(".weight", StringComparison.Ordinal) && !_tensors.Contains(name) && _tensors.Contains(module + ".weight_packed")
             ? DequantizeInt4(module)
-            : Read(name);
+            : _tensors.Contains(name) && _tensors.Get(name).Info.DType == DType.F8_E4M3
+                ? DequantizeFp8(name)
+                : Read(name);
         _cache[name] = values;
         return values;
     }
@@ -194,6 +198,20 @@ internal sealed class ReferenceModel : IDisposable
             };
         }
         return values;
+    }
+
+    /// <summary>w[r, c] = e4m3(code[r, c]) · weight_scale_inv[r / 128, c / 128].</summary>
+    private double[] DequantizeFp8(string name)
+    {
+        var location = _tensors.Get(name);
+        int rows = (int)location.Info.Shape[0], cols = (int)location.Info.Shape[1], blockCols = (cols + 127) / 128;
+        var codes = location.File.Bytes(location.Info);
+        var scales = Read(name + "_scale_inv");
+        var w = new double[rows * cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                w[r * cols + c] = Fp8Reference.Value(codes[r * cols + c]) * scales[r / 128 * blockCols + c / 128];
+        return w;
     }
 
     private double[] DequantizeInt4(string module)

@@ -18,6 +18,8 @@ internal static class SharedFixtures
 
     public static string TinyK2 => Path("fixtures", "tiny-k2");
 
+    public static string TinyK2Fp8 => Path("fixtures", "tiny-k2-fp8");
+
     private static string FindRepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

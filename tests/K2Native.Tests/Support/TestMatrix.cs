@@ -46,6 +46,30 @@ internal sealed unsafe class TestMatrix : IDisposable
         return m;
     }
 
+    /// <summary>
+    /// Every e4m3fn code but the two NaNs (subnormals and both zeros included) at random, and random positive float32
+    /// block scales [ceil(rows/128), ceil(cols/128)]; Dense is decoded by <see cref="Fp8Reference"/>.
+    /// </summary>
+    public static TestMatrix Fp8(int rows, int cols, ulong seed)
+    {
+        var m = new TestMatrix(rows, cols);
+        var rng = new SplitMix64(seed);
+        var codes = new byte[rows * cols];
+        for (int i = 0; i < codes.Length; i++)
+        {
+            codes[i] = (byte)rng.Next();
+            if ((codes[i] & 0x7F) == 0x7F) codes[i] ^= 1;
+        }
+        int blockRows = (rows + 127) / 128, blockCols = (cols + 127) / 128;
+        var scales = new float[blockRows * blockCols];
+        for (int i = 0; i < scales.Length; i++) scales[i] = 1e-3f + 1e-2f * rng.NextFloat();
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                m.Dense[r * cols + c] = (float)(Fp8Reference.Value(codes[r * cols + c]) * scales[r / 128 * blockCols + c / 128]);
+        m.Source = MatrixSource.FromFp8($"fp8[{rows}x{cols}]", rows, cols, m.Copy(codes), m.Copy(scales));
+        return m;
+    }
+
     public void Dispose()
     {
         foreach (var p in _allocations) NativeMemory.Free((void*)p);

@@ -1,6 +1,8 @@
 // `k2 synth`: writes a random-weight checkpoint in Kimi K2 Thinking's exact on-disk format —
 // config.json with quantization_config, sharded safetensors with model.safetensors.index.json,
-// INT4 pack-quantized routed experts, BF16 elsewhere, float32 router bias, and a tokenizer.
+// INT4 pack-quantized routed experts, BF16 elsewhere, float32 router bias, and a tokenizer — or, with
+// SynthQuant.Fp8, in K2 Instruct/Base's: every attention/MLP Linear weight F8_E4M3 with float32
+// weight_scale_inv blocks of 128x128.
 // Values come from a seeded generator per tensor and chunk, so a seed always gives the same bytes.
 using System.Text.Json;
 using K2Native.Checkpoint;
@@ -54,7 +56,16 @@ public static class SynthCheckpoint
         return total;
     }
 
-    private enum Fill { Bf16Uniform, Bf16Norm, F32Bias, Int4Words, Int4Scales, Int32Values }
+    private enum Fill { Bf16Uniform, Bf16Norm, F32Bias, Int4Words, Int4Scales, Int32Values, Fp8Codes, Fp8Scales }
+
+    /// <summary>
+    /// Random FP8 codes are drawn from this table: logistic-distributed values (bell-shaped, standard deviation about
+    /// Fp8CodeStd) rounded to e4m3, so a 12-bit random number picks a code without rounding each element.
+    /// </summary>
+    private static readonly byte[] Fp8CodeTable = Enumerable.Range(0, 4096)
+        .Select(i => Fp8E4M3.FromFloat((float)(37.3 * Math.Log((i + 0.5) / (4095.5 - i))))).ToArray();
+
+    private const float Fp8CodeStd = 67.6f;
 
     private sealed record Planned(string Name, DType DType, long[] Shape, Fill Fill, float Scale, int[]? Values = null)
     {
@@ -70,6 +81,13 @@ public static class SynthCheckpoint
         void Linear(string module, int rows, int cols, bool int4)
         {
             float std = 1f / MathF.Sqrt(cols);
+            if (a.Quant == SynthQuant.Fp8)
+            {
+                const int block = MatrixSource.Fp8Block;
+                plan.Add(new Planned(module + ".weight", DType.F8_E4M3, [rows, cols], Fill.Fp8Codes, 0));
+                plan.Add(new Planned(module + ".weight_scale_inv", DType.F32, [(rows + block - 1) / block, (cols + block - 1) / block], Fill.Fp8Scales, std / Fp8CodeStd));
+                return;
+            }
             if (!int4) { Bf16(module + ".weight", rows, cols, std); return; }
             plan.Add(new Planned(module + ".weight_packed", DType.I32, [rows, cols / 8], Fill.Int4Words, 0));
             // Uniform nibbles have a standard deviation of about 4.61 quantization steps.
@@ -163,6 +181,12 @@ public static class SynthCheckpoint
             case Fill.Int4Scales:
                 for (int i = 0; i < n; i++) u16[i] = Bf16.FromFloat(t.Scale * (0.75f + 0.5f * rng.NextFloat()));
                 break;
+            case Fill.Fp8Codes:
+                for (int i = 0; i < n; i++) bytes[i] = Fp8CodeTable[rng.Next() & 4095];
+                break;
+            case Fill.Fp8Scales:
+                for (int i = 0; i < n; i++) f32[i] = t.Scale * (0.75f + 0.5f * rng.NextFloat());
+                break;
             case Fill.Int32Values:
                 for (int i = 0; i < n; i++) i32[i] = t.Values![firstElement + i];
                 break;
@@ -243,6 +267,18 @@ public static class SynthCheckpoint
     private static void WriteQuantization(Utf8JsonWriter json, SynthArchitecture a)
     {
         json.WriteStartObject("quantization_config");
+        if (a.Quant == SynthQuant.Fp8)
+        {
+            json.WriteString("activation_scheme", "dynamic");
+            json.WriteString("fmt", "e4m3");
+            json.WriteString("quant_method", "fp8");
+            json.WriteStartArray("weight_block_size");
+            json.WriteNumberValue(MatrixSource.Fp8Block);
+            json.WriteNumberValue(MatrixSource.Fp8Block);
+            json.WriteEndArray();
+            json.WriteEndObject();
+            return;
+        }
         json.WriteString("quant_method", "compressed-tensors");
         json.WriteString("format", "pack-quantized");
         json.WriteString("quantization_status", "compressed");

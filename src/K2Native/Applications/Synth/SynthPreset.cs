@@ -30,8 +30,21 @@ public sealed record SynthArchitecture
     public required double RoutedScalingFactor { get; init; }
     public required int GroupSize { get; init; }
 
+    /// <summary>How Linear weights are stored: INT4 routed experts (K2 Thinking) or FP8 everywhere (K2 Instruct/Base).</summary>
+    public SynthQuant Quant { get; init; } = SynthQuant.Int4;
+
     /// <summary>Special-token ids follow the BPE ranks: 256 of them, K2's layout.</summary>
     public int Ranks => VocabSize - SynthTokenizer.SpecialCount;
+}
+
+/// <summary>Weight formats `k2 synth --quant` writes.</summary>
+public enum SynthQuant
+{
+    /// <summary>K2 Thinking: routed experts INT4 pack-quantized (compressed-tensors, group 32), other Linear layers BF16.</summary>
+    Int4,
+
+    /// <summary>K2 Instruct/Base: every attention and MLP Linear layer F8_E4M3 with 128x128 float32 block scales.</summary>
+    Fp8,
 }
 
 /// <summary>Named presets.</summary>

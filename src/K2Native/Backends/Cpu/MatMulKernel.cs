@@ -1,5 +1,5 @@
-// y[T, N] = x[T, K] · W[N, K]^T for bf16 and INT4 weights read in place from the checkpoint: the driver
-// of the row kernels (Bf16Kernel.cs, Int4Int8Kernel.cs, Int4Kernels.cs). Output rows are cut into chunks
+// y[T, N] = x[T, K] · W[N, K]^T for bf16, INT4 and FP8 weights read in place from the checkpoint: the driver
+// of the row kernels (Bf16Kernel.cs, Int4Int8Kernel.cs, Int4Kernels.cs, Fp8Kernel.cs). Output rows are cut into chunks
 // of contiguous rows (a multiple of 16, so no two threads write one cache line of y) that the worker
 // pool's threads claim one by one. Every token is run over a chunk before the next chunk starts: the
 // chunk is read from memory once and from L2 for the other tokens. Within a chunk the four rows of a
@@ -31,6 +31,15 @@ internal static unsafe class MatMulKernel
                 case SimdWidth.V512: RunJob(new Bf16Job<Bf16V512>(w, a, y, rows), chunks, context); break;
                 case SimdWidth.V256: RunJob(new Bf16Job<Bf16V256>(w, a, y, rows), chunks, context); break;
                 default: RunJob(new Bf16Job<Bf16Scalar>(w, a, y, rows), chunks, context); break;
+            }
+        }
+        else if (w.Format == WeightFormat.Fp8)
+        {
+            switch (context.Width)
+            {
+                case SimdWidth.V512: RunJob(new Fp8Job<Fp8V512>(new Fp8Rows(w), w.Rows, x, y, rows), chunks, context); break;
+                case SimdWidth.V256: RunJob(new Fp8Job<Fp8V256>(new Fp8Rows(w), w.Rows, x, y, rows), chunks, context); break;
+                default: RunJob(new Fp8Job<Fp8Scalar>(new Fp8Rows(w), w.Rows, x, y, rows), chunks, context); break;
             }
         }
         else if (UsesIntegerPath(w, context))
@@ -111,6 +120,16 @@ internal static unsafe class MatMulKernel
         {
             int n0 = chunk * rowsPerChunk, n1 = Math.Min(outRows, n0 + rowsPerChunk);
             for (int t = 0; t < y.Rows; t++) IntegerRows<TOp>(w, n0, n1, x, t, y.Row(t) + n0);
+        }
+    }
+
+    private readonly struct Fp8Job<TOp>(Fp8Rows w, int outRows, CpuView x, CpuView y, int rowsPerChunk) : IParallelJob where TOp : IFp8Op
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int chunk)
+        {
+            int n0 = chunk * rowsPerChunk, n1 = Math.Min(outRows, n0 + rowsPerChunk);
+            for (int t = 0; t < y.Rows; t++) Fp8Kernel.Rows<TOp>(w, n0, n1, x.Row(t), y.Row(t) + n0);
         }
     }
 

@@ -13,6 +13,11 @@ internal static unsafe class WeightRows
             VectorMath.WidenBf16((ushort*)w.Data + (long)row * w.Cols, dst, w.Cols, width);
             return;
         }
+        if (w.Format == WeightFormat.Fp8)
+        {
+            Fp8Kernel.DequantizeRow(new Fp8Rows(w), row, dst);
+            return;
+        }
         int* words = (int*)w.Data + (long)row * (w.Cols / 8);
         ushort* scales = w.Scales + (long)row * (w.Cols / w.GroupSize);
         for (int c = 0; c < w.Cols; c++)

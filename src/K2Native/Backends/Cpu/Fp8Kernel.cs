@@ -1,0 +1,246 @@
+// Dot products of FP8 e4m3fn weight rows (DeepSeek-V3 block format, read in place: 1 byte per weight plus one
+// float32 scale per 128x128 block) with float32 activation rows. Within a block the decoded codes are dotted
+// with x in float32 and the block's sum is multiplied by its scale once.
+// Decoding, 16 weights at a time (Vector512) or 8 (Vector256): the sign-extended code shifted left by 20 puts
+// the sign at bit 31 and exponent/mantissa at bits 23..26/20..22 of a float32; adding 120 to the exponent
+// field (bias 7 -> 127) gives every normal code exactly. Subnormal codes (exponent 0, zero included) take one
+// more exact step, only in vectors that hold one (rare in real weights). NaN codes (0x7F, 0xFF) never reach
+// here: the loader rejects them (WeightBinder.CheckFp8Codes). Tests: tests/K2Native.Tests/Cpu/Fp8KernelTests.cs.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using K2Native.Checkpoint;
+using K2Native.Numerics;
+
+namespace K2Native.Backends.Cpu;
+
+/// <summary>An FP8 matrix as the row kernels read it.</summary>
+internal readonly unsafe struct Fp8Rows(MatrixSource w)
+{
+    public byte* Codes { get; } = (byte*)w.Data;
+
+    public float* Scales { get; } = w.BlockScales;
+
+    public int Cols { get; } = w.Cols;
+
+    public int BlockCols { get; } = w.BlockColCount;
+
+    public byte* Row(int r) => Codes + (long)r * Cols;
+
+    /// <summary>The scales of row r's blocks.</summary>
+    public float* ScaleRow(int r) => Scales + (long)(r / MatrixSource.Fp8Block) * BlockCols;
+}
+
+/// <summary>The FP8 row kernels at one vector width.</summary>
+internal unsafe interface IFp8Op
+{
+    /// <summary>y[i·stride] = row r + i·stride of w dotted with x, i = 0..3.</summary>
+    static abstract void Rows4(Fp8Rows w, int r, int stride, float* x, float* y);
+
+    /// <summary>Row r of w dotted with x.</summary>
+    static abstract float Row(Fp8Rows w, int r, float* x);
+}
+
+internal static unsafe class Fp8Kernel
+{
+    private const int Block = MatrixSource.Fp8Block;
+
+    /// <summary>y[n - n0] = row n of w · x, n in [n0, n1), four sequential streams at a time (see MatMulKernel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows<TOp>(Fp8Rows w, int n0, int n1, float* x, float* y) where TOp : IFp8Op
+    {
+        int m = (n1 - n0) / 4;
+        for (int i = 0; i < m; i++) TOp.Rows4(w, n0 + i, m, x, y + i);
+        for (int n = n0 + 4 * m; n < n1; n++) y[n - n0] = TOp.Row(w, n, x);
+    }
+
+    /// <summary>dst[0..Cols) = row r of w dequantized (exact products code · scale).</summary>
+    public static void DequantizeRow(Fp8Rows w, int r, float* dst)
+    {
+        byte* row = w.Row(r);
+        float* scales = w.ScaleRow(r);
+        for (int c = 0; c < w.Cols; c++) dst[c] = Fp8E4M3.ToFloat(row[c]) * scales[c / Block];
+    }
+
+    /// <summary>The scalar dot of one row, block by block as the vector bodies do.</summary>
+    public static float ScalarRow(Fp8Rows w, int r, float* x, int from = 0)
+    {
+        byte* row = w.Row(r);
+        float* scales = w.ScaleRow(r);
+        float acc = 0;
+        for (int b0 = from; b0 < w.Cols; b0 = (b0 / Block + 1) * Block)
+        {
+            int b1 = Math.Min(w.Cols, (b0 / Block + 1) * Block);
+            float part = 0;
+            for (int c = b0; c < b1; c++) part = MathF.FusedMultiplyAdd(Fp8E4M3.Table[row[c]], x[c], part);
+            acc = MathF.FusedMultiplyAdd(part, scales[b0 / Block], acc);
+        }
+        return acc;
+    }
+}
+
+internal readonly unsafe struct Fp8Scalar : IFp8Op
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows4(Fp8Rows w, int r, int stride, float* x, float* y)
+    {
+        for (int i = 0; i < 4; i++) y[i * stride] = Row(w, r + i * stride, x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Row(Fp8Rows w, int r, float* x) => Fp8Kernel.ScalarRow(w, r, x);
+}
+
+internal readonly unsafe struct Fp8V512 : IFp8Op
+{
+    private const int Block = MatrixSource.Fp8Block;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows4(Fp8Rows w, int r, int stride, float* x, float* y)
+    {
+        byte* w0 = w.Row(r), w1 = w.Row(r + stride), w2 = w.Row(r + 2 * stride), w3 = w.Row(r + 3 * stride);
+        float* s0 = w.ScaleRow(r), s1 = w.ScaleRow(r + stride), s2 = w.ScaleRow(r + 2 * stride), s3 = w.ScaleRow(r + 3 * stride);
+        var a0 = Vector512<float>.Zero;
+        var a1 = a0;
+        var a2 = a0;
+        var a3 = a0;
+        int cols = w.Cols;
+        for (int b = 0; b < w.BlockCols; b++)
+        {
+            int c = b * Block, end = Math.Min(cols, c + Block);
+            var p0 = Vector512<float>.Zero;
+            var p1 = p0;
+            var p2 = p0;
+            var p3 = p0;
+            for (; c + 64 <= end; c += 64)
+            {
+                Dot64(w0 + c, x + c, ref p0);
+                Dot64(w1 + c, x + c, ref p1);
+                Dot64(w2 + c, x + c, ref p2);
+                Dot64(w3 + c, x + c, ref p3);
+            }
+            for (; c + 16 <= end; c += 16)
+            {
+                var xv = Vector512.Load(x + c);
+                p0 = Vector512.FusedMultiplyAdd(Decode(Vector128.Load((sbyte*)w0 + c)), xv, p0);
+                p1 = Vector512.FusedMultiplyAdd(Decode(Vector128.Load((sbyte*)w1 + c)), xv, p1);
+                p2 = Vector512.FusedMultiplyAdd(Decode(Vector128.Load((sbyte*)w2 + c)), xv, p2);
+                p3 = Vector512.FusedMultiplyAdd(Decode(Vector128.Load((sbyte*)w3 + c)), xv, p3);
+            }
+            if (c < end)
+            {
+                var codes = TailMask(end - c);
+                var xv = Avx512F.MaskLoad(x + c, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(end - c)).AsSingle(), default);
+                p0 = Vector512.FusedMultiplyAdd(Decode(Avx512BW.VL.MaskLoad((sbyte*)w0 + c, codes, default)), xv, p0);
+                p1 = Vector512.FusedMultiplyAdd(Decode(Avx512BW.VL.MaskLoad((sbyte*)w1 + c, codes, default)), xv, p1);
+                p2 = Vector512.FusedMultiplyAdd(Decode(Avx512BW.VL.MaskLoad((sbyte*)w2 + c, codes, default)), xv, p2);
+                p3 = Vector512.FusedMultiplyAdd(Decode(Avx512BW.VL.MaskLoad((sbyte*)w3 + c, codes, default)), xv, p3);
+            }
+            a0 = Vector512.FusedMultiplyAdd(p0, Vector512.Create(s0[b]), a0);
+            a1 = Vector512.FusedMultiplyAdd(p1, Vector512.Create(s1[b]), a1);
+            a2 = Vector512.FusedMultiplyAdd(p2, Vector512.Create(s2[b]), a2);
+            a3 = Vector512.FusedMultiplyAdd(p3, Vector512.Create(s3[b]), a3);
+        }
+        y[0] = Vector512.Sum(a0);
+        y[stride] = Vector512.Sum(a1);
+        y[2 * stride] = Vector512.Sum(a2);
+        y[3 * stride] = Vector512.Sum(a3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Row(Fp8Rows w, int r, float* x)
+    {
+        byte* row = w.Row(r);
+        float* scales = w.ScaleRow(r);
+        var acc = Vector512<float>.Zero;
+        for (int b = 0; b < w.BlockCols; b++)
+        {
+            int c = b * Block, end = Math.Min(w.Cols, c + Block);
+            var part = Vector512<float>.Zero;
+            for (; c + 64 <= end; c += 64) Dot64(row + c, x + c, ref part);
+            for (; c + 16 <= end; c += 16) part = Vector512.FusedMultiplyAdd(Decode(Vector128.Load((sbyte*)row + c)), Vector512.Load(x + c), part);
+            if (c < end)
+            {
+                var xv = Avx512F.MaskLoad(x + c, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(end - c)).AsSingle(), default);
+                part = Vector512.FusedMultiplyAdd(Decode(Avx512BW.VL.MaskLoad((sbyte*)row + c, TailMask(end - c), default)), xv, part);
+            }
+            acc = Vector512.FusedMultiplyAdd(part, Vector512.Create(scales[b]), acc);
+        }
+        return Vector512.Sum(acc);
+    }
+
+    /// <summary>
+    /// part += 64 codes · x. One test per 64 codes finds a subnormal or zero code (exponent 0); without one, each 16
+    /// decode with three instructions (shift, and, add).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot64(byte* w, float* x, ref Vector512<float> part)
+    {
+        if (Vector512.EqualsAny(Vector512.Load(w) & Vector512.Create((byte)0x78), Vector512<byte>.Zero))
+        {
+            for (int i = 0; i < 64; i += 16) part = Vector512.FusedMultiplyAdd(Decode(Vector128.Load((sbyte*)w + i)), Vector512.Load(x + i), part);
+            return;
+        }
+        for (int i = 0; i < 64; i += 16) part = Vector512.FusedMultiplyAdd(DecodeNormal(Vector128.Load((sbyte*)w + i)), Vector512.Load(x + i), part);
+    }
+
+    /// <summary>16 e4m3fn codes none of which has exponent 0, as float32, exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> DecodeNormal(Vector128<sbyte> codes) =>
+        ((Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(codes).AsUInt32(), 20) & Vector512.Create(0x87F00000u)) + Vector512.Create(0x3C000000u)).AsSingle();
+
+    /// <summary>16 e4m3fn codes as float32, exactly (NaN codes excluded).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Decode(Vector128<sbyte> codes)
+    {
+        var t = Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(codes).AsUInt32(), 20) & Vector512.Create(0x87F00000u);
+        var value = (t + Vector512.Create(0x3C000000u)).AsSingle();
+        var exponent = t & Vector512.Create(0x07800000u);
+        if (!Vector512.EqualsAny(exponent, Vector512<uint>.Zero)) return value;
+        var subnormal = (t + Vector512.Create(0x3C800000u)).AsSingle() - ((t & Vector512.Create(0x80000000u)) | Vector512.Create(0x3C800000u)).AsSingle();
+        return Vector512.ConditionalSelect(Vector512.Equals(exponent, Vector512<uint>.Zero).AsSingle(), subnormal, value);
+    }
+
+    private static Vector128<sbyte> TailMask(int count) => Vector128.LessThan(Vector128<sbyte>.Indices, Vector128.Create((sbyte)count));
+}
+
+internal readonly unsafe struct Fp8V256 : IFp8Op
+{
+    private const int Block = MatrixSource.Fp8Block;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows4(Fp8Rows w, int r, int stride, float* x, float* y)
+    {
+        for (int i = 0; i < 4; i++) y[i * stride] = Row(w, r + i * stride, x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Row(Fp8Rows w, int r, float* x)
+    {
+        byte* row = w.Row(r);
+        float* scales = w.ScaleRow(r);
+        var acc = Vector256<float>.Zero;
+        int vectorCols = w.Cols / 8 * 8;
+        for (int b = 0; b * Block < vectorCols; b++)
+        {
+            int c = b * Block, end = Math.Min(vectorCols, c + Block);
+            var part = Vector256<float>.Zero;
+            for (; c < end; c += 8) part = Vector256.FusedMultiplyAdd(Decode(Avx2.ConvertToVector256Int32((sbyte*)row + c)), Vector256.Load(x + c), part);
+            acc = Vector256.FusedMultiplyAdd(part, Vector256.Create(scales[b]), acc);
+        }
+        float sum = Vector256.Sum(acc);
+        return vectorCols == w.Cols ? sum : sum + Fp8Kernel.ScalarRow(w, r, x, vectorCols);
+    }
+
+    /// <summary>8 sign-extended e4m3fn codes as float32, exactly (see Fp8V512.Decode).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Decode(Vector256<int> codes)
+    {
+        var t = Vector256.ShiftLeft(codes.AsUInt32(), 20) & Vector256.Create(0x87F00000u);
+        var value = (t + Vector256.Create(0x3C000000u)).AsSingle();
+        var exponent = t & Vector256.Create(0x07800000u);
+        if (!Vector256.EqualsAny(exponent, Vector256<uint>.Zero)) return value;
+        var subnormal = (t + Vector256.Create(0x3C800000u)).AsSingle() - ((t & Vector256.Create(0x80000000u)) | Vector256.Create(0x3C800000u)).AsSingle();
+        return Vector256.ConditionalSelect(Vector256.Equals(exponent, Vector256<uint>.Zero).AsSingle(), subnormal, value);
+    }
+}

@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 /* Bumped on every change of a signature, a struct or a constant's meaning; the C# side refuses another value. */
-#define K2_ABI_VERSION 1
+#define K2_ABI_VERSION 2
 
 /* Status codes. */
 typedef enum k2_status {
@@ -60,8 +60,12 @@ typedef enum k2_status {
 /* Weight formats (k2_matrix.format). */
 typedef enum k2_format {
     K2_FORMAT_BF16 = 0, /* bfloat16 [rows, cols], row-major */
-    K2_FORMAT_INT4 = 1  /* compressed-tensors pack-quantized: int32 words [rows, cols/8], column 8c+i = bits 4i..4i+3 of
+    K2_FORMAT_INT4 = 1, /* compressed-tensors pack-quantized: int32 words [rows, cols/8], column 8c+i = bits 4i..4i+3 of
                            word c, value nibble - 8; bf16 scales [rows, cols/group_size]; w = value * scale */
+    K2_FORMAT_FP8 = 2   /* DeepSeek-V3 block FP8 (K2 Instruct/Base): float8 e4m3fn bytes [rows, cols] (cols a multiple of 8,
+                           rows 8-byte aligned); float32 scales [ceil(rows/128), ceil(cols/128)] (weight_scale_inv);
+                           w[r, c] = e4m3(code) * scale[r/128, c/128]; decoded to float32 in registers. NaN codes
+                           (0x7F, 0xFF) are not checked here: the loader rejects them. */
 } k2_format;
 
 /* Element types of the paged latent cache (k2_kv_cache.dtype). */
@@ -109,10 +113,10 @@ typedef struct k2_matrix {
     uint32_t struct_size;
     int32_t format;      /* k2_format */
     int32_t rows;
-    int32_t cols;        /* INT4: a multiple of group_size, itself a multiple of 8 */
+    int32_t cols;        /* INT4: a multiple of group_size, itself a multiple of 8; FP8: a multiple of 8 */
     int32_t group_size;  /* INT4 only */
-    const void* data;    /* bf16 elements or int32 words; 16-byte aligned (k2_memory_alloc's pointers are) */
-    const void* scales;  /* INT4: bf16 [rows, cols/group_size]; NULL for bf16 */
+    const void* data;    /* bf16 elements, int32 words or e4m3 bytes; 16-byte aligned (k2_memory_alloc's pointers are) */
+    const void* scales;  /* INT4: bf16 [rows, cols/group_size]; FP8: float32 [ceil(rows/128), ceil(cols/128)]; NULL for bf16 */
 } k2_matrix;
 
 /* Head layout of multi-head latent attention (K2: 64 heads, 128 + 64, 128, latent 512). */
@@ -176,7 +180,8 @@ typedef struct k2_moe_params {
 } k2_moe_params;
 
 /* One expert's matrices, an element of a device array [experts] (device memory; no struct_size: its layout is
-   fixed by K2_ABI_VERSION). INT4: *_data are words and *_scales bf16; bf16: *_scales are NULL. */
+   fixed by K2_ABI_VERSION). INT4: *_data are words and *_scales bf16; FP8: *_data are e4m3 bytes and *_scales float32
+   128x128 block scales; bf16: *_scales are NULL. */
 typedef struct k2_expert_weights {
     const void* gate_data;
     const void* gate_scales;
@@ -253,6 +258,11 @@ K2_API int32_t k2_gemm_bf16(k2_context* context, k2_stream* stream, const k2_mat
 /* The same for an INT4 matrix (dequantization fused, float32 accumulation). On error y is unchanged. */
 K2_API int32_t k2_gemm_int4(k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x, int64_t x_stride,
                             float* y, int64_t y_stride, int32_t tokens);
+
+/* The same for an FP8 block-scaled matrix (K2_FORMAT_FP8; e4m3 decoded to float32 in registers, float32
+   accumulation; always the GEMV path, tensor_core_min_tokens does not apply). On error y is unchanged. */
+K2_API int32_t k2_gemm_fp8(k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x, int64_t x_stride,
+                           float* y, int64_t y_stride, int32_t tokens);
 
 /* ---- Small ops ---- */
 

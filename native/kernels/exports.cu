@@ -89,10 +89,15 @@ int32_t check_matrix(const char* function, const char* name, const k2_matrix* m,
                  function, name, m->rows, m->cols, m->group_size);
         K2_CHECK(m->scales != nullptr || m->rows == 0, "%s: %s.scales is NULL", function, name);
         break;
+    case K2_FORMAT_FP8:
+        K2_CHECK(m->cols % 8 == 0, "%s: %s is FP8 [%d, %d]: cols must be a multiple of 8", function, name, m->rows, m->cols);
+        K2_CHECK(reinterpret_cast<uintptr_t>(m->data) % 8 == 0, "%s: %s.data is not 8-byte aligned", function, name);
+        K2_CHECK(m->scales != nullptr || m->rows == 0, "%s: %s.scales is NULL", function, name);
+        break;
     default:
         return fail(K2_ERR_INVALID_ARGUMENT, "%s: %s.format %d is not a k2_format", function, name, m->format);
     }
-    *view = k2::MatrixView{m->format, m->rows, m->cols, m->group_size, m->data, static_cast<const uint16_t*>(m->scales)};
+    *view = k2::MatrixView{m->format, m->rows, m->cols, m->group_size, m->data, m->scales};
     return K2_OK;
 }
 
@@ -138,7 +143,7 @@ int32_t check_moe(const char* function, const k2_moe_params* p)
     K2_CHECK(p->struct_size == sizeof(k2_moe_params), "%s: params.struct_size is %u, expected %zu", function, p->struct_size, sizeof(k2_moe_params));
     K2_CHECK(p->experts > 0 && p->top_k > 0 && p->top_k <= p->experts && p->hidden > 0 && p->inner > 0,
              "%s: %d experts, top-%d, hidden %d, inner %d", function, p->experts, p->top_k, p->hidden, p->inner);
-    K2_CHECK(p->format == K2_FORMAT_BF16 || p->format == K2_FORMAT_INT4, "%s: params.format %d is not a k2_format", function, p->format);
+    K2_CHECK(p->format == K2_FORMAT_BF16 || p->format == K2_FORMAT_INT4 || p->format == K2_FORMAT_FP8, "%s: params.format %d is not a k2_format", function, p->format);
     if (p->format == K2_FORMAT_INT4)
         K2_CHECK(p->group_size > 0 && p->group_size % 8 == 0 && p->hidden % p->group_size == 0 && p->inner % p->group_size == 0,
                  "%s: INT4 group size %d must be a multiple of 8 dividing hidden %d and inner %d", function, p->group_size, p->hidden, p->inner);
@@ -160,7 +165,7 @@ int32_t gemm(const char* function, int32_t format, k2_context* context, k2_strea
     K2_TRY(check_rows(function, "x", x, x_stride, tokens, view.cols));
     K2_TRY(check_rows(function, "y", y, y_stride, tokens, view.rows));
     const int32_t threshold = context->limits.tensor_core_min_tokens;
-    if (threshold > 0 && tokens >= threshold)
+    if (threshold > 0 && tokens >= threshold && format != K2_FORMAT_FP8)
         return k2::launch_gemm_tensor_core(view, x, x_stride, y, y_stride, tokens, context->limits.compute_major, s);
     return k2::launch_gemv(k2::GemvArgs{view, 0, 0, view.rows, view.cols, 1, x, x_stride, 0, y, y_stride, 0, tokens}, s);
 }
@@ -373,6 +378,12 @@ int32_t k2_gemm_bf16(k2_context* context, k2_stream* stream, const k2_matrix* w,
                      int64_t y_stride, int32_t tokens)
 {
     return guarded("k2_gemm_bf16", [&] { return gemm("k2_gemm_bf16", K2_FORMAT_BF16, context, stream, w, x, x_stride, y, y_stride, tokens); });
+}
+
+int32_t k2_gemm_fp8(k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x, int64_t x_stride, float* y,
+                    int64_t y_stride, int32_t tokens)
+{
+    return guarded("k2_gemm_fp8", [&] { return gemm("k2_gemm_fp8", K2_FORMAT_FP8, context, stream, w, x, x_stride, y, y_stride, tokens); });
 }
 
 int32_t k2_gemm_int4(k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x, int64_t x_stride, float* y,

@@ -100,10 +100,19 @@ public sealed unsafe class CudaBackend : Backend
         if (a.Cols != w.Cols || o.Cols != w.Rows || a.Rows != o.Rows)
             throw new ArgumentException($"MatMul shapes: x [{a.Rows}, {a.Cols}], {w.Source.Name} [{w.Rows}, {w.Cols}], y [{o.Rows}, {o.Cols}]");
         var m = ((CudaWeight)w).Matrix;
-        if (w.Source.Format == WeightFormat.Bf16)
-            ThrowIfFailed(K2Api.k2_gemm_bf16(Ctx, null, &m, a.Data, a.Stride, o.Data, o.Stride, a.Rows), "k2_gemm_bf16");
-        else
-            ThrowIfFailed(K2Api.k2_gemm_int4(Ctx, null, &m, a.Data, a.Stride, o.Data, o.Stride, a.Rows), "k2_gemm_int4");
+        Gemm(w.Source.Format, &m, a.Data, a.Stride, o.Data, o.Stride, a.Rows);
+    }
+
+    /// <summary>y = x · W^T through the entry point of W's format.</summary>
+    private void Gemm(WeightFormat format, k2_matrix* m, float* x, long xStride, float* y, long yStride, int tokens)
+    {
+        switch (format)
+        {
+            case WeightFormat.Bf16: ThrowIfFailed(K2Api.k2_gemm_bf16(Ctx, null, m, x, xStride, y, yStride, tokens), "k2_gemm_bf16"); break;
+            case WeightFormat.Int4: ThrowIfFailed(K2Api.k2_gemm_int4(Ctx, null, m, x, xStride, y, yStride, tokens), "k2_gemm_int4"); break;
+            case WeightFormat.Fp8: ThrowIfFailed(K2Api.k2_gemm_fp8(Ctx, null, m, x, xStride, y, yStride, tokens), "k2_gemm_fp8"); break;
+            default: throw new ArgumentOutOfRangeException(nameof(format), format, "no CUDA product for this weight format");
+        }
     }
 
     public override void GatherRows(TensorView src, ReadOnlySpan<int> rows, TensorView dst)
@@ -270,10 +279,7 @@ public sealed unsafe class CudaBackend : Backend
         var logits = (float*)_routerLogits.Get(4L * vx.Rows * r.Experts);
         if (moe.Router.Rows != r.Experts || moe.Router.Cols != vx.Cols)
             throw new ArgumentException($"Route: router {moe.Router.Source.Name} [{moe.Router.Rows}, {moe.Router.Cols}] for {r.Experts} experts over {vx.Cols} inputs");
-        if (moe.Router.Source.Format == WeightFormat.Bf16)
-            ThrowIfFailed(K2Api.k2_gemm_bf16(Ctx, null, &router, vx.Data, vx.Stride, logits, r.Experts, vx.Rows), "k2_gemm_bf16");
-        else
-            ThrowIfFailed(K2Api.k2_gemm_int4(Ctx, null, &router, vx.Data, vx.Stride, logits, r.Experts, vx.Rows), "k2_gemm_int4");
+        Gemm(moe.Router.Source.Format, &router, vx.Data, vx.Stride, logits, r.Experts, vx.Rows);
         k2_router_params p = default;
         p.struct_size = (uint)sizeof(k2_router_params);
         p.experts = r.Experts;

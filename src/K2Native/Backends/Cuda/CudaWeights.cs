@@ -1,5 +1,6 @@
-// Weights on the GPU: each checkpoint matrix uploaded once at Load in its own format (bf16, or INT4 words and bf16
-// group scales exactly as compressed-tensors stores them: the kernels read that layout directly), described by a
+// Weights on the GPU: each checkpoint matrix uploaded once at Load in its own format (bf16, INT4 words and bf16
+// group scales exactly as compressed-tensors stores them, or FP8 e4m3 bytes and float32 128x128 block scales as
+// DeepSeek-V3/K2 Instruct stores them: the kernels read those layouts directly), described by a
 // k2_matrix; float vectors (norms, router bias) as float32.
 using K2Native.Backends.Cuda.Native.Generated;
 using K2Native.Checkpoint;
@@ -19,6 +20,13 @@ internal sealed unsafe class CudaWeight : Weight
             m.format = (int)k2_format.K2_FORMAT_BF16;
             Data = Upload(context, source.Data, 2L * source.Rows * source.Cols);
         }
+        else if (source.Format == WeightFormat.Fp8)
+        {
+            m.format = (int)k2_format.K2_FORMAT_FP8;
+            Data = Upload(context, source.Data, (long)source.Rows * source.Cols);
+            Scales = Upload(context, source.BlockScales, 4L * source.BlockRowCount * source.BlockColCount);
+            m.scales = Scales.Pointer;
+        }
         else
         {
             m.format = (int)k2_format.K2_FORMAT_INT4;
@@ -32,6 +40,14 @@ internal sealed unsafe class CudaWeight : Weight
     }
 
     public k2_matrix Matrix { get; }
+
+    public static k2_format FormatOf(WeightFormat format) => format switch
+    {
+        WeightFormat.Bf16 => k2_format.K2_FORMAT_BF16,
+        WeightFormat.Int4 => k2_format.K2_FORMAT_INT4,
+        WeightFormat.Fp8 => k2_format.K2_FORMAT_FP8,
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "no k2_format for this weight format"),
+    };
 
     public DeviceBuffer Data { get; }
 
@@ -93,7 +109,7 @@ internal sealed unsafe class CudaExpertTable
         p.top_k = moe.Settings.TopK;
         p.hidden = first.Cols;
         p.inner = first.Rows;
-        p.format = first.Format == WeightFormat.Bf16 ? (int)k2_format.K2_FORMAT_BF16 : (int)k2_format.K2_FORMAT_INT4;
+        p.format = (int)CudaWeight.FormatOf(first.Format);
         p.group_size = first.GroupSize;
         Params = p;
     }

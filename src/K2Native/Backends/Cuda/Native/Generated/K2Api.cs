@@ -78,6 +78,10 @@ internal static unsafe partial class K2Api
 
     [DllImport("k2native", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
     [return: NativeTypeName("int32_t")]
+    public static extern int k2_gemm_fp8(k2_context* context, k2_stream* stream, [NativeTypeName("const k2_matrix *")] k2_matrix* w, [NativeTypeName("const float *")] float* x, [NativeTypeName("int64_t")] long x_stride, float* y, [NativeTypeName("int64_t")] long y_stride, [NativeTypeName("int32_t")] int tokens);
+
+    [DllImport("k2native", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    [return: NativeTypeName("int32_t")]
     public static extern int k2_embed(k2_context* context, k2_stream* stream, [NativeTypeName("const k2_matrix *")] k2_matrix* table, [NativeTypeName("const int32_t *")] int* tokens, [NativeTypeName("int32_t")] int count, float* y, [NativeTypeName("int64_t")] long y_stride);
 
     [DllImport("k2native", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -152,8 +156,8 @@ internal static unsafe partial class K2Api
     [return: NativeTypeName("int32_t")]
     public static extern int k2_sample_top_p(k2_context* context, k2_stream* stream, [NativeTypeName("const float *")] float* logits, [NativeTypeName("int64_t")] long logits_stride, [NativeTypeName("int32_t")] int rows, [NativeTypeName("int32_t")] int cols, float temperature, float top_p, [NativeTypeName("const float *")] float* uniforms, [NativeTypeName("int32_t *")] int* ids);
 
-    [NativeTypeName("#define K2_ABI_VERSION 1")]
-    public const int K2_ABI_VERSION = 1;
+    [NativeTypeName("#define K2_ABI_VERSION 2")]
+    public const int K2_ABI_VERSION = 2;
 
     [NativeTypeName("#define K2_MAX_EXPERTS 512")]
     public const int K2_MAX_EXPERTS = 512;

@@ -60,8 +60,12 @@ typedef enum k2_status {
 /* Weight formats (k2_matrix.format). */
 typedef enum k2_format {
     K2_FORMAT_BF16 = 0, /* bfloat16 [rows, cols], row-major */
-    K2_FORMAT_INT4 = 1  /* compressed-tensors pack-quantized: int32 words [rows, cols/8], column 8c+i = bits 4i..4i+3 of
+    K2_FORMAT_INT4 = 1, /* compressed-tensors pack-quantized: int32 words [rows, cols/8], column 8c+i = bits 4i..4i+3 of
                            word c, value nibble - 8; bf16 scales [rows, cols/group_size]; w = value * scale */
+    K2_FORMAT_FP8 = 2   /* DeepSeek-V3 block FP8 (K2 Instruct/Base): float8 e4m3fn bytes [rows, cols] (cols a multiple of 8,
+                           rows 8-byte aligned); float32 scales [ceil(rows/128), ceil(cols/128)] (weight_scale_inv);
+                           w[r, c] = e4m3(code) * scale[r/128, c/128]; decoded to float32 in registers. NaN codes
+                           (0x7F, 0xFF) are not checked here: the loader rejects them. */
 } k2_format;
 
 /* Element types of the paged latent cache (k2_kv_cache.dtype). */
@@ -109,10 +113,10 @@ typedef struct k2_matrix {
     uint32_t struct_size;
     int32_t format;      /* k2_format */
     int32_t rows;
-    int32_t cols;        /* INT4: a multiple of group_size, itself a multiple of 8 */
+    int32_t cols;        /* INT4: a multiple of group_size, itself a multiple of 8; FP8: a multiple of 8 */
     int32_t group_size;  /* INT4 only */
-    const void* data;    /* bf16 elements or int32 words; 16-byte aligned (k2_memory_alloc's pointers are) */
-    const void* scales;  /* INT4: bf16 [rows, cols/group_size]; NULL for bf16 */
+    const void* data;    /* bf16 elements, int32 words or e4m3 bytes; 16-byte aligned (k2_memory_alloc's pointers are) */
+    const void* scales;  /* INT4: bf16 [rows, cols/group_size]; FP8: float32 [ceil(rows/128), ceil(cols/128)]; NULL for bf16 */
 } k2_matrix;
 
 /* Head layout of multi-head latent attention (K2: 64 heads, 128 + 64, 128, latent 512). */
@@ -176,7 +180,8 @@ typedef struct k2_moe_params {
 } k2_moe_params;
 
 /* One expert's matrices, an element of a device array [experts] (device memory; no struct_size: its layout is
-   fixed by K2_ABI_VERSION). INT4: *_data are words and *_scales bf16; bf16: *_scales are NULL. */
+   fixed by K2_ABI_VERSION). INT4: *_data are words and *_scales bf16; FP8: *_data are e4m3 bytes and *_scales float32
+   128x128 block scales; bf16: *_scales are NULL. */
 typedef struct k2_expert_weights {
     const void* gate_data;
     const void* gate_scales;
@@ -272,7 +277,8 @@ K2_API int32_t k2_graph_cache_clear(k2_context* context);
 /* y[t, n] = sum_k x[t, k] * w[n, k] for t < tokens, w [n, k] bf16 or INT4 as w->format says (dequantization fused);
    float32 accumulation. y must not overlap x. The library picks the kernel: the GEMV path, or from
    k2_context_params.tensor_core_min_tokens tokens on the tensor-core tiles (INT4 there needs group_size % 32 == 0;
-   other INT4 matrices stay on the GEMV path). On error nothing is launched and y is unchanged. */
+   other INT4 matrices stay on the GEMV path; FP8 (e4m3 decoded to float32 in registers) always takes the GEMV path).
+   On error nothing is launched and y is unchanged. */
 K2_API int32_t k2_gemm(k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x, int64_t x_stride, float* y,
                        int64_t y_stride, int32_t tokens);
 

@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "k2native.h"
 
@@ -40,8 +41,26 @@ struct MatrixView {
     int32_t cols;
     int32_t group_size;
     const void* data;
-    const uint16_t* scales;
+    const void* scales;  // INT4: bf16 per group; FP8: float32 per 128x128 block
 };
+
+constexpr int kFp8Block = 128;  // rows and columns per FP8 scale (k2_format K2_FORMAT_FP8)
+
+// float8 e4m3fn -> float32, exact: exponent/mantissa bits moved into a float32 with the bias raised from 7 to 127
+// for normal codes; exponent-0 codes are mantissa * 2^-9. NaN codes are rejected by the loader, never decoded.
+__host__ __device__ inline float fp8_e4m3_to_float(uint32_t code)
+{
+    const uint32_t magnitude = code & 0x7Fu;
+#ifdef __CUDA_ARCH__
+    const float value = magnitude >= 8u ? __uint_as_float((magnitude << 20) + 0x3C000000u) : static_cast<float>(magnitude) * 0.001953125f;
+#else
+    uint32_t bits = (magnitude << 20) + 0x3C000000u;
+    float normal;
+    std::memcpy(&normal, &bits, sizeof normal);
+    const float value = magnitude >= 8u ? normal : static_cast<float>(magnitude) * 0.001953125f;
+#endif
+    return (code & 0x80u) != 0 ? -value : value;
+}
 
 __host__ __device__ inline float bf16_to_float(uint16_t bits)
 {
@@ -79,15 +98,26 @@ __device__ inline float warp_max(float value)
 }
 
 // Eight consecutive weights w[row, 8*chunk .. 8*chunk+7] as float32. INT4: one packed word and its group scale;
+// FP8: eight e4m3 bytes (one 8-byte load) and their block scale;
 // bf16: one 16-byte load when VectorBf16 (cols % 8 == 0, 16-byte aligned rows), else eight 2-byte loads.
 template <int Format, bool VectorBf16>
 __device__ inline void load8(const MatrixView& w, int64_t row, int32_t chunk, float out[8])
 {
-    static_assert(Format == K2_FORMAT_BF16 || Format == K2_FORMAT_INT4, "load8: unknown weight format");
-    if constexpr (Format == K2_FORMAT_INT4) {
+    static_assert(Format == K2_FORMAT_BF16 || Format == K2_FORMAT_INT4 || Format == K2_FORMAT_FP8, "load8: unknown weight format");
+    if constexpr (Format == K2_FORMAT_FP8) {
+        // Eight bytes never straddle a 128-column block (128 % 8 == 0): one scale for all eight.
+        uint2 v = __ldg(reinterpret_cast<const uint2*>(static_cast<const uint8_t*>(w.data) + row * w.cols) + chunk);
+        const int32_t block_cols = (w.cols + kFp8Block - 1) / kFp8Block;
+        float scale = __ldg(static_cast<const float*>(w.scales) + (row / kFp8Block) * block_cols + (8 * chunk) / kFp8Block);
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            out[i] = fp8_e4m3_to_float((v.x >> (8 * i)) & 0xFFu) * scale;
+            out[4 + i] = fp8_e4m3_to_float((v.y >> (8 * i)) & 0xFFu) * scale;
+        }
+    } else if constexpr (Format == K2_FORMAT_INT4) {
         const int32_t words = w.cols / 8;
         uint32_t word = static_cast<uint32_t>(__ldg(static_cast<const int32_t*>(w.data) + row * words + chunk));
-        float scale = bf16_to_float(__ldg(w.scales + row * (w.cols / w.group_size) + (8 * chunk) / w.group_size));
+        float scale = bf16_to_float(__ldg(static_cast<const uint16_t*>(w.scales) + row * (w.cols / w.group_size) + (8 * chunk) / w.group_size));
 #pragma unroll
         for (int i = 0; i < 8; i++) out[i] = static_cast<float>(static_cast<int32_t>((word >> (4 * i)) & 0xFu) - 8) * scale;
     } else if constexpr (VectorBf16) {

@@ -108,10 +108,15 @@ int32_t check_matrix(const char* function, const char* name, const k2_matrix* m,
         K2_CHECK(m->scales != nullptr || m->rows == 0, "%s: %s.scales is NULL", function, name);
         K2_CHECK(reinterpret_cast<uintptr_t>(m->scales) % 16 == 0, "%s: %s.scales %p is not 16-byte aligned", function, name, m->scales);
         break;
+    case K2_FORMAT_FP8:
+        K2_CHECK(m->cols % 8 == 0, "%s: %s is FP8 [%d, %d]: cols must be a multiple of 8", function, name, m->rows, m->cols);
+        K2_CHECK(reinterpret_cast<uintptr_t>(m->data) % 8 == 0, "%s: %s.data is not 8-byte aligned", function, name);
+        K2_CHECK(m->scales != nullptr || m->rows == 0, "%s: %s.scales is NULL", function, name);
+        break;
     default:
         return fail(K2_ERR_INVALID_ARGUMENT, "%s: %s.format %d is not a k2_format", function, name, m->format);
     }
-    *view = k2::MatrixView{m->format, m->rows, m->cols, m->group_size, m->data, static_cast<const uint16_t*>(m->scales)};
+    *view = k2::MatrixView{m->format, m->rows, m->cols, m->group_size, m->data, m->scales};
     return K2_OK;
 }
 
@@ -157,7 +162,7 @@ int32_t check_moe(const char* function, const k2_moe_params* p)
     K2_CHECK(p->struct_size == sizeof(k2_moe_params), "%s: params.struct_size is %u, expected %zu", function, p->struct_size, sizeof(k2_moe_params));
     K2_CHECK(p->experts > 0 && p->top_k > 0 && p->top_k <= p->experts && p->hidden > 0 && p->inner > 0,
              "%s: %d experts, top-%d, hidden %d, inner %d", function, p->experts, p->top_k, p->hidden, p->inner);
-    K2_CHECK(p->format == K2_FORMAT_BF16 || p->format == K2_FORMAT_INT4, "%s: params.format %d is not a k2_format", function, p->format);
+    K2_CHECK(p->format == K2_FORMAT_BF16 || p->format == K2_FORMAT_INT4 || p->format == K2_FORMAT_FP8, "%s: params.format %d is not a k2_format", function, p->format);
     if (p->format == K2_FORMAT_INT4)
         K2_CHECK(p->group_size > 0 && p->group_size % 8 == 0 && p->hidden % p->group_size == 0 && p->inner % p->group_size == 0,
                  "%s: INT4 group size %d must be a multiple of 8 dividing hidden %d and inner %d", function, p->group_size, p->hidden, p->inner);
@@ -178,7 +183,8 @@ int32_t gemm(const char* function, cudaStream_t s, const k2_context* context, co
     K2_TRY(check_rows(function, "x", x, x_stride, tokens, view.cols));
     K2_TRY(check_rows(function, "y", y, y_stride, tokens, view.rows));
     const int32_t threshold = context->limits.tensor_core_min_tokens;
-    const bool tiles = threshold > 0 && tokens >= threshold && (view.format != K2_FORMAT_INT4 || k2::tensor_core_int4_ok(view));
+    const bool tiles = threshold > 0 && tokens >= threshold && view.format != K2_FORMAT_FP8
+                       && (view.format != K2_FORMAT_INT4 || k2::tensor_core_int4_ok(view));
     if (tiles) return k2::launch_gemm_tensor_core(view, x, x_stride, y, y_stride, tokens, context->limits.compute_major, s);
     return k2::launch_gemv(k2::GemvArgs{view, 0, 0, view.rows, view.cols, 1, x, x_stride, 0, y, y_stride, 0, tokens}, s);
 }

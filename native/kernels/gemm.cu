@@ -1,4 +1,4 @@
-// GEMV-style product y[t, n] = Σ_k x[t, k] · w[n, k] (bf16 or INT4 weights, float32 activations and accumulation),
+// GEMV-style product y[t, n] = Σ_k x[t, k] · w[n, k] (bf16, INT4 or FP8 weights, float32 activations and accumulation),
 // the path for decode and small batches. One warp owns one output row for a tile of Tokens tokens: its lanes walk
 // the row eight weights at a time (one INT4 word with its group scale, or 16 bytes of bf16), multiply them into
 // every token of the tile, and reduce across the warp with a fixed butterfly. Each output element is computed by
@@ -82,6 +82,10 @@ int32_t launch_gemv(const GemvArgs& a, cudaStream_t stream)
     case K2_FORMAT_INT4:
         if (a.cols % 8 != 0) return fail(K2_ERR_UNSUPPORTED, "gemv: INT4 reduction length %d is not a multiple of 8", a.cols);
         return launch<K2_FORMAT_INT4, false>(a, stream);
+    case K2_FORMAT_FP8:
+        if (a.cols % 8 != 0 || a.w.cols % 8 != 0)
+            return fail(K2_ERR_UNSUPPORTED, "gemv: FP8 reduction length %d / row length %d is not a multiple of 8", a.cols, a.w.cols);
+        return launch<K2_FORMAT_FP8, false>(a, stream);
     case K2_FORMAT_BF16:
         return bf16_rows_vectorizable(a.w) ? launch<K2_FORMAT_BF16, true>(a, stream) : launch<K2_FORMAT_BF16, false>(a, stream);
     default:

@@ -1,4 +1,4 @@
-// Host launcher of the GEMV-style product (gemm.cu): y = x · W^T for bf16 or INT4 weights, float32 activations.
+// Host launcher of the GEMV-style product (gemm.cu): y = x · W^T for bf16, INT4 or FP8 weights, float32 activations.
 #pragma once
 
 #include "common.cuh"
@@ -24,7 +24,7 @@ struct GemvArgs {
     int32_t tokens;
 };
 
-// Shape limits: batches <= 65535, tokens any (tiled), cols % 8 == 0 for INT4.
+// Shape limits: batches <= 65535, tokens any (tiled), cols % 8 == 0 for INT4 and FP8.
 int32_t launch_gemv(const GemvArgs& args, cudaStream_t stream);
 
 }  // namespace k2

@@ -1,4 +1,4 @@
-// Host launcher of the tiled tensor-core product (gemm_tc.cu), the prefill path of k2_gemm_bf16 / k2_gemm_int4.
+// Host launcher of the tiled tensor-core product (gemm_tc.cu), the prefill path of k2_gemm for BF16 and INT4 matrices.
 #pragma once
 
 #include "common.cuh"

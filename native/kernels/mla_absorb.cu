@@ -70,6 +70,7 @@ int32_t launch_absorb_query(const MatrixView& w, int32_t heads, int32_t nope_dim
     if (tokens == 0 || heads == 0) return K2_OK;
     switch (w.format) {
     case K2_FORMAT_INT4: return launch<K2_FORMAT_INT4, false>(w, heads, nope_dim, rope_dim, value_dim, q, q_stride, tokens, q_latent, q_latent_stride, stream);
+    case K2_FORMAT_FP8: return launch<K2_FORMAT_FP8, false>(w, heads, nope_dim, rope_dim, value_dim, q, q_stride, tokens, q_latent, q_latent_stride, stream);
     case K2_FORMAT_BF16:
         return bf16_rows_vectorizable(w)
             ? launch<K2_FORMAT_BF16, true>(w, heads, nope_dim, rope_dim, value_dim, q, q_stride, tokens, q_latent, q_latent_stride, stream)

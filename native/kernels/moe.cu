@@ -7,7 +7,7 @@
 //      up, runs it over the expert's slots 8 at a time, and writes silu(gate·x) · (up·x) to the hidden rows;
 //   3. down: the same over the hidden rows, writing each slot's expert output [slot, hidden];
 //   4. combine: per token, acc += Σ_k routing[t, k] · output[t, k] in k order: deterministic, no atomics on floats.
-// Weight rows are read eight values at a time as in gemm.cu (INT4 word + group scale, or 16 bytes of bf16).
+// Weight rows are read eight values at a time as in gemm.cu (INT4 word + group scale, 8 FP8 bytes + block scale, or 16 bytes of bf16).
 #include <cmath>
 
 #include "moe.cuh"
@@ -90,7 +90,7 @@ __global__ void __launch_bounds__(kSortThreads) sort_kernel(MoeArgs a, Workspace
 // Rows of one expert matrix (gate/up: hidden columns; down: inner columns) as a MatrixView.
 __device__ inline MatrixView expert_matrix(const MoeArgs& a, const void* data, const void* scales, int32_t rows, int32_t cols)
 {
-    return MatrixView{a.format, rows, cols, a.group_size, data, static_cast<const uint16_t*>(scales)};
+    return MatrixView{a.format, rows, cols, a.group_size, data, scales};
 }
 
 template <int Format, bool VectorBf16>
@@ -218,7 +218,8 @@ int32_t launch_moe(const MoeArgs& a, void* workspace, size_t workspace_bytes, cu
         return fail(K2_ERR_UNSUPPORTED, "moe: %d tokens x top-%d exceed the slot limit", a.tokens, a.top_k);
     if (a.format == K2_FORMAT_INT4 && (a.group_size <= 0 || a.group_size % 8 != 0 || a.hidden % a.group_size != 0 || a.inner % a.group_size != 0))
         return fail(K2_ERR_INVALID_ARGUMENT, "moe: INT4 group size %d must be a multiple of 8 dividing hidden %d and inner %d", a.group_size, a.hidden, a.inner);
-    if (a.format != K2_FORMAT_INT4 && a.format != K2_FORMAT_BF16) return fail(K2_ERR_INVALID_ARGUMENT, "moe: unknown weight format %d", a.format);
+    if (a.format != K2_FORMAT_INT4 && a.format != K2_FORMAT_BF16 && a.format != K2_FORMAT_FP8)
+        return fail(K2_ERR_INVALID_ARGUMENT, "moe: unknown weight format %d", a.format);
     if (a.tokens == 0 || a.top_k == 0) return K2_OK;
     const size_t needed = moe_workspace_bytes(a.experts, a.top_k, a.hidden, a.inner, a.tokens);
     if (workspace == nullptr || workspace_bytes < needed)
@@ -233,6 +234,9 @@ int32_t launch_moe(const MoeArgs& a, void* workspace, size_t workspace_bytes, cu
     switch (a.format) {
     case K2_FORMAT_INT4:
         status = launch_experts<K2_FORMAT_INT4, false>(a, w, max_active, stream);
+        break;
+    case K2_FORMAT_FP8:
+        status = launch_experts<K2_FORMAT_FP8, false>(a, w, max_active, stream);
         break;
     case K2_FORMAT_BF16:
         // Expert pointers live in device memory and are not checked here: unaligned rows use the 2-byte path.

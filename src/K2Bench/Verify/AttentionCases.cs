@@ -16,10 +16,10 @@ internal static partial class BackendComparison
         yield return Causal("causal attention T=1 (tiny heads)", tiny, 1);
         yield return Causal("causal attention T=37 (tiny heads)", tiny, 37);
         yield return Causal("causal attention T=9 (K2 heads 64 x 128/64/128)", k2, 9);
-        foreach (bool int4 in new[] { false, true })
+        foreach (var format in new[] { WeightFormat.Bf16, WeightFormat.Int4, WeightFormat.Fp8 })
         {
-            yield return Absorb($"absorb query and expand values, tiny, kv_b {(int4 ? "int4" : "bf16")}", tiny, 32, 5, int4);
-            yield return Absorb($"absorb query and expand values, K2 (latent 512), kv_b {(int4 ? "int4" : "bf16")}", k2, 512, 3, int4);
+            yield return Absorb($"absorb query and expand values, tiny, kv_b {format}", tiny, 32, 5, format);
+            yield return Absorb($"absorb query and expand values, K2 (latent 512), kv_b {format}", k2, 512, 3, format);
         }
         foreach (var dtype in new[] { KvCacheDType.F32, KvCacheDType.Bf16 })
         {
@@ -40,10 +40,10 @@ internal static partial class BackendComparison
             (i, o) => b.CausalAttention(i[0], i[1], i[2], s, positions, o)));
     });
 
-    private static ComparisonCase Absorb(string name, AttentionShape s, int latent, int tokens, bool int4) => new(name, (r, c) =>
+    private static ComparisonCase Absorb(string name, AttentionShape s, int latent, int tokens, WeightFormat format) => new(name, (r, c) =>
     {
-        using var data = new HostData((ulong)latent * 7 + (ulong)tokens + (int4 ? 1UL : 0));
-        MatrixSource kvB = int4 ? data.Int4(s.Heads * s.KvHeadDim, latent) : data.Bf16(s.Heads * s.KvHeadDim, latent);
+        using var data = new HostData((ulong)latent * 7 + (ulong)tokens + (ulong)format);
+        MatrixSource kvB = data.Matrix(format, s.Heads * s.KvHeadDim, latent);
         int qCols = s.Heads * s.QueryHeadDim, latCols = s.Heads * latent;
         var (q, oLatent) = (data.Floats(tokens * qCols), data.Floats(tokens * latCols));
         return Compare(name, 1e-5, r, c, b =>

@@ -12,15 +12,17 @@ internal static partial class BackendComparison
         (int T, int N, int K)[] shapes = [(1, 1, 32), (7, 5, 64), (13, 17, 96), (1, 300, 1024), (33, 129, 256), (64, 96, 7168)];
         foreach (var (t, n, k) in shapes)
         {
-            yield return Product($"matmul int4 T={t} N={n} K={k}", t, n, k, int4: true, 1e-4);
-            yield return Product($"matmul bf16 T={t} N={n} K={k}", t, n, k, int4: false, 1e-4);
+            yield return Product($"matmul int4 T={t} N={n} K={k}", t, n, k, WeightFormat.Int4, 1e-4);
+            yield return Product($"matmul bf16 T={t} N={n} K={k}", t, n, k, WeightFormat.Bf16, 1e-4);
+            yield return Product($"matmul fp8 T={t} N={n} K={k}", t, n, k, WeightFormat.Fp8, 1e-4);
         }
-        yield return Product("matmul bf16 T=3 N=11 K=13 (rows not a multiple of 8)", 3, 11, 13, int4: false, 1e-4);
-        yield return Product("matmul bf16 T=5 N=7 K=1001", 5, 7, 1001, int4: false, 1e-4);
+        yield return Product("matmul fp8 T=3 N=200 K=200 (partial 128-blocks in both dimensions)", 3, 200, 200, WeightFormat.Fp8, 1e-4);
+        yield return Product("matmul bf16 T=3 N=11 K=13 (rows not a multiple of 8)", 3, 11, 13, WeightFormat.Bf16, 1e-4);
+        yield return Product("matmul bf16 T=5 N=7 K=1001", 5, 7, 1001, WeightFormat.Bf16, 1e-4);
         foreach (var (t, n, k) in new[] { (16, 64, 64), (37, 70, 96), (130, 200, 512) })
         {
-            yield return Product($"matmul int4 tensor-core T={t} N={n} K={k}", t, n, k, int4: true, 1e-2);
-            yield return Product($"matmul bf16 tensor-core T={t} N={n} K={k}", t, n, k, int4: false, 1e-2);
+            yield return Product($"matmul int4 tensor-core T={t} N={n} K={k}", t, n, k, WeightFormat.Int4, 1e-2);
+            yield return Product($"matmul bf16 tensor-core T={t} N={n} K={k}", t, n, k, WeightFormat.Bf16, 1e-2);
         }
         foreach (var (rows, cols) in new[] { (1, 5), (7, 128), (3, 7168) })
         {
@@ -78,10 +80,10 @@ internal static partial class BackendComparison
         });
     }
 
-    private static ComparisonCase Product(string name, int t, int n, int k, bool int4, double tolerance) => new(name, (r, c) =>
+    private static ComparisonCase Product(string name, int t, int n, int k, WeightFormat format, double tolerance) => new(name, (r, c) =>
     {
         using var data = new HostData((ulong)(t * 1000003 + n * 1009 + k));
-        MatrixSource w = int4 ? data.Int4(n, k) : data.Bf16(n, k);
+        MatrixSource w = data.Matrix(format, n, k);
         var x = data.Floats(t * k);
         return Compare(name, tolerance, r, c, b =>
         {

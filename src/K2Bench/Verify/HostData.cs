@@ -37,6 +37,29 @@ internal sealed unsafe class HostData(ulong seed) : IDisposable
         return MatrixSource.FromInt4($"int4[{rows}x{cols}]", rows, cols, groupSize, packed, scales);
     }
 
+    /// <summary>Every e4m3 code but the NaNs at random, and positive float32 128x128 block scales.</summary>
+    public MatrixSource Fp8(int rows, int cols)
+    {
+        var codes = (byte*)Alloc((long)rows * cols);
+        for (long i = 0; i < (long)rows * cols; i++)
+        {
+            byte code = (byte)_rng.Next();
+            codes[i] = Fp8E4M3.IsNaN(code) ? (byte)(code ^ 1) : code;
+        }
+        long blocks = (long)((rows + 127) / 128) * ((cols + 127) / 128);
+        var scales = (float*)Alloc(4 * blocks);
+        for (long i = 0; i < blocks; i++) scales[i] = 1e-4f + 2e-4f * _rng.NextFloat();
+        return MatrixSource.FromFp8($"fp8[{rows}x{cols}]", rows, cols, codes, scales);
+    }
+
+    /// <summary>A random matrix of <paramref name="format"/>.</summary>
+    public MatrixSource Matrix(WeightFormat format, int rows, int cols) => format switch
+    {
+        WeightFormat.Int4 => Int4(rows, cols),
+        WeightFormat.Fp8 => Fp8(rows, cols),
+        _ => Bf16(rows, cols),
+    };
+
     /// <summary>A bf16 matrix whose rows <paramref name="copies"/>[i] = (a, b) make row b an exact copy of row a.</summary>
     public MatrixSource Bf16WithCopies(int rows, int cols, (int From, int To)[] copies)
     {

@@ -4,7 +4,7 @@
 // clear problem naming the tensor or field.
 using System.Text.Json.Nodes;
 using K2Native.Checkpoint;
-using K2Native.Synth;
+using K2Native.Applications.Synth;
 using K2Native.Tests.Support;
 
 namespace K2Native.Tests.Checkpoint;

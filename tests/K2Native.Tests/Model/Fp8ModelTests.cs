@@ -7,7 +7,7 @@ using K2Native.Backends.Cpu;
 using K2Native.Checkpoint;
 using K2Native.Model;
 using K2Native.Runtime;
-using K2Native.Synth;
+using K2Native.Applications.Synth;
 using K2Native.Tests.Reference;
 using K2Native.Tests.Support;
 using K2Native.Text;

@@ -1,5 +1,6 @@
-// Weights on the GPU: each checkpoint matrix uploaded once at Load in its own format (bf16, or INT4 words and bf16
-// group scales exactly as compressed-tensors stores them: the kernels read that layout directly), described by a
+// Weights on the GPU: each checkpoint matrix uploaded once at Load in its own format (bf16, INT4 words and bf16
+// group scales exactly as compressed-tensors stores them, or FP8 e4m3 bytes and float32 128x128 block scales as
+// DeepSeek-V3/K2 Instruct stores them: the kernels read those layouts directly), described by a
 // k2_matrix; float vectors (norms, router bias) as float32.
 using K2Native.Backends.Cuda.Native.Generated;
 using K2Native.Checkpoint;
@@ -18,6 +19,12 @@ internal sealed unsafe class CudaWeight : Weight
         if (source.Format == WeightFormat.Bf16)
         {
             Data = Upload(context, source.Data, 2L * source.Rows * source.Cols);
+        }
+        else if (source.Format == WeightFormat.Fp8)
+        {
+            Data = Upload(context, source.Data, (long)source.Rows * source.Cols);
+            Scales = Upload(context, source.BlockScales, 4L * source.BlockRowCount * source.BlockColCount);
+            m.scales = Scales.Pointer;
         }
         else
         {
@@ -38,6 +45,7 @@ internal sealed unsafe class CudaWeight : Weight
     {
         WeightFormat.Bf16 => (int)k2_format.K2_FORMAT_BF16,
         WeightFormat.Int4 => (int)k2_format.K2_FORMAT_INT4,
+        WeightFormat.Fp8 => (int)k2_format.K2_FORMAT_FP8,
         _ => throw new NotSupportedException($"CUDA backend: {source.Name} has format {source.Format}, which libk2native does not read"),
     };
 

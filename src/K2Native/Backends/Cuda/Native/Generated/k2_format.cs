@@ -5,4 +5,5 @@ internal enum k2_format : uint
 {
     K2_FORMAT_BF16 = 0,
     K2_FORMAT_INT4 = 1,
+    K2_FORMAT_FP8 = 2,
 }

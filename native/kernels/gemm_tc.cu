@@ -106,7 +106,7 @@ __global__ void __launch_bounds__(kThreads) gemm_tc_kernel(MatrixView w, const f
                 const int32_t n = n0 + wn + 16 * j + lane % 16;
                 float scale = 1.0f;
                 if constexpr (Format == K2_FORMAT_INT4)
-                    scale = n < w.rows ? bf16_to_float(__ldg(w.scales + static_cast<int64_t>(n) * (w.cols / w.group_size) + k0 / w.group_size)) : 0.0f;
+                    scale = n < w.rows ? bf16_to_float(__ldg(static_cast<const uint16_t*>(w.scales) + static_cast<int64_t>(n) * (w.cols / w.group_size) + k0 / w.group_size)) : 0.0f;
 #pragma unroll
                 for (int i = 0; i < 2; i++) {
                     wmma::store_matrix_sync(c_tile[warp], acc[i][j], 16, wmma::mem_row_major);

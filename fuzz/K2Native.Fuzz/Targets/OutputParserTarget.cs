@@ -8,7 +8,9 @@ namespace K2Native.Fuzz;
 
 internal static class OutputParserTarget
 {
-    private static readonly string[] Markers = [.. K2Markers.ThinkingMarkers];
+    // The markers each format's parser consumes: <think> and </think> are plain text to the Instruct format.
+    private static string[] Markers(ChatFormat format) =>
+        format == ChatFormat.Thinking ? K2Markers.ThinkingMarkers : K2Markers.ToolCallMarkers;
 
     public static readonly FuzzTarget Target = new(
         "output-parser",
@@ -41,7 +43,7 @@ internal static class OutputParserTarget
         void Flush()
         {
             if (channelKey is null) return;
-            NoMarker(channel.ToString(), "merged " + channelKey);
+            NoMarker(format, channel.ToString(), "merged " + channelKey);
             merged.Add(channelKey + ":" + channel);
             channel.Clear();
             channelKey = null;
@@ -57,7 +59,7 @@ internal static class OutputParserTarget
             };
             if (delta is { } d)
             {
-                NoMarker(d.Text, "a delta");
+                NoMarker(format, d.Text, "a delta");
                 if (d.Text.Length == 0) throw new PropertyViolation("an empty delta");
                 if (channelKey != d.Key) Flush();
                 channelKey = d.Key;
@@ -67,7 +69,7 @@ internal static class OutputParserTarget
             Flush();
             merged.Add(e switch
             {
-                ToolCallStarted s => Checked(s),
+                ToolCallStarted s => Checked(format, s),
                 ToolCallCompleted c => $"completed {c.Index} {c.Call.Id} {c.Call.Function.Name} {c.Call.Function.Arguments.Text} {c.ArgumentsAreValidJson}",
                 _ => e.ToString(),
             });
@@ -76,16 +78,16 @@ internal static class OutputParserTarget
         return merged;
     }
 
-    private static string Checked(ToolCallStarted s)
+    private static string Checked(ChatFormat format, ToolCallStarted s)
     {
-        NoMarker(s.Id, "a call id");
-        NoMarker(s.Name, "a call name");
+        NoMarker(format, s.Id, "a call id");
+        NoMarker(format, s.Name, "a call name");
         return s.ToString();
     }
 
-    private static void NoMarker(string text, string where)
+    private static void NoMarker(ChatFormat format, string text, string where)
     {
-        foreach (string m in Markers)
+        foreach (string m in Markers(format))
             if (text.Contains(m, StringComparison.Ordinal)) throw new PropertyViolation($"marker {m} in {where}: {text}");
     }
 

@@ -106,7 +106,7 @@ public sealed class CommandLineTests : IDisposable
         string outDir = _dir.File("slice");
         var r = K2Cli.Run(null, "synth", "--preset", "tiny", "--vocab", "600", "--out", outDir);
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.StartsWith("writing tiny (3 layers, 16 experts, vocab 600): ", r.Stderr);
+        Assert.StartsWith("writing tiny int4 (3 layers, 16 experts, vocab 600): ", r.Stderr);
         Assert.Contains("\"vocab_size\": 600", File.ReadAllText(Path.Combine(outDir, "config.json")));
         var again = K2Cli.Run(null, "synth", "--preset", "tiny", "--out", outDir);
         Assert.Equal(1, again.ExitCode);

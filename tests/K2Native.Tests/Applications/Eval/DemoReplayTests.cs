@@ -20,7 +20,19 @@ public sealed partial class DemoReplayTests
     private static readonly DemoToolSet Set = DemoTestData.Load();
     private static readonly Tokenizer BundledTokenizer = Tokenizer.Load(DemoTestData.BundledModel);
 
-    public static TheoryData<string> TaskFiles() => new(DemoTestData.Files("tasks*.jsonl"));
+    /// <summary>Questions only (no reference turns): the demo model's out-of-distribution check, `k2 eval demo --tasks`.</summary>
+    private const string HandwrittenQuestions = "tasks-handwritten.jsonl";
+
+    public static TheoryData<string> TaskFiles() => new(DemoTestData.Files("tasks*.jsonl").Where(f => f != HandwrittenQuestions));
+
+    [Fact]
+    public void TheHandwrittenQuestionsAreThirtyPromptsWithAnswersTheToolsGive()
+    {
+        var tasks = DemoTaskFile.Load(Path.Combine(DemoTestData.TestDataDirectory, HandwrittenQuestions));
+        Assert.Equal(30, tasks.Count);
+        Assert.All(tasks, t => Assert.Equal(["user"], t.Messages.Select(m => m.Role)));
+        Assert.All(tasks, t => Assert.False(string.IsNullOrWhiteSpace(t.Expected)));
+    }
 
     [Fact]
     public void TheHandWrittenTasksArePresent() => Assert.Contains("tasks-handmade.jsonl", DemoTestData.Files("tasks*.jsonl"));

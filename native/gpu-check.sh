@@ -35,8 +35,12 @@ cp -r "$fixtures/tiny-k2" "$dir/fixtures/"
 cp native/tests/gpu-run.sh "$dir/run.sh"
 
 echo "gpu-check: testing the folder up to the GPU boundary"
-bare=(env -i "HOME=${HOME:-/tmp}" PATH=/usr/bin:/bin "K2NATIVE_LIBRARY=$PWD/$dir/libk2native.so")
-"${bare[@]}" sh -c 'command -v dotnet' >/dev/null && fail "dotnet is on the bare PATH; the check would not show that k2 runs without it"
+# A PATH with a shell and nothing else (on Debian /usr/bin/dotnet is a link to the SDK, so /usr/bin will not do).
+barebin="$(mktemp -d)"
+trap 'rm -rf "$barebin"' EXIT
+ln -s "$(command -v sh)" "$barebin/sh"
+bare=(env -i "HOME=${HOME:-/tmp}" "PATH=$barebin" "K2NATIVE_LIBRARY=$PWD/$dir/libk2native.so")
+"${bare[@]}" "$barebin/sh" -c 'command -v dotnet' >/dev/null && fail "dotnet is on the bare PATH; the check would not show that k2 runs without it"
 "${bare[@]}" "$dir/k2/k2" --help >/dev/null 2>&1 || [ $? -eq 1 ] || fail "the published k2 does not start without the SDK"
 "${bare[@]}" "$dir/k2/k2" tokenize --model "$dir/fixtures/tiny-k2" --text "gpu check" >/dev/null || fail "the published k2 cannot tokenize with the fixture"
 set +e

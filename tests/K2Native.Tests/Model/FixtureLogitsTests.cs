@@ -18,14 +18,7 @@ public sealed class FixtureLogitsTests
     {
         var (ids, reference) = LoadReference();
         using var checkpoint = K2Checkpoint.Open(SharedFixtures.TinyK2);
-        var model = K2Model.Load(checkpoint, new CpuBackend(width));
-        var logits = new float[reference.Length];
-        model.Forward(ids, logits);
-
-        double error = TestData.RelativeL2(logits, reference);
-        double agreement = TestData.TopOneAgreement(logits, reference, checkpoint.Config.VocabSize);
-        Assert.True(error <= 1e-3, $"relative L2 error {error:E3} > 1e-3 ({width})");
-        Assert.True(agreement >= 0.99, $"top-1 agreement {agreement:P1} < 99% ({width})");
+        LogitChecks.CloseToFixture(LogitChecks.CpuLogits(checkpoint, width, ids), reference, checkpoint.Config.VocabSize, width);
     }
 
     [SharedFact]

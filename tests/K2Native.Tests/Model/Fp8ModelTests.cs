@@ -31,13 +31,7 @@ public sealed class Fp8ModelTests : IDisposable
         var (ids, reference) = LoadReference();
         using var checkpoint = K2Checkpoint.Open(SharedFixtures.TinyK2Fp8);
         Assert.True(checkpoint.Config.Quantization.IsFp8);
-        var model = K2Model.Load(checkpoint, new CpuBackend(width));
-        var logits = new float[reference.Length];
-        model.Forward(ids, logits);
-        double error = TestData.RelativeL2(logits, reference);
-        double agreement = TestData.TopOneAgreement(logits, reference, checkpoint.Config.VocabSize);
-        Assert.True(error <= 1e-3, $"relative L2 error {error:E3} > 1e-3 ({width})");
-        Assert.True(agreement >= 0.99, $"top-1 agreement {agreement:P1} < 99% ({width})");
+        LogitChecks.CloseToFixture(LogitChecks.CpuLogits(checkpoint, width, ids), reference, checkpoint.Config.VocabSize, width);
     }
 
     [SharedFact]
@@ -86,17 +80,7 @@ public sealed class Fp8ModelTests : IDisposable
         CheckpointFactory.Write(_dir.Path, arch, seed: 11, shardBytes: variant == "sharded" ? 64 * 1024 : long.MaxValue);
         if (variant == "sharded") Assert.True(Directory.GetFiles(_dir.Path, "*.safetensors").Length >= 10);
         int[] ids = Enumerable.Range(0, 17).Select(i => (i * 173 + 11) % 1024).ToArray();
-        using var reference = new ReferenceModel(_dir.Path);
-        var expected = reference.Forward(ids).SelectMany(r => r).ToArray();
-        using var checkpoint = K2Checkpoint.Open(_dir.Path);
-        foreach (var width in Simd.Supported())
-        {
-            var model = K2Model.Load(checkpoint, new CpuBackend(width));
-            var logits = new float[expected.Length];
-            model.Forward(ids, logits);
-            double error = TestData.RelativeL2(logits, expected);
-            Assert.True(error < 1e-4, $"{variant} ({width}): relative L2 error {error:E2}");
-        }
+        LogitChecks.EveryWidthMatchesReferenceModel(_dir.Path, ids, variant);
     }
 
     private static (int[] Ids, float[] Logits) LoadReference()

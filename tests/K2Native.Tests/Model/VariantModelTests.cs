@@ -25,17 +25,7 @@ public sealed class VariantModelTests : IDisposable
     {
         Build(variant);
         int[] ids = Enumerable.Range(0, 19).Select(i => (i * 131 + 7) % 1024).ToArray();
-        using var reference = new ReferenceModel(_dir.Path);
-        var expected = reference.Forward(ids).SelectMany(r => r).ToArray();
-        using var checkpoint = K2Checkpoint.Open(_dir.Path);
-        foreach (var width in Simd.Supported())
-        {
-            var model = K2Model.Load(checkpoint, new CpuBackend(width));
-            var logits = new float[expected.Length];
-            model.Forward(ids, logits);
-            double error = TestData.RelativeL2(logits, expected);
-            Assert.True(error < 1e-4, $"{variant} ({width}): relative L2 error {error:E2}");
-        }
+        LogitChecks.EveryWidthMatchesReferenceModel(_dir.Path, ids, variant);
     }
 
     [Fact]

@@ -37,6 +37,9 @@ internal abstract class EngineArguments
     [Option("no-prefix-cache", HelpText = "Do not reuse cached blocks of equal prefixes.")]
     public bool NoPrefixCache { get; set; }
 
+    [Option("stop-latency-ms", Default = 100, HelpText = "Cut prompt chunks so one layer of a step takes about this long, so Ctrl+C or a cancel stops within it (0: no cut).")]
+    public int StopLatencyMs { get; set; }
+
     [Option("format", HelpText = "Chat format: thinking or instruct (default: what the checkpoint declares).")]
     public ChatFormat? Format { get; set; }
 
@@ -52,6 +55,12 @@ internal abstract class EngineArguments
         },
         ContextLength = Context,
         PrefixCaching = !NoPrefixCache,
+        StopLatency = StopLatencyMs switch
+        {
+            0 => null,
+            > 0 => TimeSpan.FromMilliseconds(StopLatencyMs),
+            _ => throw new UsageException($"--stop-latency-ms {StopLatencyMs} must be positive, or 0 for no cut"),
+        },
     };
 
     /// <summary>Opens the checkpoint for generation; <paramref name="progress"/> sees (layers loaded, layers).</summary>

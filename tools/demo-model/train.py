@@ -234,9 +234,14 @@ def main():
                         help="export the model held in --state (e.g. of a run in progress) to --out and stop")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--rows", type=int, help="conversations per step (default %d)" % TrainConfig.rows)
+    parser.add_argument("--lr", type=float, help="peak learning rate (default %g)" % TrainConfig.lr)
+    parser.add_argument("--warmup-steps", type=int, help="linear warmup (default %d)" % TrainConfig.warmup_steps)
     args = parser.parse_args()
 
-    t = TrainConfig(**{k: v for k, v in (("steps", args.steps), ("seed", args.seed)) if v is not None})
+    overrides = {"steps": args.steps, "seed": args.seed, "rows": args.rows, "lr": args.lr,
+                 "warmup_steps": args.warmup_steps}
+    t = TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
     state_path = args.state or args.out.rstrip("/") + ".train-state.pt"
     resumed = torch.load(state_path) if args.resume or args.export_only else None
     if resumed is not None:

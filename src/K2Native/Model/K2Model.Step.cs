@@ -10,7 +10,7 @@ namespace K2Native.Model;
 public sealed partial class K2Model
 {
     /// <summary>Runs <paramref name="batch"/> against <paramref name="cache"/>; writes logits [batch.LogitCount, V] row-major.</summary>
-    /// <param name="abandon">Asked between layers; when it returns true the step stops there and returns false. The
+    /// <param name="abandon">Asked after each layer's attention and after each layer; when it returns true the step stops there and returns false. The
     /// batch's cache slots then hold partial entries that no computed token refers to, and the logits are not written.</param>
     /// <returns>True when the step ran to the end.</returns>
     public bool Step(StepBatch batch, KvCacheStorage cache, Span<float> logits, Func<bool>? abandon = null)
@@ -76,13 +76,10 @@ public sealed partial class K2Model
             Backend.AbsorbQuery(w.Q, layer.Attention.KvB, Shape, w.AbsorbedQuery);       // q_lat [T, H·Rkv]
             Backend.PagedAttention(w.AbsorbedQuery, w.Q, cache, l, batch.Attention, Shape, w.AttendedLatent); // o_lat [T, H·Rkv]
             Backend.ExpandValues(w.AttendedLatent, layer.Attention.KvB, Shape, w.Attention); // attn [T, H·Dv]
+            if (Abandoned()) return;
             FinishLayer(layer, l, paged: true);
             profile?.Record(t, l, ref _profileStarted);
-            if (_stepAbandon is not null && _stepAbandon())
-            {
-                _stepAbandoned = true;   // a step replayed from a CUDA graph runs whole and is never abandoned
-                return;
-            }
+            if (Abandoned()) return;
         }
         if (batch.LogitCount == 0) return;
         var (final, output) = _work.Output(batch.LogitCount);
@@ -90,6 +87,10 @@ public sealed partial class K2Model
         Backend.RmsNorm(final, _finalNorm, (float)Config.RmsNormEps, final);
         Backend.MatMul(final, _lmHead, output);                                          // logits [L, V]
     }
+
+    /// <summary>Asks the step's abandon callback (between attention and the feed-forward, and after each layer). A step
+    /// replayed from a CUDA graph runs whole and is never abandoned.</summary>
+    private bool Abandoned() => _stepAbandon is not null && (_stepAbandoned = _stepAbandon());
 
     private StepBatch? _stepBatch;
     private KvCacheStorage? _stepCache;

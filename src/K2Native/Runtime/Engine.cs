@@ -6,6 +6,7 @@
 // released, its computed prefix usually still cached) and resumes later. Cancellation releases a sequence's
 // blocks before the caller's await returns; a step whose sequences are all cancelled stops between layers, so a
 // long prefill chunk does not hold the caller up.
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using K2Native.Backends;
@@ -265,7 +266,9 @@ public sealed class Engine : IDisposable
             }
         }
         int v = _model.Config.VocabSize;
+        long started = Stopwatch.GetTimestamp();
         if (!_model.Step(_batch, _storage, _logits.AsSpan(0, logitRows * v), _abandonStep)) return;
+        MeasurePromptStep(Stopwatch.GetElapsedTime(started));
 
         int row = 0;
         foreach (var (s, take) in _plan)
@@ -283,13 +286,36 @@ public sealed class Engine : IDisposable
         }
     }
 
+    /// <summary>Prompt tokens one step may compute: <see cref="EngineOptions.MaxStepTokens"/>, cut so that one layer of
+    /// the step takes about <see cref="EngineOptions.StopLatency"/> at the rate the prompt chunks so far ran.</summary>
+    private int PromptBudget()
+    {
+        if (Options.StopLatency is not { } latency || _layerSecondsPerPromptToken <= 0) return Options.MaxStepTokens;
+        double tokens = latency.TotalSeconds / _layerSecondsPerPromptToken;
+        return (int)Math.Clamp(tokens, 1, Options.MaxStepTokens);
+    }
+
+    /// <summary>Updates the per-token layer time from a step that computed a prompt chunk (decode-only steps are
+    /// bound by reading weights, not by their token count, and would overstate it).</summary>
+    private void MeasurePromptStep(TimeSpan elapsed)
+    {
+        int promptTokens = 0;
+        foreach (var (s, take) in _plan)
+            if (take > 1 || s.Computed < s.PromptLength - 1) promptTokens += take;
+        if (promptTokens < 2) return;
+        double perToken = elapsed.TotalSeconds / _model.Config.NumHiddenLayers / _batch.Count;
+        _layerSecondsPerPromptToken = _layerSecondsPerPromptToken <= 0 ? perToken : 0.5 * (_layerSecondsPerPromptToken + perToken);
+    }
+
+    private double _layerSecondsPerPromptToken;
+
     /// <summary>Chooses how many tokens each running sequence computes this step, preempting while blocks run short.</summary>
     private void Plan()
     {
         while (true)
         {
             _plan.Clear();
-            int budget = Options.MaxStepTokens, blocks = 0;
+            int budget = PromptBudget(), blocks = 0;
             foreach (var s in _running.OrderBy(s => s.Pending > 1 ? 1 : 0).ThenBy(s => s.Id))
             {
                 int take = Math.Min(s.Pending, s.Pending == 1 ? 1 : budget);

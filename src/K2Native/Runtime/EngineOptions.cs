@@ -17,6 +17,11 @@ public sealed record EngineOptions
     /// <summary>Most tokens one step computes (prompt chunks are cut to fit; decode tokens come first).</summary>
     public int MaxStepTokens { get; init; } = 256;
 
+    /// <summary>How long a cancelled sequence may wait for the step in progress. The model abandons a step between
+    /// layers, so prompt chunks are cut to the tokens that one layer computes in about this time (measured from the
+    /// prompt chunks before); on a fast backend <see cref="MaxStepTokens"/> binds first. Null: no cut.</summary>
+    public TimeSpan? StopLatency { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Most sequences that run at once; more requests wait.</summary>
     public int MaxSequences { get; init; } = 8;
 
@@ -32,6 +37,7 @@ public sealed record EngineOptions
         if (BlockSize < 1) throw new ArgumentException($"block size {BlockSize} must be at least 1");
         if (MaxStepTokens < 1) throw new ArgumentException($"max step tokens {MaxStepTokens} must be at least 1");
         if (MaxSequences < 1) throw new ArgumentException($"max sequences {MaxSequences} must be at least 1");
+        if (StopLatency is { } latency && latency <= TimeSpan.Zero) throw new ArgumentException($"stop latency {latency} must be positive (or null for none)");
         if (ContextLength is < 2) throw new ArgumentException($"context length {ContextLength} must be at least 2");
     }
 }

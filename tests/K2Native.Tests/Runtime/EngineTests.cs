@@ -78,6 +78,28 @@ public sealed class EngineTests : IDisposable
     }
 
     [Fact]
+    public void PromptChunksCutForStopLatencyGiveTheSameTokens()
+    {
+        CheckpointFactory.Write(_dir.Path, seed: 33);
+        var prompts = Enumerable.Range(0, 3).Select(p => Enumerable.Range(0, 90 + 40 * p).Select(i => (i * 41 + p * 13) % 700).ToArray()).ToArray();
+        int[][] whole;
+        using (var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = false, StopLatency = null }))
+            whole = prompts.Select(p => engine.Generate(Request(p, 8)).Ids).ToArray();
+        // A latency no layer can meet: after the first measured chunk every prompt chunk is one token.
+        using (var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = false, StopLatency = TimeSpan.FromTicks(1) }))
+            for (int i = 0; i < prompts.Length; i++) Assert.Equal(whole[i], engine.Generate(Request(prompts[i], 8)).Ids);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void AStopLatencyThatIsNotPositiveIsRefused(int milliseconds)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new EngineOptions { StopLatency = TimeSpan.FromMilliseconds(milliseconds) }.Validate());
+        Assert.Contains("stop latency", e.Message);
+    }
+
+    [Fact]
     public async Task ConcurrentRequestsSharingAPrefixShareBlocksAndChangeNothing()
     {
         CheckpointFactory.Write(_dir.Path, seed: 42);

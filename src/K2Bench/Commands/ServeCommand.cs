@@ -7,7 +7,7 @@ using K2Native.Serving;
 
 namespace K2Bench;
 
-[Verb("serve", HelpText = "Serve the model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /health, /metrics, /tokenize, /detokenize).")]
+[Verb("serve", HelpText = "Serve the model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models, /health, /metrics, /tokenize, /detokenize).")]
 internal sealed class ServeCommand : SamplingArguments, ICommand
 {
     [Option("host", Default = "127.0.0.1", HelpText = "Address to listen on (loopback by default; 0.0.0.0 for all interfaces).")]
@@ -31,6 +31,9 @@ internal sealed class ServeCommand : SamplingArguments, ICommand
     [Option("max-body-mb", Default = 8, HelpText = "Largest request body in MiB; larger ones get 413.")]
     public int MaxBodyMb { get; set; }
 
+    [Option("scripted-test-model", Hidden = true, HelpText = "TEST ONLY: force scripted answers (reasoning, a greeting, a call of the first tool, an answer after a tool result) so client tests can exercise tool calls on a random checkpoint.")]
+    public bool ScriptedTestModel { get; set; }
+
     public int Run()
     {
         if (Port is < 0 or > 65535) throw new ArgumentException($"--port {Port}: expected 0 to 65535");
@@ -53,7 +56,11 @@ internal sealed class ServeCommand : SamplingArguments, ICommand
             ModelName = ServedModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory))),
             Sampling = sampling,
             MaxTokens = MaxTokens,
-        });
+        })
+        {
+            ConstraintOverride = ScriptedTestModel ? new ScriptedAssistant(host.Tokenizer).For : null,
+        };
+        if (ScriptedTestModel) Console.Error.WriteLine("k2 serve: TEST ONLY: --scripted-test-model forces scripted chat answers");
         Console.Error.WriteLine($"k2 serve: ready: {server.Address}/v1 serves \"{server.State.Service.Defaults.ModelName}\" ({host.Template.Format} format, context {host.Engine.ContextLength} tokens)");
         await server.WaitForShutdownAsync();
         Console.Error.WriteLine("k2 serve: stopped");

@@ -22,7 +22,7 @@ internal static class ChatEndpoint
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, state.Stopping);
-            var writer = new ChatResponseWriter(service.Defaults.ModelName);
+            var writer = new ChatResponseWriter(service.Defaults.ModelName, service.Engine.Tokenizer);
             run.OnMalformed = m => state.Log($"{writer.Id}: malformed model output ({m.Kind}): {m.Problem}");
             var timing = new TokenTiming(state.Metrics, clock);
             if (request.Stream) await StreamAsync(http, state, run, writer, timing, request.IncludeUsage, linked.Token);
@@ -38,13 +38,14 @@ internal static class ChatEndpoint
     {
         try
         {
-            await foreach (var e in run.StreamAsync(cancellationToken)) timing.Saw(e);
+            await foreach (var e in run.StreamAsync(cancellationToken))
+                if (ChatResponseWriter.Shows(e) && e is not Finished) timing.Token();
         }
         catch (OperationCanceledException) when (state.Stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
         {
             throw new ApiException(503, "the server is shutting down", null, "server_shutdown", "server_error");
         }
-        await HttpIo.WriteJsonAsync(http, 200, writer.Completion(run.Message, run.FinishReason ?? FinishReason.Stop, run.Usage!));
+        await HttpIo.WriteJsonAsync(http, 200, writer.Completion(run.Message, run.FinishReason ?? FinishReason.Stop, run.Usage!, run.LogProbs));
     }
 
     private static async Task StreamAsync(HttpContext http, ServerState state, ChatCompletionRun run, ChatResponseWriter writer, TokenTiming timing, bool includeUsage, CancellationToken cancellationToken)
@@ -55,8 +56,8 @@ internal static class ChatEndpoint
         {
             await foreach (var e in run.StreamAsync(cancellationToken))
             {
-                timing.Saw(e);
-                if (writer.Chunk(e) is { } chunk) await HttpIo.WriteEventAsync(http, chunk, cancellationToken);
+                if (ChatResponseWriter.Shows(e) && e is not Finished) timing.Token();
+                if (ChatResponseWriter.Shows(e)) await HttpIo.WriteEventAsync(http, writer.Chunk(e, run.TakeLogProbs()), cancellationToken);
             }
         }
         catch (OperationCanceledException) when (state.Stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
@@ -67,20 +68,5 @@ internal static class ChatEndpoint
         }
         if (includeUsage) await HttpIo.WriteEventAsync(http, writer.UsageChunk(run.Usage!), cancellationToken);
         await HttpIo.WriteDoneAsync(http, cancellationToken);
-    }
-
-    /// <summary>Feeds the time-to-first-token and inter-token histograms from a run's events (about one per token).</summary>
-    private sealed class TokenTiming(ServerMetrics metrics, Stopwatch clock)
-    {
-        private TimeSpan? _last;
-
-        public void Saw(OutputEvent e)
-        {
-            if (e is Finished or ToolCallCompleted) return;
-            var now = clock.Elapsed;
-            if (_last is null) metrics.TimeToFirstToken.Observe(now.TotalSeconds);
-            else metrics.InterTokenLatency.Observe((now - _last.Value).TotalSeconds);
-            _last = now;
-        }
     }
 }

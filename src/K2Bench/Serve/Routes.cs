@@ -25,6 +25,8 @@ internal static class Routes
             HttpIo.WriteJsonAsync(http, 200, ModelsJson(service)));
         Route(app, state, "/v1/chat/completions", "POST", needsKey: true, needsModel: true, (http, service) =>
             ChatEndpoint.HandleAsync(http, state, service));
+        Route(app, state, "/v1/completions", "POST", needsKey: true, needsModel: true, (http, service) =>
+            CompletionsEndpoint.HandleAsync(http, state, service));
         Route(app, state, "/tokenize", "POST", needsKey: true, needsModel: true, (http, service) =>
             TokenizerEndpoints.TokenizeAsync(http, state, service));
         Route(app, state, "/detokenize", "POST", needsKey: true, needsModel: true, (http, service) =>
@@ -62,7 +64,7 @@ internal static class Routes
             }
             catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
             {
-                http.Response.StatusCode = 499;   // the client went away; nobody reads the answer
+                if (!http.Response.HasStarted) http.Response.StatusCode = 499;   // the client went away; nobody reads the answer
             }
             catch (Exception e) when (!http.Response.HasStarted)
             {

@@ -282,7 +282,7 @@ public sealed class Engine : IDisposable
             var logits = _logits.AsSpan(row++ * v, v);
             s.Request.Constraint?.Apply(CollectionsMarshal.AsSpan(s.Tokens)[s.PromptLength..], logits);
             int id = _sampler.Sample(logits, s.Request.Sampling, ref s.Random);
-            Advance(s, id);
+            Advance(s, id, s.Request.TopLogProbs is int top ? TokenLogProbs.Of(logits, id, top) : null);
         }
     }
 
@@ -354,19 +354,19 @@ public sealed class Engine : IDisposable
     }
 
     /// <summary>Appends a sampled token, streams its text, and finishes the sequence when a stop condition holds.</summary>
-    private void Advance(Sequence s, int id)
+    private void Advance(Sequence s, int id, TokenLogProbs? logProbs)
     {
         if (s.Generated == 0) s.PrefillTime = s.Clock.Elapsed;
         s.Tokens.Add(id);
         Interlocked.Increment(ref _generatedTokens);
         if (_stopIds.Contains(id) || s.Request.StopTokenIds.Contains(id))
         {
-            s.Output.Writer.TryWrite(new GenerationUpdate(id, "", null));
+            s.Output.Writer.TryWrite(new GenerationUpdate(id, "", null, logProbs));
             Finish(s, StopReason.EndOfSequence, null);
             return;
         }
         string text = s.Stops.Push(s.Decoder.Push(id));
-        s.Output.Writer.TryWrite(new GenerationUpdate(id, text, null));
+        s.Output.Writer.TryWrite(new GenerationUpdate(id, text, null, logProbs));
         if (s.Stops.Stopped) Finish(s, StopReason.StopString, null);
         else if (s.Generated >= s.Request.MaxTokens) Finish(s, StopReason.MaxTokens, null);
         else if (s.Tokens.Count >= ContextLength) Finish(s, StopReason.ContextFull, $"the sequence reached the context length of {ContextLength} tokens");

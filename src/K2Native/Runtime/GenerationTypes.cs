@@ -25,6 +25,10 @@ public sealed record GenerationRequest
     /// <summary>A rule on which tokens may be sampled next; null allows every token.</summary>
     public ITokenConstraint? Constraint { get; init; }
 
+    /// <summary>Null: no log-probabilities. 0 to <see cref="TokenLogProbs.MaxTop"/>: each update carries the sampled token's
+    /// log-probability and this many most likely alternatives.</summary>
+    public int? TopLogProbs { get; init; }
+
     /// <summary>Checks the request against a vocabulary and context; throws ArgumentException naming what is wrong.</summary>
     public void Validate(int vocabSize, int contextLength)
     {
@@ -36,6 +40,7 @@ public sealed record GenerationRequest
         if (PromptTokens.Count >= contextLength)
             throw new ArgumentException($"the prompt has {PromptTokens.Count} tokens; the context holds {contextLength}, so nothing could be generated");
         if (MaxTokens < 1) throw new ArgumentException($"max tokens {MaxTokens} must be at least 1");
+        if (TopLogProbs is < 0 or > TokenLogProbs.MaxTop) throw new ArgumentException($"top log-probabilities {TopLogProbs} must be 0 to {TokenLogProbs.MaxTop}");
         foreach (int id in StopTokenIds)
             if ((uint)id >= (uint)vocabSize) throw new ArgumentException($"stop token {id} is outside the vocabulary [0, {vocabSize})");
     }
@@ -67,7 +72,8 @@ public enum StopReason
 /// <param name="TokenId">The generated id; -1 on the final update.</param>
 /// <param name="Text">Text now safe to show (UTF-8 complete, not part of a possible stop string).</param>
 /// <param name="Result">Set on the final update only.</param>
-public sealed record GenerationUpdate(int TokenId, string Text, GenerationResult? Result);
+/// <param name="LogProbs">The token's log-probabilities when the request asked for them (<see cref="GenerationRequest.TopLogProbs"/>).</param>
+public sealed record GenerationUpdate(int TokenId, string Text, GenerationResult? Result, TokenLogProbs? LogProbs = null);
 
 /// <summary>How a generation ended and what it cost.</summary>
 public sealed record GenerationResult(

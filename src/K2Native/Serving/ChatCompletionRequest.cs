@@ -44,6 +44,9 @@ public sealed record ChatCompletionRequest
 
     public bool IncludeUsage { get; init; }
 
+    /// <summary>Null: no log-probabilities; else each token's and this many alternatives' (logprobs: true, top_logprobs).</summary>
+    public int? TopLogProbs { get; init; }
+
     /// <summary>Reasoning on or off (chat_template_kwargs.thinking or Moonshot's thinking.type); null: the checkpoint's way.</summary>
     public bool? Thinking { get; init; }
 
@@ -53,19 +56,10 @@ public sealed record ChatCompletionRequest
     /// <summary>The tool calls the conversation already holds (K2's ids number calls across the whole conversation).</summary>
     public int PreviousToolCalls => Messages.Sum(m => m.ToolCalls?.Count ?? 0);
 
-    /// <summary>Sampling: the request's fields over the server's defaults, checked.</summary>
-    public SamplingParams Sampling(SamplingParams defaults)
-    {
-        var s = defaults with
-        {
-            Temperature = Temperature ?? defaults.Temperature,
-            TopP = TopP ?? defaults.TopP,
-            TopK = TopK ?? defaults.TopK,
-            MinP = MinP ?? defaults.MinP,
-            Seed = Seed ?? defaults.Seed,
-        };
-        return s;
-    }
+    /// <summary>Sampling: the request's fields over the server's defaults.</summary>
+    public SamplingParams Sampling(SamplingParams defaults) => SamplingFields.Over(defaults);
+
+    private SamplingFields SamplingFields => new(Temperature, TopP, TopK, MinP, Seed);
 
     /// <summary>Checks what every surface must: roles, tool results answering earlier calls, tool_choice against the tools.</summary>
     /// <exception cref="ApiException">400 naming the field.</exception>
@@ -101,14 +95,7 @@ public sealed record ChatCompletionRequest
                 throw ApiException.Invalid("tool_choice.function.name", $"\"{ToolChoice.Name}\" is not one of the tools");
         }
         if (MaxTokens is < 1) throw ApiException.Invalid("max_tokens", $"{MaxTokens} must be at least 1");
-        try
-        {
-            Sampling(SamplingParams.K2Thinking).Validate();
-        }
-        catch (ArgumentException e)
-        {
-            string param = e.Message.Split(' ')[0];
-            throw ApiException.Invalid(param, e.Message);
-        }
+        if (TopLogProbs is < 0 or > TokenLogProbs.MaxTop) throw ApiException.Invalid("top_logprobs", $"{TopLogProbs} is out of range [0, {TokenLogProbs.MaxTop}]");
+        SamplingFields.Validate();
     }
 }

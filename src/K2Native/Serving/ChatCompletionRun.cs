@@ -20,12 +20,15 @@ public sealed class ChatCompletionRun
     private readonly GenerationRequest _request;
     private readonly OutputParser _parser;
     private readonly AssistantMessageBuilder _message = new();
+    private readonly List<TokenLogProbs>? _logProbs;
+    private int _logProbsTaken;
 
     internal ChatCompletionRun(Engine engine, GenerationRequest request, OutputParser parser)
     {
         _engine = engine;
         _request = request;
         _parser = parser;
+        _logProbs = request.TopLogProbs is null ? null : [];
     }
 
     public int PromptTokens => _request.PromptTokens.Count;
@@ -42,6 +45,18 @@ public sealed class ChatCompletionRun
     /// <summary>The answer folded so far (the whole answer once the stream has ended).</summary>
     public ChatMessage Message => _message.ToMessage();
 
+    /// <summary>Every generated token's log-probabilities so far, in order; null when the request did not ask.</summary>
+    public IReadOnlyList<TokenLogProbs>? LogProbs => _logProbs;
+
+    /// <summary>The log-probabilities of tokens not yet taken (a stream attaches them to its next chunk); null when not asked.</summary>
+    public IReadOnlyList<TokenLogProbs>? TakeLogProbs()
+    {
+        if (_logProbs is null) return null;
+        var pending = _logProbs.GetRange(_logProbsTaken, _logProbs.Count - _logProbsTaken);
+        _logProbsTaken = _logProbs.Count;
+        return pending;
+    }
+
     /// <summary>The engine's result (timings, stop reason), once the stream has ended.</summary>
     public GenerationResult? Result { get; private set; }
 
@@ -55,6 +70,7 @@ public sealed class ChatCompletionRun
         {
             events.Clear();
             if (update.TokenId >= 0 && _parser.IsReasoning) reasoningTokens++;
+            if (update.LogProbs is { } logProbs) _logProbs?.Add(logProbs);
             string text = update.TokenId >= 0 && tokenizer.IsSpecial(update.TokenId) ? WithoutForeignSpecial(update.Text, update.TokenId) : update.Text;
             if (text.Length > 0) _parser.Push(text, events);
             if (update.Result is { } result)

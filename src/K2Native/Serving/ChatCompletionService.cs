@@ -1,6 +1,7 @@
 // The one mapping between OpenAI-style chat completions and the engine, shared by the HTTP server and
 // K2ChatClient: renders the conversation (thinking on or off), checks it against the context, builds the
 // engine request (sampling over the server's defaults, stops, the tool_choice constraint) and starts a run.
+// Legacy text completions (StartText) share the model check, the context check and the defaults.
 using K2Native.Runtime;
 using K2Native.Text;
 using static K2Native.Text.K2Markers;
@@ -56,12 +57,7 @@ public sealed class ChatCompletionService
         if (Template.Format == ChatFormat.Thinking && !reasoning) prompt += ThinkBegin + ThinkEnd;
         int[] tokens = Engine.Tokenizer.Encode(prompt);
 
-        int room = Engine.ContextLength - tokens.Length;
-        if (room < 1)
-            throw new ApiException(400, $"the prompt has {tokens.Length} tokens; this server's context holds {Engine.ContextLength}", "messages", "context_length_exceeded");
-        if (request.MaxTokens > room)
-            throw new ApiException(400, $"the prompt has {tokens.Length} tokens and max_tokens asks for {request.MaxTokens}; this server's context holds {Engine.ContextLength}", "max_tokens", "context_length_exceeded");
-
+        int room = Room(tokens.Length, request.MaxTokens, "messages");
         var generation = new GenerationRequest
         {
             PromptTokens = tokens,
@@ -69,8 +65,42 @@ public sealed class ChatCompletionService
             MaxTokens = request.MaxTokens ?? Math.Min(Defaults.MaxTokens, room),
             StopStrings = request.Stop,
             Constraint = ConstraintOverride is { } scripted ? scripted(request) : ToolConstraint(request, reasoning),
+            TopLogProbs = request.TopLogProbs,
         };
         return new ChatCompletionRun(Engine, generation, new OutputParser(reasoning ? ChatFormat.Thinking : ChatFormat.Instruct));
+    }
+
+    /// <summary>Tokenizes and checks a legacy completion's prompt; the run starts when it is enumerated.</summary>
+    /// <exception cref="ApiException">Token ids outside the vocabulary, a prompt that does not fit, another model.</exception>
+    public TextCompletionRun StartText(TextCompletionRequest request)
+    {
+        CheckModel(request.Model);
+        int[] tokens = request.PromptTokens?.ToArray() ?? Engine.Tokenizer.Encode(request.PromptText ?? "");
+        if (tokens.Length == 0) throw ApiException.Invalid("prompt", "the prompt has no tokens");
+        int vocabulary = Math.Min(Engine.Tokenizer.VocabSize, Engine.Model.Config.VocabSize);
+        for (int i = 0; i < tokens.Length; i++)
+            if (tokens[i] >= vocabulary) throw ApiException.Invalid($"prompt[{i}]", $"{tokens[i]} is outside the vocabulary [0, {vocabulary})");
+        int room = Room(tokens.Length, request.MaxTokens, "prompt");
+        var generation = new GenerationRequest
+        {
+            PromptTokens = tokens,
+            Sampling = request.Sampling.Over(Defaults.Sampling),
+            MaxTokens = request.MaxTokens ?? Math.Min(Defaults.MaxTokens, room),
+            StopStrings = request.Stop,
+            TopLogProbs = request.LogProbs,
+        };
+        return new TextCompletionRun(Engine, generation, request.Echo ? request.PromptText ?? Engine.Tokenizer.Decode(tokens) : "");
+    }
+
+    /// <summary>Tokens the context leaves after a prompt; 400 context_length_exceeded when none, or fewer than max_tokens.</summary>
+    private int Room(int promptTokens, int? maxTokens, string promptParam)
+    {
+        int room = Engine.ContextLength - promptTokens;
+        if (room < 1)
+            throw new ApiException(400, $"the prompt has {promptTokens} tokens; this server's context holds {Engine.ContextLength}", promptParam, "context_length_exceeded");
+        if (maxTokens > room)
+            throw new ApiException(400, $"the prompt has {promptTokens} tokens and max_tokens asks for {maxTokens}; this server's context holds {Engine.ContextLength}", "max_tokens", "context_length_exceeded");
+        return room;
     }
 
     private ToolCallConstraint? ToolConstraint(ChatCompletionRequest request, bool reasoning)

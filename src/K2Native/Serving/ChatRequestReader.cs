@@ -17,6 +17,7 @@ public static partial class ChatRequestReader
     public static ChatCompletionRequest Read(ReadOnlySpan<byte> body, Action<string>? ignored = null)
     {
         var f = RequestFields.Parse(body);
+        var sampling = GenerationFields.Sampling(f);
         var request = new ChatCompletionRequest
         {
             Model = f.String("model"),
@@ -25,14 +26,15 @@ public static partial class ChatRequestReader
             ToolChoice = ReadToolChoice(f.Node("tool_choice")),
             ParallelToolCalls = f.Bool("parallel_tool_calls") ?? true,
             MaxTokens = ReadMaxTokens(f),
-            Temperature = (float?)f.Number("temperature", 0, 2),
-            TopP = (float?)f.Number("top_p", double.Epsilon, 1),
-            TopK = ReadTopK(f),
-            MinP = (float?)f.Number("min_p", 0, 1),
-            Seed = f.Integer("seed", long.MinValue, long.MaxValue) is { } seed ? unchecked((ulong)seed) : null,
-            Stop = ReadStop(f),
+            Temperature = sampling.Temperature,
+            TopP = sampling.TopP,
+            TopK = sampling.TopK,
+            MinP = sampling.MinP,
+            Seed = sampling.Seed,
+            Stop = GenerationFields.Stop(f),
             Stream = f.Bool("stream") ?? false,
-            IncludeUsage = ReadStreamOptions(f),
+            IncludeUsage = GenerationFields.IncludeUsage(f),
+            TopLogProbs = ReadLogProbs(f),
             Thinking = ReadThinking(f),
         };
         RefuseUnsupported(f);
@@ -126,32 +128,13 @@ public static partial class ChatRequestReader
         return (int?)(a ?? b);
     }
 
-    private static int? ReadTopK(RequestFields f)
+    /// <summary>logprobs: true with top_logprobs 0..20 (OpenAI needs logprobs for top_logprobs; vLLM refuses it too).</summary>
+    private static int? ReadLogProbs(RequestFields f)
     {
-        long? k = f.Integer("top_k", -1, int.MaxValue);
-        return k is -1 ? 0 : (int?)k;   // vLLM's -1 means off, as 0 does here
-    }
-
-    private static IReadOnlyList<string> ReadStop(RequestFields f)
-    {
-        var stop = f.Strings("stop", 16);
-        for (int i = 0; i < stop.Count; i++)
-            if (stop[i].Length == 0) throw ApiException.Invalid(f.Body["stop"] is JsonArray ? $"stop[{i}]" : "stop", "a stop string must not be empty");
-        return stop;
-    }
-
-    private static bool ReadStreamOptions(RequestFields f)
-    {
-        var node = f.Node("stream_options");
-        if (node is null) return false;
-        if (node is not JsonObject o) throw RequestFields.WrongType("stream_options", "an object", node);
-        if (f.Body["stream"] is not JsonValue s || s.GetValueKind() != JsonValueKind.True)
-            throw ApiException.Invalid("stream_options", "only allowed when stream is true");
-        var usage = o["include_usage"];
-        if (usage is null) return false;
-        return usage.GetValueKind() is JsonValueKind.True or JsonValueKind.False
-            ? usage.GetValue<bool>()
-            : throw RequestFields.WrongType("stream_options.include_usage", "true or false", usage);
+        bool logprobs = f.Bool("logprobs") ?? false;
+        int? top = GenerationFields.TopLogProbs(f, "top_logprobs");
+        if (top is not null && !logprobs) throw ApiException.Invalid("top_logprobs", "only allowed when logprobs is true");
+        return logprobs ? top ?? 0 : null;
     }
 
     /// <summary>chat_template_kwargs.thinking (vLLM, SGLang) or Moonshot's {"thinking": {"type": "enabled" | "disabled"}}.</summary>
@@ -183,25 +166,15 @@ public static partial class ChatRequestReader
     /// <summary>OpenAI fields this server does not implement: refused unless they hold their neutral value.</summary>
     private static void RefuseUnsupported(RequestFields f)
     {
-        f.Integer("n", 1, 1);
-        f.RefuseUnlessNeutral("logprobs", n => n.GetValueKind() == JsonValueKind.False, "log probabilities are not implemented");
-        f.RefuseUnlessNeutral("top_logprobs", n => n.GetValueKind() == JsonValueKind.Number && n.GetValue<JsonElement>().GetDouble() == 0, "log probabilities are not implemented");
+        GenerationFields.RefuseUnsupported(f);
         f.RefuseUnlessNeutral("response_format", n => n is JsonObject o && o["type"]?.GetValueKind() == JsonValueKind.String && o["type"]!.GetValue<string>() == "text",
             "only {\"type\": \"text\"} is supported (no constrained JSON decoding)");
-        f.RefuseUnlessNeutral("frequency_penalty", IsZero, "penalties are not implemented");
-        f.RefuseUnlessNeutral("presence_penalty", IsZero, "penalties are not implemented");
-        f.RefuseUnlessNeutral("repetition_penalty", n => n.GetValueKind() == JsonValueKind.Number && n.GetValue<JsonElement>().GetDouble() == 1, "penalties are not implemented");
-        f.RefuseUnlessNeutral("logit_bias", n => n is JsonObject { Count: 0 }, "logit bias is not implemented");
         f.RefuseUnlessNeutral("functions", _ => false, "the legacy functions field is not supported; use tools");
         f.RefuseUnlessNeutral("function_call", _ => false, "the legacy function_call field is not supported; use tool_choice");
         f.RefuseUnlessNeutral("audio", _ => false, "audio output is not supported");
         f.RefuseUnlessNeutral("prediction", _ => false, "predicted outputs are not supported");
         f.RefuseUnlessNeutral("modalities", n => n is JsonArray a && a.All(m => m?.GetValueKind() == JsonValueKind.String && m.GetValue<string>() == "text"), "only text output is supported");
-        // Accepted and without effect here: fields about the caller's bookkeeping.
-        foreach (string key in (string[])["user", "metadata", "store", "service_tier"]) f.Node(key);
     }
-
-    private static bool IsZero(JsonNode n) => n.GetValueKind() == JsonValueKind.Number && n.GetValue<JsonElement>().GetDouble() == 0;
 
     [GeneratedRegex("^[A-Za-z0-9_.\\-]{1,64}$")]
     private static partial Regex ToolName();

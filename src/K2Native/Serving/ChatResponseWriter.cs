@@ -1,13 +1,16 @@
 // Writes chat completions in OpenAI's JSON shapes: the whole response (object "chat.completion"), the stream's
 // chunks ("chat.completion.chunk": the role first, then reasoning_content / content / tool-call deltas, a chunk
-// with finish_reason, an optional usage chunk with no choices) and the error object.
+// with finish_reason, an optional usage chunk with no choices) and the error object. Log-probabilities, when
+// asked, go in each choice's `logprobs` (LogProbsJson).
 using System.Text.Json;
+using K2Native.Runtime;
 using K2Native.Text;
 
 namespace K2Native.Serving;
 
 /// <summary>Serializes one completion's responses; <see cref="Id"/> and <see cref="Created"/> are shared by all its chunks.</summary>
-public sealed class ChatResponseWriter(string model, string objectName = "chat.completion")
+/// <param name="tokenizer">Spells out tokens when log-probabilities are written; needed only then.</param>
+public sealed class ChatResponseWriter(string model, Tokenizer? tokenizer = null, string objectName = "chat.completion")
 {
     public string Id { get; } = "chatcmpl-" + Guid.NewGuid().ToString("N");
 
@@ -23,7 +26,7 @@ public sealed class ChatResponseWriter(string model, string objectName = "chat.c
     };
 
     /// <summary>The non-streaming response.</summary>
-    public byte[] Completion(ChatMessage message, FinishReason finish, ChatUsage usage) => Write(w =>
+    public byte[] Completion(ChatMessage message, FinishReason finish, ChatUsage usage, IReadOnlyList<TokenLogProbs>? logProbs = null) => Write(w =>
     {
         Header(w, objectName);
         w.WriteStartArray("choices");
@@ -52,22 +55,25 @@ public sealed class ChatResponseWriter(string model, string objectName = "chat.c
             w.WriteEndArray();
         }
         w.WriteEndObject();
-        w.WriteNull("logprobs");
+        WriteLogProbs(w, logProbs);
         w.WriteString("finish_reason", FinishReasonName(finish));
         w.WriteEndObject();
         w.WriteEndArray();
         Usage(w, usage);
     });
 
-    /// <summary>A chunk for one event (null for events a stream does not show: ToolCallCompleted).</summary>
-    public byte[]? Chunk(OutputEvent e) => e switch
+    /// <summary>Whether a stream shows <paramref name="e"/> as a chunk (ToolCallCompleted it does not).</summary>
+    public static bool Shows(OutputEvent e) => e is ReasoningDelta or ContentDelta or ToolCallStarted or ToolCallArgumentsDelta or Finished;
+
+    /// <summary>A chunk for one event the stream <see cref="Shows"/>, carrying <paramref name="logProbs"/> (tokens since the last chunk).</summary>
+    public byte[] Chunk(OutputEvent e, IReadOnlyList<TokenLogProbs>? logProbs = null) => e switch
     {
-        ReasoningDelta r => DeltaChunk(w => w.WriteString("reasoning_content", r.Text)),
-        ContentDelta c => DeltaChunk(w => w.WriteString("content", c.Text)),
-        ToolCallStarted s => DeltaChunk(w => ToolCallDelta(w, s.Index, s.Id, s.Name, "")),
-        ToolCallArgumentsDelta a => DeltaChunk(w => ToolCallDelta(w, a.Index, null, null, a.Text)),
-        Finished f => DeltaChunk(_ => { }, FinishReasonName(f.Reason)),
-        _ => null,
+        ReasoningDelta r => DeltaChunk(w => w.WriteString("reasoning_content", r.Text), logProbs),
+        ContentDelta c => DeltaChunk(w => w.WriteString("content", c.Text), logProbs),
+        ToolCallStarted s => DeltaChunk(w => ToolCallDelta(w, s.Index, s.Id, s.Name, ""), logProbs),
+        ToolCallArgumentsDelta a => DeltaChunk(w => ToolCallDelta(w, a.Index, null, null, a.Text), logProbs),
+        Finished f => DeltaChunk(_ => { }, logProbs, FinishReasonName(f.Reason)),
+        _ => throw new ArgumentException($"a stream does not show {e.GetType().Name}", nameof(e)),
     };
 
     /// <summary>The first chunk: the role.</summary>
@@ -112,7 +118,7 @@ public sealed class ChatResponseWriter(string model, string objectName = "chat.c
         return buffer.ToArray();
     }
 
-    private byte[] DeltaChunk(Action<Utf8JsonWriter> delta, string? finishReason = null) => Write(w =>
+    private byte[] DeltaChunk(Action<Utf8JsonWriter> delta, IReadOnlyList<TokenLogProbs>? logProbs = null, string? finishReason = null) => Write(w =>
     {
         Header(w, "chat.completion.chunk");
         w.WriteStartArray("choices");
@@ -121,12 +127,18 @@ public sealed class ChatResponseWriter(string model, string objectName = "chat.c
         w.WriteStartObject("delta");
         delta(w);
         w.WriteEndObject();
-        w.WriteNull("logprobs");
+        WriteLogProbs(w, logProbs);
         if (finishReason is null) w.WriteNull("finish_reason");
         else w.WriteString("finish_reason", finishReason);
         w.WriteEndObject();
         w.WriteEndArray();
     });
+
+    private void WriteLogProbs(Utf8JsonWriter w, IReadOnlyList<TokenLogProbs>? logProbs)
+    {
+        if (logProbs is not null && tokenizer is null) throw new InvalidOperationException("writing log-probabilities needs the tokenizer");
+        LogProbsJson.WriteChat(w, tokenizer!, logProbs);
+    }
 
     private static void ToolCallDelta(Utf8JsonWriter w, int index, string? id, string? name, string arguments)
     {
@@ -154,7 +166,8 @@ public sealed class ChatResponseWriter(string model, string objectName = "chat.c
         w.WriteString("model", model);
     }
 
-    private static void Usage(Utf8JsonWriter w, ChatUsage usage)
+    /// <summary>OpenAI's usage object (both endpoints write the same one).</summary>
+    internal static void Usage(Utf8JsonWriter w, ChatUsage usage)
     {
         w.WriteStartObject("usage");
         w.WriteNumber("prompt_tokens", usage.PromptTokens);

@@ -3,6 +3,7 @@
 // frees its sequence and blocks, and the small endpoints answer in their documented shapes.
 using System.Net;
 using System.Text.Json.Nodes;
+using K2Bench.Serve;
 
 namespace K2Native.Tests.Serving;
 

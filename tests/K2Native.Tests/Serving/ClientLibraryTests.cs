@@ -3,6 +3,7 @@
 // AsIChatClient() against the loopback server. The scripted assistant calls get_weather, the function runs,
 // and the final answer uses its result.
 using System.ClientModel;
+using K2Bench.Serve;
 using K2Native.Serving;
 using Microsoft.Extensions.AI;
 using OpenAI;

@@ -4,6 +4,7 @@
 // enforced by the token constraint even on the random tiny model.
 using System.Net;
 using System.Text.Json.Nodes;
+using K2Bench.Serve;
 
 namespace K2Native.Tests.Serving;
 

@@ -1,12 +1,13 @@
-// The test backend the issue allows: a token constraint that makes the real engine (on the bundled tiny model)
-// emit a scripted token sequence, then <|im_end|>. The script depends on the conversation: after a tool result it
-// answers in text, with tools it calls the first tool (K2's id numbering calls across the conversation), else
-// it greets. Reasoning comes first, as K2 Thinking's does.
+// TEST ONLY: a token constraint that makes the real engine (on the bundled random model, which cannot call tools)
+// emit a scripted token sequence, then <|im_end|>, so client tests can exercise tool calls end to end. The script
+// depends on the conversation: after a tool result it answers in text, with tools it calls the first tool (K2's
+// id numbering calls across the conversation), else it greets. Reasoning comes first, as K2 Thinking's does.
+// Used by the C# server tests and by `k2 serve --scripted-test-model` (hidden; tests/openai-node).
 using K2Native.Runtime;
 using K2Native.Serving;
 using K2Native.Text;
 
-namespace K2Native.Tests.Serving;
+namespace K2Bench.Serve;
 
 internal sealed class ScriptedAssistant(Tokenizer tokenizer)
 {

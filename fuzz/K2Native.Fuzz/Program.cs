@@ -9,6 +9,7 @@ using System.Diagnostics;
 using K2Native.Fuzz;
 using SharpFuzz;
 
+TraceBuffer.Install();
 if (args.Length == 1 && args[0] == "list")
 {
     foreach (var t in FuzzTargets.All) Console.WriteLine($"{t.Name,-20} {t.Properties}");

@@ -35,7 +35,7 @@ public sealed class OutputParser
     private int _completed;
     private readonly JoinedMarkerGuard _reasoningGuard;
     private readonly JoinedMarkerGuard _contentGuard;
-    private JoinedMarkerGuard _argumentsGuard = new(ToolCallMarkers);
+    private JoinedMarkerGuard _argumentsGuard;
 
     public OutputParser(ChatFormat format)
     {
@@ -44,6 +44,7 @@ public sealed class OutputParser
         _state = format == ChatFormat.Thinking ? State.Start : State.Content;
         _reasoningGuard = new JoinedMarkerGuard(_markers);
         _contentGuard = new JoinedMarkerGuard(_markers);
+        _argumentsGuard = new JoinedMarkerGuard(_markers);
     }
 
     public ChatFormat Format { get; }
@@ -134,8 +135,9 @@ public sealed class OutputParser
     /// </summary>
     private (int At, string? Marker) FindMarker(string text, bool final)
     {
-        // Inside arguments only the tool-call markers count: <think> there is JSON string text.
-        string[] markers = _state == State.Arguments ? ToolCallMarkers : _markers;
+        // Inside arguments too every marker of the format counts: <think> there is a stray marker (dropped and
+        // reported), since marker text must never reach a caller's tool arguments (and K2 writes it as a special token).
+        string[] markers = _markers;
         for (int i = text.IndexOf('<'); i >= 0; i = text.IndexOf('<', i + 1))
         {
             var rest = text.AsSpan(i);
@@ -251,7 +253,7 @@ public sealed class OutputParser
         _call.Clear().Append(CallBegin);
         _callId.Clear();
         _arguments.Clear();
-        _argumentsGuard = new JoinedMarkerGuard(ToolCallMarkers);
+        _argumentsGuard = new JoinedMarkerGuard(_markers);
         _openIndex = -1;
         _state = State.CallId;
     }

@@ -3,7 +3,9 @@
 using System.Globalization;
 using CommandLine;
 using CommandLine.Text;
+using K2Native.Backends;
 using K2Native.Checkpoint;
+using K2Native.Model;
 
 namespace K2Bench.Commands;
 
@@ -60,16 +62,16 @@ internal sealed class InfoCommand : ICommand
     /// <summary>Bytes one decoded token reads by part, KV cache bytes per token, memory at the context.</summary>
     private void WriteCosts(TextWriter o, K2Config c, CheckpointSummary summary)
     {
-        int elementBytes = KvDType.ToLowerInvariant() switch
+        var (dtype, elementBytes) = KvDType.ToLowerInvariant() switch
         {
-            "f32" or "float32" => 4,
-            "bf16" or "bfloat16" => 2,
+            "f32" or "float32" => (KvCacheDType.F32, 4),
+            "bf16" or "bfloat16" => (KvCacheDType.Bf16, 2),
             _ => throw new UsageException($"--kv-dtype '{KvDType}' is not one of: f32, bf16"),
         };
         int context = Context ?? c.MaxPositionEmbeddings;
         if (context < 1 || context > c.MaxPositionEmbeddings)
             throw new UsageException($"--context {context} must be between 1 and the model's maximum of {c.MaxPositionEmbeddings}");
-        long kvPerToken = (long)c.NumHiddenLayers * (c.KvLoraRank + c.QkRopeHeadDim) * elementBytes;
+        long kvPerToken = K2Model.CacheLayout(c, 1, 1, dtype).BytesPerToken;
         long kvAtContext = kvPerToken * context;
         var read = summary.Parts.Where(kv => kv.Value.Bytes > 0).ToDictionary(kv => kv.Key.ToString(), kv => kv.Key switch
         {

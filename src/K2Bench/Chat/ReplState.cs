@@ -25,9 +25,9 @@ internal sealed class ReplState
     /// <summary>The checkpoint's demo tools (from its demo_tools.json), when it has them.</summary>
     public DemoToolSet? DemoTools { get; init; }
 
-    public SamplingParams Sampling { get; set; } = SamplingParams.K2Thinking;
+    public SamplingParams Sampling { get; set; } = GenerationPreset.K2Thinking.Sampling;
 
-    public int MaxTokens { get; set; } = 1024;
+    public int MaxTokens { get; set; } = GenerationPreset.K2Thinking.MaxTokens;
 
     public bool ShowReasoning { get; set; } = true;
 

@@ -69,7 +69,7 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
                     Load(rest);
                     break;
                 case "/tools":
-                    DeclareTools(rest);
+                    Tools(rest);
                     break;
                 case "/stats":
                     Statistics();
@@ -151,28 +151,50 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
         output.Note($"[loaded {messages.Count} messages and {state.DeclaredTools.Count} tools from {path}]\n");
     }
 
-    /// <summary>/tools ARG: changes the tools offered and lists them; throws naming the file when it cannot.</summary>
-    public void DeclareTools(string arg)
+    /// <summary>/tools ARG: off, builtin, demo, a file, or nothing (list them).</summary>
+    private void Tools(string arg)
     {
         switch (arg)
         {
-            case "":
-                break;
-            case "off":
-                state.DeclaredTools = [];
-                state.Builtins.Clear();
-                break;
-            case "builtin":
-                foreach (var tool in new BuiltinTool[] { new CalculatorTool(), new ClockTool() }) state.Builtins[tool.Name] = tool;
-                break;
-            case "demo":
-                var demo = state.DemoTools ?? throw new InvalidOperationException($"{host.Checkpoint.Directory} has no {DemoToolSet.FileName}");
-                foreach (var tool in demo.CreateTools(TimeProvider.System)) state.Builtins[tool.Name] = tool;
-                break;
-            default:
-                state.DeclaredTools = ToolFile.Load(arg);
-                break;
+            case "": ListTools(); break;
+            case "off": ClearTools(); break;
+            case "builtin": OfferBuiltinTools(); break;
+            case "demo": OfferDemoTools(); break;
+            default: DeclareToolFile(arg); break;
         }
+    }
+
+    /// <summary>Declares the OpenAI tool list in <paramref name="path"/> (the user answers the calls); throws naming the file when it cannot.</summary>
+    public void DeclareToolFile(string path)
+    {
+        state.DeclaredTools = ToolFile.Load(path);
+        ListTools();
+    }
+
+    /// <summary>Offers the built-in calculator and current_time, which the REPL runs itself.</summary>
+    public void OfferBuiltinTools()
+    {
+        foreach (var tool in new BuiltinTool[] { new CalculatorTool(), new ClockTool() }) state.Builtins[tool.Name] = tool;
+        ListTools();
+    }
+
+    /// <summary>Offers the checkpoint's demo tools; throws when it has no demo_tools.json.</summary>
+    public void OfferDemoTools()
+    {
+        var demo = state.DemoTools ?? throw new InvalidOperationException($"{host.Checkpoint.Directory} has no {DemoToolSet.FileName}");
+        foreach (var tool in demo.CreateTools(TimeProvider.System)) state.Builtins[tool.Name] = tool;
+        ListTools();
+    }
+
+    private void ClearTools()
+    {
+        state.DeclaredTools = [];
+        state.Builtins.Clear();
+        ListTools();
+    }
+
+    private void ListTools()
+    {
         var names = state.DeclaredNames().Concat(state.Builtins.Keys.Select(n => n + " (built-in)")).ToList();
         output.Note(names.Count == 0 ? "[no tools]\n" : $"[tools: {string.Join(", ", names)}]\n");
     }
@@ -210,7 +232,7 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
     /// <summary>max_tokens, refused unless at least one prompt token still fits beside it.</summary>
     public static int MaxTokens(int v, Engine engine)
     {
-        if (v < 1) throw new ArgumentException($"max_tokens {v} must be at least 1");
+        GenerationPreset.CheckMaxTokens(v);
         if (v >= engine.SequenceLimit)
             throw new ArgumentException($"max_tokens {v} leaves no room for a prompt: a conversation holds {engine.SequenceLimit} tokens " +
                                         (engine.SequenceLimit < engine.ContextLength ? $"(the KV cache; the context is {engine.ContextLength})" : "(the context)") +

@@ -50,16 +50,16 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
 
     public int Run()
     {
-        var sampling = Sampling();
+        var preset = Preset();
         int toolRounds = SlashCommands.ToolRounds(MaxToolRounds);
         var console = ReplConsole.Create();
         var output = new ReplOutput(console);
         using var host = OpenWithProgress();
-        int maxTokens = SlashCommands.MaxTokens(MaxTokens, host.Engine);
+        int maxTokens = SlashCommands.MaxTokens(preset.MaxTokens, host.Engine);
         var demoFile = DemoToolSet.FindIn(host.Checkpoint.Directory);
         var state = new ReplState
         {
-            Sampling = sampling,
+            Sampling = preset.Sampling,
             MaxTokens = maxTokens,
             ShowReasoning = !HideReasoning,
             MaxToolRounds = toolRounds,
@@ -68,13 +68,13 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
         };
         var commands = new SlashCommands(host, state, output);
         if (Load is not null) Startup("--load", () => commands.Load(Load));
-        if (Tools is not null) Startup("--tools", () => commands.DeclareTools(Tools));
+        if (Tools is not null) Startup("--tools", () => commands.DeclareToolFile(Tools));
         if (state.DemoTools is { } demo && !NoDemoTools)
         {
-            commands.DeclareTools("demo");
+            commands.OfferDemoTools();
             output.Note($"[demo tools from {DemoToolSet.FileName}: {string.Join(", ", demo.ToolNames)}; they run here, built-in; /tools off removes them]\n");
         }
-        if (BuiltinTools) commands.DeclareTools("builtin");
+        if (BuiltinTools) commands.OfferBuiltinTools();
         output.Note(Banner.Text(host) + "\n");
 
         bool terminal = !Console.IsInputRedirected && !Console.IsOutputRedirected;

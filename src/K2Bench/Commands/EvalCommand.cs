@@ -23,7 +23,7 @@ internal sealed class EvalCommand : EngineArguments, ICommand
     [Option('n', "limit", HelpText = "Run only the first N tasks.")]
     public int? Limit { get; set; }
 
-    [Option("max-tokens", Default = 512, HelpText = "Most tokens per assistant message.")]
+    [Option("max-tokens", Default = GenerationPreset.DefaultMaxTokens, HelpText = "Most tokens per assistant message.")]
     public int MaxTokens { get; set; }
 
     [Option("max-rounds", Default = 4, HelpText = "Most rounds of tool calls per task; a task still calling tools after them is not solved.")]

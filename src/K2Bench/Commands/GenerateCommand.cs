@@ -50,17 +50,17 @@ internal sealed class GenerateCommand : SamplingArguments, ICommand
         if (Chat && Prompt is null) throw new UsageException("--chat wraps --prompt; it cannot be used with --tokens");
         if (!Chat && (System is not null || ShowReasoning)) throw new UsageException($"{(System is not null ? "--system" : "--show-reasoning")} needs --chat");
         if (Json && PrintIds) throw new UsageException("--json and --print-ids cannot be used together");
-        var sampling = Sampling();
+        var preset = Preset();
         using var host = Open();
         var stdout = ConsoleText.Stdout();
-        return Chat ? RunChat(host, sampling, stdout) : RunRaw(host, sampling, stdout);
+        return Chat ? RunChat(host, preset, stdout) : RunRaw(host, preset, stdout);
     }
 
-    private int RunRaw(ModelHost host, SamplingParams sampling, TextWriter stdout)
+    private int RunRaw(ModelHost host, GenerationPreset preset, TextWriter stdout)
     {
         int[] prompt = Tokens is not null ? TokenList.Parse(Tokens, "--tokens", host.Model.Config.VocabSize) : host.Tokenizer.Encode(Prompt!);
-        CheckCache(host.Engine, prompt.Length);
-        var request = new GenerationRequest { PromptTokens = prompt, Sampling = sampling, MaxTokens = MaxTokens, StopStrings = Stop.ToArray() };
+        CheckCache(host.Engine, prompt.Length, preset.MaxTokens);
+        var request = new GenerationRequest { PromptTokens = prompt, Sampling = preset.Sampling, MaxTokens = preset.MaxTokens, StopStrings = Stop.ToArray() };
         var ids = new List<int>();
         var text = new System.Text.StringBuilder();
         GenerationResult? result = null;
@@ -79,15 +79,15 @@ internal sealed class GenerateCommand : SamplingArguments, ICommand
         else if (PrintIds) stdout.Write(string.Join(' ', ids));
         stdout.WriteLine();
         stdout.Flush();
-        return Finish(host.Engine, result!);
+        return Finish(host.Engine, result!, preset.MaxTokens);
     }
 
-    private int RunChat(ModelHost host, SamplingParams sampling, TextWriter stdout)
+    private int RunChat(ModelHost host, GenerationPreset preset, TextWriter stdout)
     {
         List<ChatMessage> messages = System is null ? [ChatMessage.User(Prompt!)] : [ChatMessage.System(System), ChatMessage.User(Prompt!)];
         var turn = new ChatTurn(host.Engine, host.Template, messages, null,
-            new ChatSettings { Sampling = sampling, MaxTokens = MaxTokens, StopStrings = Stop.ToArray() });
-        CheckCache(host.Engine, turn.PromptTokens.Length);
+            new ChatSettings { Sampling = preset.Sampling, MaxTokens = preset.MaxTokens, StopStrings = Stop.ToArray() });
+        CheckCache(host.Engine, turn.PromptTokens.Length, preset.MaxTokens);
         foreach (var e in turn.StreamAsync().ToBlockingEnumerable())
         {
             if (Json) continue;
@@ -130,24 +130,24 @@ internal sealed class GenerateCommand : SamplingArguments, ICommand
         }
         stdout.WriteLine();
         stdout.Flush();
-        return Finish(host.Engine, turn.Result!);
+        return Finish(host.Engine, turn.Result!, preset.MaxTokens);
     }
 
     /// <summary>Refuses a prompt the KV cache cannot hold, naming the --kv-cache-mb that would.</summary>
-    private void CheckCache(Engine engine, int promptTokens)
+    private void CheckCache(Engine engine, int promptTokens, int maxTokens)
     {
         if (promptTokens < engine.CacheTokens) return;
         throw new ArgumentException($"the prompt has {promptTokens} tokens but the KV cache holds {engine.CacheTokens} (--kv-cache-mb {KvCacheMb}); " +
-                                    $"--kv-cache-mb {engine.CacheMebibytesFor(Math.Min(promptTokens + (long)MaxTokens, engine.ContextLength))} holds the prompt and --max-tokens {MaxTokens}");
+                                    $"--kv-cache-mb {engine.CacheMebibytesFor(Math.Min(promptTokens + (long)maxTokens, engine.ContextLength))} holds the prompt and --max-tokens {maxTokens}");
     }
 
     /// <summary>Figures to stderr; exit code 1 when the KV cache filled before the end.</summary>
-    private int Finish(Engine engine, GenerationResult result)
+    private int Finish(Engine engine, GenerationResult result, int maxTokens)
     {
         Console.Error.WriteLine(Stats.Describe(result, engine));
         if (result.Reason != StopReason.CacheFull) return 0;
-        long wanted = Math.Min(result.PromptTokens + (long)MaxTokens, engine.ContextLength);
-        Console.Error.WriteLine($"k2: error: the KV cache ({engine.CacheTokens} tokens, --kv-cache-mb {KvCacheMb}) filled after {result.GeneratedTokens} of --max-tokens {MaxTokens}; " +
+        long wanted = Math.Min(result.PromptTokens + (long)maxTokens, engine.ContextLength);
+        Console.Error.WriteLine($"k2: error: the KV cache ({engine.CacheTokens} tokens, --kv-cache-mb {KvCacheMb}) filled after {result.GeneratedTokens} of --max-tokens {maxTokens}; " +
                                 $"--kv-cache-mb {engine.CacheMebibytesFor(wanted)} holds {wanted} tokens");
         return 1;
     }

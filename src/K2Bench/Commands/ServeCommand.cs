@@ -52,7 +52,7 @@ internal sealed class ServeCommand : SamplingArguments, ICommand
         {
             ModelName = ServedModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory))),
             Sampling = sampling,
-            MaxTokens = MaxTokens,
+            MaxTokens = Preset().MaxTokens,
         });
         Console.Error.WriteLine($"k2 serve: ready: {server.Address}/v1 serves \"{server.State.Service.Defaults.ModelName}\" ({host.Template.Format} format, context {host.Engine.ContextLength} tokens)");
         await server.WaitForShutdownAsync();

@@ -1,8 +1,8 @@
-// `k2 compare-backends`: runs every op of a backend against the CPU backend on adversarial shapes
-// (Verify/BackendComparison.cs) and prints one line per case; exit status 1 when any case fails. With --graphs each
-// case's launches are also recorded as a CUDA graph and replayed, and must give bit-identical outputs.
+// `k2 compare-backends`: runs every op of a backend against the CPU backend on adversarial shapes (the library's
+// Backends/Verification/BackendComparison.cs) and prints one line per case; exit status 1 when any case fails. With
+// --graphs each case's launches are also recorded as a CUDA graph and replayed, and must give bit-identical outputs.
 using CommandLine;
-using K2Bench.Verify;
+using K2Native.Backends.Verification;
 
 namespace K2Bench.Commands;
 

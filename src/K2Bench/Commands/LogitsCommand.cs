@@ -47,7 +47,7 @@ internal sealed class LogitsCommand : ICommand
         if (bytes.Length != logits.Length * sizeof(float))
             throw new ArgumentException($"--reference {Reference}: {bytes.Length} bytes, the logits are {logits.Length} floats ({logits.Length * sizeof(float)} bytes)");
         var expected = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes);
-        double error = K2Bench.Verify.BackendComparison.RelativeL2(logits, expected);
+        double error = K2Native.Backends.Verification.BackendComparison.RelativeL2(logits, expected);
         bool pass = error <= Tolerance;   // false for NaN too
         Console.WriteLine($"{(pass ? "PASS" : "FAIL")}  logits vs {Reference}: relative L2 {error:E3} (tolerance {Tolerance:E0})");
         return pass ? 0 : 1;

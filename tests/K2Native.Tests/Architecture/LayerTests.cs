@@ -112,13 +112,14 @@ internal static partial class LayerRule
         new("K2Native.Backends.Cuda.Native", 3),
         new("K2Native.Backends.Cpu", 4),
         new("K2Native.Backends.Cuda", 4),
-        new("K2Native.Model", 5),
-        new("K2Native.Text", 6),
-        new("K2Native.Runtime", 7),
-        new("K2Native.Serving", 8),
-        new("K2Native.Applications.Tools", 9),
-        new("K2Native.Applications.Synth", 9),
-        new("K2Native.Applications.Eval", 10),
+        new("K2Native.Backends.Verification", 5),
+        new("K2Native.Model", 6),
+        new("K2Native.Text", 7),
+        new("K2Native.Runtime", 8),
+        new("K2Native.Serving", 9),
+        new("K2Native.Applications.Tools", 10),
+        new("K2Native.Applications.Synth", 10),
+        new("K2Native.Applications.Eval", 11),
     ];
 
     /// <summary>The layer whose prefix is the longest one <paramref name="ns"/> starts with.</summary>

@@ -5,7 +5,7 @@
 using K2Native.Backends;
 using K2Native.Checkpoint;
 
-namespace K2Bench.Verify;
+namespace K2Native.Backends.Verification;
 
 internal static partial class BackendComparison
 {

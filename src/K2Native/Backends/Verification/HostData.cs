@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using K2Native.Checkpoint;
 using K2Native.Numerics;
 
-namespace K2Bench.Verify;
+namespace K2Native.Backends.Verification;
 
 internal sealed unsafe class HostData(ulong seed) : IDisposable
 {

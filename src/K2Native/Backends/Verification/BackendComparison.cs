@@ -3,12 +3,12 @@
 // size 1, long contexts, expert counts and top-k up to the limits, exact ties in routing. Each case reports the
 // relative L2 error against its tolerance, or the first mismatch of a discrete output (expert ids). Run by
 // `k2 compare-backends --backend cuda` (a GPU machine without the .NET SDK can run a self-contained k2) and by
-// tests/K2Native.Tests/Native/CudaBackendTests.cs, which skip without a GPU.
+// tests/K2Native.Tests/Backends/Cuda/CudaBackendTests.cs, which skip without a GPU.
 using K2Native.Backends;
 using K2Native.Backends.Cpu;
 using K2Native.Backends.Cuda;
 
-namespace K2Bench.Verify;
+namespace K2Native.Backends.Verification;
 
 /// <summary>One comparison's outcome.</summary>
 internal sealed record ComparisonResult(string Name, double Error, double Tolerance, string? Mismatch)

@@ -26,10 +26,17 @@ public sealed class LoaderTests
         Directory.CreateDirectory(app);
         var candidates = K2Library.Candidates(null, app);
         Assert.Equal(Path.Combine(app, "libk2native.so"), candidates[0]);
+        Assert.Equal(Path.Combine(app, "runtimes", "linux-x64", "native", "libk2native.so"), candidates[1]);
         Assert.Contains(Path.Combine(dir.Path, "native", "build", "libk2native.so"), candidates);
         var e = Assert.Throws<K2LibraryException>(() => K2Library.Locate(null, app));
         Assert.Contains("was not found", e.Message);
         Assert.Contains("K2NATIVE_LIBRARY", e.Message);
+
+        string packaged = candidates[1];
+        Directory.CreateDirectory(Path.GetDirectoryName(packaged)!);
+        File.WriteAllBytes(packaged, []);
+        Assert.Equal(packaged, K2Library.Locate(null, app));
+        File.Delete(packaged);
 
         string built = Path.Combine(dir.Path, "native", "build", "libk2native.so");
         Directory.CreateDirectory(Path.GetDirectoryName(built)!);

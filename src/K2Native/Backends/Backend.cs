@@ -28,11 +28,14 @@ public abstract class WeightVector
     public int Length { get; }
 }
 
-/// <summary>Routing rules of an MoE layer (K2-SPEC section 2): sigmoid scores, biased group-limited top-k, renormalized, scaled.</summary>
-public sealed record RouterSettings(int Experts, int TopK, int Groups, int TopkGroups, bool NormalizeTopK, float ScalingFactor);
+/// <summary>Routing rules of an MoE layer (K2-SPEC section 2): sigmoid scores, biased group-limited top-k,
+/// renormalized, scaled.</summary>
+public sealed record RouterSettings(
+    int Experts, int TopK, int Groups, int TopkGroups, bool NormalizeTopK, float ScalingFactor);
 
 /// <summary>An MoE layer's router and routed experts in a backend's form (the shared expert is a plain MLP).</summary>
-public sealed record MoeLayer(Weight Router, WeightVector CorrectionBias, RouterSettings Settings, Weight[] Gate, Weight[] Up, Weight[] Down);
+public sealed record MoeLayer(
+    Weight Router, WeightVector CorrectionBias, RouterSettings Settings, Weight[] Gate, Weight[] Up, Weight[] Down);
 
 /// <summary>Head layout of multi-head latent attention.</summary>
 /// <param name="Heads">Query heads H.</param>
@@ -54,7 +57,8 @@ public sealed record RopeTable(double[] InverseFrequencies, float CosSinScale)
     public int Dim => 2 * InverseFrequencies.Length;
 }
 
-/// <summary>A compute backend. The public ops check shapes and indices; the <c>...Core</c> methods only marshal.</summary>
+/// <summary>A compute backend. The public ops check shapes and indices; the <c>...Core</c> methods only
+/// marshal.</summary>
 public abstract class Backend : IDisposable
 {
     /// <summary>Short name: "cpu", "cuda".</summary>
@@ -73,7 +77,8 @@ public abstract class Backend : IDisposable
     {
         int cols = Math.Max(1, destination.Cols);
         if (values.Length % cols != 0 || values.Length / cols > destination.Rows)
-            throw new ArgumentException($"Write: {values.Length} values do not fill whole rows of a {Describe(destination)} view");
+            throw new ArgumentException(
+                $"Write: {values.Length} values do not fill whole rows of a {Describe(destination)} view");
         WriteCore(destination, values);
     }
 
@@ -81,7 +86,8 @@ public abstract class Backend : IDisposable
     public void Read(TensorView source, Span<float> values)
     {
         if (values.Length != source.Rows * source.Cols)
-            throw new ArgumentException($"Read: a {Describe(source)} view needs {source.Rows * source.Cols} values, got {values.Length}");
+            throw new ArgumentException(
+                $"Read: a {Describe(source)} view needs {source.Rows * source.Cols} values, got {values.Length}");
         ReadCore(source, values);
     }
 
@@ -95,10 +101,12 @@ public abstract class Backend : IDisposable
     {
         var m = table.Source;
         if (m.Format != WeightFormat.Bf16 || y.Cols != m.Cols || y.Rows != tokens.Length)
-            throw new ArgumentException($"Embed: {tokens.Length} tokens into {Describe(y)} from {m.Name} [{m.Rows}, {m.Cols}] {m.Format}");
+            throw new ArgumentException(
+                $"Embed: {tokens.Length} tokens into {Describe(y)} from {m.Name} [{m.Rows}, {m.Cols}] {m.Format}");
         for (int t = 0; t < tokens.Length; t++)
             if ((uint)tokens[t] >= (uint)m.Rows)
-                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {tokens[t]} at position {t} is outside the vocabulary [0, {m.Rows})");
+                throw new ArgumentOutOfRangeException(nameof(tokens),
+                    $"token id {tokens[t]} at position {t} is outside the vocabulary [0, {m.Rows})");
         EmbedCore(tokens, table, y);
     }
 
@@ -114,7 +122,8 @@ public abstract class Backend : IDisposable
     public void MatMul(TensorView x, Weight w, TensorView y)
     {
         if (x.Cols != w.Cols || y.Cols != w.Rows || x.Rows != y.Rows)
-            throw new ArgumentException($"MatMul shapes: x {Describe(x)}, {w.Source.Name} [{w.Rows}, {w.Cols}], y {Describe(y)}");
+            throw new ArgumentException(
+                $"MatMul shapes: x {Describe(x)}, {w.Source.Name} [{w.Rows}, {w.Cols}], y {Describe(y)}");
         MatMulCore(x, w, y);
     }
 
@@ -145,27 +154,38 @@ public abstract class Backend : IDisposable
         SiluMulCore(gate, up, y);
     }
 
-    /// <summary>Rotates interleaved pairs of columns [h*headStride + offset, + rope.Dim) of each row t by positions[t] * inv_freq.</summary>
+    /// <summary>Rotates interleaved pairs of columns [h*headStride + offset, + rope.Dim) of each row t by positions[t]
+    /// * inv_freq.</summary>
     public void Rope(TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions)
     {
-        if (positions.Length != x.Rows || heads < 1 || offset < 0 || (heads - 1) * headStride + offset + rope.Dim > x.Cols)
-            throw new ArgumentException($"Rope shapes: x {Describe(x)}, {heads} heads of stride {headStride}, offset {offset}, dim {rope.Dim}, {positions.Length} positions");
+        if (positions.Length != x.Rows || heads < 1 || offset < 0
+            || (heads - 1) * headStride + offset + rope.Dim > x.Cols)
+            throw new ArgumentException(
+                $"Rope shapes: x {Describe(x)}, {heads} heads of stride {headStride}, offset {offset}, " +
+                $"dim {rope.Dim}, {positions.Length} positions");
         RopeCore(x, heads, headStride, offset, rope, positions);
     }
 
     /// <summary>
-    /// Expanded causal MLA: q [T, H*(nope+rope)] (rope applied), kv [S, H*(nope+v)] = kv_b(latent), kpe [S, rope] (rope applied);
+    /// Expanded causal MLA: q [T, H*(nope+rope)] (rope applied), kv [S, H*(nope+v)] = kv_b(latent), kpe [S, rope] (rope
+    /// applied);
     /// query t attends to keys 0..positions[t]; output [T, H*v].
     /// </summary>
-    public void CausalAttention(TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions, TensorView output)
+    public void CausalAttention(
+        TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions,
+        TensorView output)
     {
         int heads = shape.Heads;
         if (q.Cols != heads * shape.QueryHeadDim || kv.Cols != heads * shape.KvHeadDim || kpe.Cols != shape.RopeDim
-            || kv.Rows != kpe.Rows || output.Cols != heads * shape.ValueDim || output.Rows != q.Rows || positions.Length != q.Rows)
+            || kv.Rows != kpe.Rows || output.Cols != heads * shape.ValueDim || output.Rows != q.Rows
+            || positions.Length != q.Rows)
             throw new ArgumentException(
-                $"Attention shapes: q {Describe(q)}, kv {Describe(kv)}, kpe {Describe(kpe)}, out {Describe(output)}, {heads} heads, {positions.Length} positions");
+                $"Attention shapes: q {Describe(q)}, kv {Describe(kv)}, kpe {Describe(kpe)}, out {Describe(output)}, " +
+                $"{heads} heads, {positions.Length} positions");
         foreach (int p in positions)
-            if (p < 0 || p >= kv.Rows) throw new ArgumentException($"Attention: position {p} has no key (keys 0..{kv.Rows - 1})");
+            if (p < 0 || p >= kv.Rows)
+                throw new ArgumentException(
+                    $"Attention: position {p} has no key (keys 0..{kv.Rows - 1})");
         CausalAttentionCore(q, kv, kpe, shape, positions, output);
     }
 
@@ -173,25 +193,32 @@ public abstract class Backend : IDisposable
     /// layout a model needs).</summary>
     public KvCacheStorage NewKvCache(KvCacheLayout layout) => NewKvCacheCore(layout);
 
-    /// <summary>Stores row t of latent [T, Rkv] and kpe [T, Dr] (both already normalized / rotated) into slot slots[t] of layer <paramref name="layer"/>.</summary>
+    /// <summary>Stores row t of latent [T, Rkv] and kpe [T, Dr] (both already normalized / rotated) into slot slots[t]
+    /// of layer <paramref name="layer"/>.</summary>
     public void WriteKv(KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots)
     {
         var l = cache.Layout;
-        if ((uint)layer >= (uint)l.Layers || latent.Cols != l.LatentDim || kpe.Cols != l.RopeDim || latent.Rows != slots.Length || kpe.Rows != slots.Length)
+        if ((uint)layer >= (uint)l.Layers || latent.Cols != l.LatentDim || kpe.Cols != l.RopeDim
+            || latent.Rows != slots.Length || kpe.Rows != slots.Length)
             throw new ArgumentException(
-                $"WriteKv: layer {layer} of {l.Layers}, latent {Describe(latent)}, kpe {Describe(kpe)}, {slots.Length} slots; cache entries are {l.LatentDim} + {l.RopeDim}");
+                $"WriteKv: layer {layer} of {l.Layers}, latent {Describe(latent)}, kpe {Describe(kpe)}, " +
+                $"{slots.Length} slots; cache entries are {l.LatentDim} + {l.RopeDim}");
         CheckSlots(slots, l, nameof(slots));
         WriteKvCore(cache, layer, latent, kpe, slots);
     }
 
     /// <summary>
-    /// Folds the k_nope half of kv_b into the queries: qLatent[t, h, :] = Σ_d q[t, h, d] · kvB[h·(Dn+Dv) + d, :] over the
+    /// Folds the k_nope half of kv_b into the queries: qLatent[t, h, :] = Σ_d q[t, h, d] · kvB[h·(Dn+Dv) + d, :] over
+    /// the
     /// Dn non-rotated columns of head h; q [T, H·(Dn+Dr)], qLatent [T, H·Rkv].
     /// </summary>
     public void AbsorbQuery(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent)
     {
-        if (kvB.Rows != shape.Heads * shape.KvHeadDim || q.Cols != shape.Heads * shape.QueryHeadDim || qLatent.Cols != shape.Heads * kvB.Cols || qLatent.Rows != q.Rows)
-            throw new ArgumentException($"AbsorbQuery shapes: q {Describe(q)}, {kvB.Source.Name} [{kvB.Rows}, {kvB.Cols}], qLatent {Describe(qLatent)}, {shape.Heads} heads");
+        if (kvB.Rows != shape.Heads * shape.KvHeadDim || q.Cols != shape.Heads * shape.QueryHeadDim
+            || qLatent.Cols != shape.Heads * kvB.Cols || qLatent.Rows != q.Rows)
+            throw new ArgumentException(
+                $"AbsorbQuery shapes: q {Describe(q)}, {kvB.Source.Name} [{kvB.Rows}, {kvB.Cols}], " +
+                $"qLatent {Describe(qLatent)}, {shape.Heads} heads");
         AbsorbQueryCore(q, kvB, shape, qLatent);
     }
 
@@ -200,25 +227,33 @@ public abstract class Backend : IDisposable
     /// block table with score (qLatent·c + qRope·k_pe)·scale; oLatent[t, h, :] = Σ p·c. qRope is read from the rope
     /// columns of q [T, H·(Dn+Dr)].
     /// </summary>
-    public void PagedAttention(TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape, TensorView oLatent)
+    public void PagedAttention(
+        TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape,
+        TensorView oLatent)
     {
         var l = cache.Layout;
         int tokens = batch.Tokens, heads = shape.Heads, rkv = l.LatentDim;
         if (qLatent.Rows != tokens || oLatent.Rows != tokens || q.Rows != tokens || qLatent.Cols != heads * rkv
-            || oLatent.Cols != heads * rkv || q.Cols != heads * shape.QueryHeadDim || shape.RopeDim != l.RopeDim || (uint)layer >= (uint)l.Layers)
+            || oLatent.Cols != heads * rkv || q.Cols != heads * shape.QueryHeadDim || shape.RopeDim != l.RopeDim
+            || (uint)layer >= (uint)l.Layers)
             throw new ArgumentException(
-                $"PagedAttention shapes: {tokens} tokens, qLatent {Describe(qLatent)}, q {Describe(q)}, oLatent {Describe(oLatent)}, " +
+                $"PagedAttention shapes: {tokens} tokens, qLatent {Describe(qLatent)}, q {Describe(q)}, " +
+                $"oLatent {Describe(oLatent)}, " +
                 $"{heads} heads, cache entries {rkv} + {l.RopeDim}, layer {layer} of {l.Layers}");
         batch.Validate(l);
         if (tokens == 0) return;
         PagedAttentionCore(qLatent, q, cache, layer, batch, shape, oLatent);
     }
 
-    /// <summary>Applies the v half of kv_b per head: output[t, h, v] = Σ_r kvB[h·(Dn+Dv) + Dn + v, r] · oLatent[t, h, r]; output [T, H·Dv].</summary>
+    /// <summary>Applies the v half of kv_b per head: output[t, h, v] = Σ_r kvB[h·(Dn+Dv) + Dn + v, r] · oLatent[t, h,
+    /// r]; output [T, H·Dv].</summary>
     public void ExpandValues(TensorView oLatent, Weight kvB, AttentionShape shape, TensorView output)
     {
-        if (kvB.Rows != shape.Heads * shape.KvHeadDim || oLatent.Cols != shape.Heads * kvB.Cols || output.Cols != shape.Heads * shape.ValueDim || output.Rows != oLatent.Rows)
-            throw new ArgumentException($"ExpandValues shapes: oLatent {Describe(oLatent)}, {kvB.Source.Name} [{kvB.Rows}, {kvB.Cols}], output {Describe(output)}, {shape.Heads} heads");
+        if (kvB.Rows != shape.Heads * shape.KvHeadDim || oLatent.Cols != shape.Heads * kvB.Cols
+            || output.Cols != shape.Heads * shape.ValueDim || output.Rows != oLatent.Rows)
+            throw new ArgumentException(
+                $"ExpandValues shapes: oLatent {Describe(oLatent)}, {kvB.Source.Name} [{kvB.Rows}, {kvB.Cols}], " +
+                $"output {Describe(output)}, {shape.Heads} heads");
         ExpandValuesCore(oLatent, kvB, shape, output);
     }
 
@@ -227,7 +262,9 @@ public abstract class Backend : IDisposable
     {
         var r = moe.Settings;
         if (expertIds.Length != x.Rows * r.TopK || expertWeights.Length != expertIds.Length)
-            throw new ArgumentException($"Route: {x.Rows} tokens x top-{r.TopK} need {x.Rows * r.TopK} slots, got {expertIds.Length} and {expertWeights.Length}");
+            throw new ArgumentException(
+                $"Route: {x.Rows} tokens x top-{r.TopK} need {x.Rows * r.TopK} slots, " +
+                $"got {expertIds.Length} and {expertWeights.Length}");
         CheckRouter(x, moe);
         RouteCore(x, moe, expertIds, expertWeights);
     }
@@ -235,15 +272,19 @@ public abstract class Backend : IDisposable
     /// <summary>acc += Σ_k weight_k · expert_k(x) over the experts the router picks for each token.</summary>
     public void RoutedExperts(TensorView x, MoeLayer moe, TensorView acc)
     {
-        if (!SameShape(x, acc)) throw new ArgumentException($"RoutedExperts shapes: x {Describe(x)}, acc {Describe(acc)}");
+        if (!SameShape(x, acc))
+            throw new ArgumentException(
+                $"RoutedExperts shapes: x {Describe(x)}, acc {Describe(acc)}");
         CheckRouter(x, moe);
         if (x.Rows == 0) return;
         RoutedExpertsCore(x, moe, acc);
     }
 
     /// <summary>
-    /// Runs one model step's device work: <paramref name="body"/> queues the step's ops (no Read inside it). A backend may
-    /// upload the step's index arrays here once, or replay a recorded graph of an earlier step of the same shape instead
+    /// Runs one model step's device work: <paramref name="body"/> queues the step's ops (no Read inside it). A backend
+    /// may
+    /// upload the step's index arrays here once, or replay a recorded graph of an earlier step of the same shape
+    /// instead
     /// of running the body; the step's slots, tables and logit rows are checked here first, so a replay skips no check.
     /// </summary>
     public void RunStep(in StepInputs step, Action body)
@@ -286,18 +327,24 @@ public abstract class Backend : IDisposable
 
     protected abstract void SiluMulCore(TensorView gate, TensorView up, TensorView y);
 
-    protected abstract void RopeCore(TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions);
+    protected abstract void RopeCore(
+        TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions);
 
-    protected abstract void CausalAttentionCore(TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions, TensorView output);
+    protected abstract void CausalAttentionCore(
+        TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions,
+        TensorView output);
 
     protected abstract KvCacheStorage NewKvCacheCore(KvCacheLayout layout);
 
-    protected abstract void WriteKvCore(KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots);
+    protected abstract void WriteKvCore(
+        KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots);
 
     protected abstract void AbsorbQueryCore(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent);
 
     /// <summary>Called with at least one token.</summary>
-    protected abstract void PagedAttentionCore(TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape, TensorView oLatent);
+    protected abstract void PagedAttentionCore(
+        TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape,
+        TensorView oLatent);
 
     protected abstract void ExpandValuesCore(TensorView oLatent, Weight kvB, AttentionShape shape, TensorView output);
 
@@ -317,20 +364,24 @@ public abstract class Backend : IDisposable
     {
         for (int i = 0; i < rows.Length; i++)
             if ((uint)rows[i] >= (uint)count)
-                throw new ArgumentOutOfRangeException(parameter, $"GatherRows: row {rows[i]} of a view with {count} rows");
+                throw new ArgumentOutOfRangeException(parameter,
+                    $"GatherRows: row {rows[i]} of a view with {count} rows");
     }
 
     private static void CheckSlots(ReadOnlySpan<int> slots, KvCacheLayout layout, string parameter)
     {
         for (int t = 0; t < slots.Length; t++)
             if ((ulong)slots[t] >= (ulong)layout.Slots)
-                throw new ArgumentOutOfRangeException(parameter, $"WriteKv: slot {slots[t]} of token {t} is outside the pool of {layout.Slots} slots");
+                throw new ArgumentOutOfRangeException(parameter,
+                    $"WriteKv: slot {slots[t]} of token {t} is outside the pool of {layout.Slots} slots");
     }
 
     private static void CheckRouter(TensorView x, MoeLayer moe)
     {
         var r = moe.Settings;
         if (moe.Router.Rows != r.Experts || moe.Router.Cols != x.Cols || moe.CorrectionBias.Length != r.Experts)
-            throw new ArgumentException($"Route: router {moe.Router.Source.Name} [{moe.Router.Rows}, {moe.Router.Cols}] and bias [{moe.CorrectionBias.Length}] for {r.Experts} experts over {x.Cols} inputs");
+            throw new ArgumentException(
+                $"Route: router {moe.Router.Source.Name} [{moe.Router.Rows}, {moe.Router.Cols}] and bias " +
+                $"[{moe.CorrectionBias.Length}] for {r.Experts} experts over {x.Cols} inputs");
     }
 }

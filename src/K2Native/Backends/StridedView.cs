@@ -12,8 +12,10 @@ internal readonly unsafe struct StridedView
         Stride = stride;
     }
 
-    /// <summary>The view <paramref name="view"/> of a tensor whose elements start at <paramref name="tensorData"/>.</summary>
-    public StridedView(float* tensorData, TensorView view) : this(tensorData + view.Col, view.Rows, view.Cols, view.Tensor.Cols) { }
+    /// <summary>The view <paramref name="view"/> of a tensor whose elements start at <paramref
+    /// name="tensorData"/>.</summary>
+    public StridedView(float* tensorData, TensorView view)
+        : this(tensorData + view.Col, view.Rows, view.Cols, view.Tensor.Cols) { }
 
     public float* Data { get; }
 

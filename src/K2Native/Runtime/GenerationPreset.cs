@@ -17,12 +17,15 @@ public sealed record GenerationPreset
     /// <summary>Most tokens to generate (the stop token not counted).</summary>
     public int MaxTokens { get; init; } = DefaultMaxTokens;
 
-    /// <summary>K2 Thinking's recommendation (temperature 1.0, min_p 0.01, top_p and top_k off) and 512 tokens.</summary>
+    /// <summary>K2 Thinking's recommendation (temperature 1.0, min_p 0.01, top_p and top_k off) and 512
+    /// tokens.</summary>
     public static GenerationPreset K2Thinking { get; } = new();
 
     /// <summary>This preset with the values given replacing its own; the result is validated.</summary>
     /// <exception cref="ArgumentException">A value is out of range; the message names it.</exception>
-    public GenerationPreset With(float? temperature = null, float? topP = null, int? topK = null, float? minP = null, ulong? seed = null, int? maxTokens = null)
+    public GenerationPreset With(
+        float? temperature = null, float? topP = null, int? topK = null, float? minP = null, ulong? seed = null,
+        int? maxTokens = null)
     {
         var s = Sampling;
         var preset = new GenerationPreset
@@ -51,7 +54,9 @@ public sealed record GenerationPreset
     /// <summary>Throws ArgumentException unless <paramref name="maxTokens"/> is at least 1.</summary>
     public static void CheckMaxTokens(int maxTokens)
     {
-        if (maxTokens < 1) throw new ArgumentException($"max_tokens {maxTokens.ToString(CultureInfo.InvariantCulture)} must be at least 1");
+        if (maxTokens < 1)
+            throw new ArgumentException(
+                $"max_tokens {maxTokens.ToString(CultureInfo.InvariantCulture)} must be at least 1");
     }
 
     public override string ToString() => $"{Sampling}, max_tokens {MaxTokens.ToString(CultureInfo.InvariantCulture)}";

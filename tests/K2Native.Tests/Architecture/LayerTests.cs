@@ -100,7 +100,8 @@ public sealed class LayerTests
 /// <summary>The layer table and the check against one source file.</summary>
 internal static partial class LayerRule
 {
-    /// <summary>One layer: the namespaces under Prefix, at Rank (imports go to a strictly lower rank or the same layer).</summary>
+    /// <summary>One layer: the namespaces under Prefix, at Rank (imports go to a strictly lower rank or the same
+    /// layer).</summary>
     internal sealed record Layer(string Prefix, int Rank);
 
     /// <summary>Lowest first. Same-rank entries are siblings and may not import each other.</summary>
@@ -158,7 +159,8 @@ internal static partial class LayerRule
     }
 
     /// <summary>The code with // and /* */ comments and string/char literals blanked (verbatim, raw and interpolated
-    /// strings included; interpolation holes are blanked with them, which only hides names, never invents one).</summary>
+    /// strings included; interpolation holes are blanked with them, which only hides names, never invents
+    /// one).</summary>
     internal static string StripCommentsAndStrings(string source) => CommentOrString().Replace(source, " ");
 
     [GeneratedRegex(@"^\s*namespace\s+([\w.]+)", RegexOptions.Multiline)]

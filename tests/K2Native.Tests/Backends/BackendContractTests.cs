@@ -115,7 +115,9 @@ public sealed class BackendContractTests
 
         protected override void RopeCore(TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions) => Calls.Add("Rope");
 
-        protected override void CausalAttentionCore(TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions, TensorView output) =>
+        protected override void CausalAttentionCore(
+            TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions,
+            TensorView output) =>
             Calls.Add("CausalAttention");
 
         protected override KvCacheStorage NewKvCacheCore(KvCacheLayout layout)
@@ -128,7 +130,9 @@ public sealed class BackendContractTests
 
         protected override void AbsorbQueryCore(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent) => Calls.Add("AbsorbQuery");
 
-        protected override void PagedAttentionCore(TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape, TensorView oLatent) =>
+        protected override void PagedAttentionCore(
+            TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch,
+            AttentionShape shape, TensorView oLatent) =>
             Calls.Add("PagedAttention");
 
         protected override void ExpandValuesCore(TensorView oLatent, Weight kvB, AttentionShape shape, TensorView output) => Calls.Add("ExpandValues");

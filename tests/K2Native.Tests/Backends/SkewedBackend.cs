@@ -60,13 +60,16 @@ internal sealed class SkewedBackend(Backend inner, string skewedOp) : Backend
         Skew("SiluMul", y);
     }
 
-    protected override void RopeCore(TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions)
+    protected override void RopeCore(
+        TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions)
     {
         inner.Rope(x, heads, headStride, offset, rope, positions);
         Skew("Rope", x);
     }
 
-    protected override void CausalAttentionCore(TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions, TensorView output)
+    protected override void CausalAttentionCore(
+        TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions,
+        TensorView output)
     {
         inner.CausalAttention(q, kv, kpe, shape, positions, output);
         Skew("CausalAttention", output);
@@ -74,7 +77,8 @@ internal sealed class SkewedBackend(Backend inner, string skewedOp) : Backend
 
     protected override KvCacheStorage NewKvCacheCore(KvCacheLayout layout) => inner.NewKvCache(layout);
 
-    protected override void WriteKvCore(KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots) =>
+    protected override void WriteKvCore(
+        KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots) =>
         inner.WriteKv(cache, layer, latent, kpe, slots);
 
     protected override void AbsorbQueryCore(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent)
@@ -83,7 +87,9 @@ internal sealed class SkewedBackend(Backend inner, string skewedOp) : Backend
         Skew("AbsorbQuery", qLatent);
     }
 
-    protected override void PagedAttentionCore(TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape, TensorView oLatent)
+    protected override void PagedAttentionCore(
+        TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape,
+        TensorView oLatent)
     {
         inner.PagedAttention(qLatent, q, cache, layer, batch, shape, oLatent);
         Skew("PagedAttention", oLatent);

@@ -11,14 +11,18 @@ public sealed unsafe class CpuBackend : Backend
     private readonly WorkerPool _pool;
     private readonly SimdWidth _width;
 
-    /// <summary>A backend using the widest vectors this machine accelerates and the default INT4 activation precision.</summary>
+    /// <summary>A backend using the widest vectors this machine accelerates and the default INT4 activation
+    /// precision.</summary>
     public CpuBackend() : this(Simd.Best, DefaultInt4Activations) { }
 
-    /// <summary>A backend limited to <paramref name="width"/> (to compare paths, or avoid AVX-512 clock penalties), default INT4 activation precision.</summary>
+    /// <summary>A backend limited to <paramref name="width"/> (to compare paths, or avoid AVX-512 clock penalties),
+    /// default INT4 activation precision.</summary>
     public CpuBackend(SimdWidth width) : this(width, DefaultInt4Activations) { }
 
-    /// <summary>A backend limited to <paramref name="width"/>, with INT4 products at the given activation precision.</summary>
-    public CpuBackend(SimdWidth width, Int4Activations int4Activations) : this(width, WorkerPool.Shared, int4Activations)
+    /// <summary>A backend limited to <paramref name="width"/>, with INT4 products at the given activation
+    /// precision.</summary>
+    public CpuBackend(
+        SimdWidth width, Int4Activations int4Activations) : this(width, WorkerPool.Shared, int4Activations)
     {
         if (width > Simd.Best) throw new ArgumentException($"{width} is not accelerated on this machine (best: {Simd.Best})", nameof(width));
     }
@@ -30,7 +34,8 @@ public sealed unsafe class CpuBackend : Backend
         _context = new KernelContext(width, pool, int4Activations);
     }
 
-    /// <summary>The INT4 activation precision unless one is given: Int16, near-exact (fixture logits 3e-5 from transformers) and integer-fast.</summary>
+    /// <summary>The INT4 activation precision unless one is given: Int16, near-exact (fixture logits 3e-5 from
+    /// transformers) and integer-fast.</summary>
     public const Int4Activations DefaultInt4Activations = Int4Activations.Int16;
 
     public override string Name => "cpu";
@@ -107,21 +112,27 @@ public sealed unsafe class CpuBackend : Backend
         for (int r = 0; r < g.Rows; r++) VectorMath.SiluMul(g.Row(r), u.Row(r), o.Row(r), g.Cols, _width);
     }
 
-    protected override void RopeCore(TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions) =>
+    protected override void RopeCore(
+        TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions) =>
         RopeKernel.Run(View(x), heads, headStride, offset, rope, positions);
 
-    protected override void CausalAttentionCore(TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions, TensorView output) =>
+    protected override void CausalAttentionCore(
+        TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions,
+        TensorView output) =>
         AttentionKernel.Run(View(q), View(kv), View(kpe), shape, positions.ToArray(), View(output), _width, _pool);
 
     protected override KvCacheStorage NewKvCacheCore(KvCacheLayout layout) => new CpuKvCache(layout);
 
-    protected override void WriteKvCore(KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots) =>
+    protected override void WriteKvCore(
+        KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots) =>
         Cache(cache).Write(layer, View(latent), View(kpe), slots);
 
     protected override void AbsorbQueryCore(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent) =>
         AbsorbKernels.AbsorbQuery(View(q), kvB.Source, shape, View(qLatent), _context);
 
-    protected override void PagedAttentionCore(TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape, TensorView oLatent) =>
+    protected override void PagedAttentionCore(
+        TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape,
+        TensorView oLatent) =>
         PagedAttentionKernel.Run(View(qLatent), View(q), Cache(cache), layer, batch, shape, View(oLatent), _context);
 
     protected override void ExpandValuesCore(TensorView oLatent, Weight kvB, AttentionShape shape, TensorView output) =>
@@ -137,7 +148,8 @@ public sealed unsafe class CpuBackend : Backend
         view.Tensor is CpuTensor t ? new StridedView(t.Data, view) : throw StridedView.Foreign(view, "CPU");
 
     private static CpuKvCache Cache(KvCacheStorage cache) =>
-        cache as CpuKvCache ?? throw new ArgumentException($"a cache of another backend ({cache.GetType().Name}) was given to the CPU backend");
+        cache as CpuKvCache
+        ?? throw new ArgumentException($"a cache of another backend ({cache.GetType().Name}) was given to the CPU backend");
 
     public override void Dispose()
     {

@@ -1,5 +1,6 @@
 // bf16 matrix-vector products (32 rows of K2's hidden width, 448 KiB, L2-resident) on one thread, per vector width.
 using BenchmarkDotNet.Attributes;
+using K2Native.Backends;
 using K2Native.Backends.Cpu;
 using K2Native.Checkpoint;
 
@@ -40,5 +41,5 @@ public unsafe class Bf16MatMulBenchmarks
     }
 
     [Benchmark]
-    public void MatMul() => MatMulKernel.Run(new CpuView(_x, Tokens, Cols, Cols), _w, new CpuView(_y, Tokens, Rows, Rows), _context);
+    public void MatMul() => MatMulKernel.Run(new StridedView(_x, Tokens, Cols, Cols), _w, new StridedView(_y, Tokens, Rows, Rows), _context);
 }

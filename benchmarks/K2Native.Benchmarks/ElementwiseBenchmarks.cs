@@ -3,6 +3,7 @@
 // items wait for a second thread (at most 1 ms), so the loop pays a full hand-off to a helper and back.
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
+using K2Native.Backends;
 using K2Native.Backends.Cpu;
 
 namespace K2Native.Benchmarks;
@@ -41,13 +42,13 @@ public unsafe class ElementwiseBenchmarks
     public void Cleanup() => _fixture.Dispose();
 
     [Benchmark]
-    public void QuantizeInt8() => Int8Activations.Quantize(new CpuView(_x, 1, Hidden, Hidden), _quantized, 1, Width);
+    public void QuantizeInt8() => Int8Activations.Quantize(new StridedView(_x, 1, Hidden, Hidden), _quantized, 1, Width);
 
     [Benchmark]
-    public void QuantizeInt16() => Int8Activations.Quantize(new CpuView(_x, 1, Hidden, Hidden), _quantized, 2, Width);
+    public void QuantizeInt16() => Int8Activations.Quantize(new StridedView(_x, 1, Hidden, Hidden), _quantized, 2, Width);
 
     [Benchmark]
-    public void RmsNorm() => RmsNormKernel.Run(new CpuView(_x, 1, Hidden, Hidden), _norm, 1e-5f, new CpuView(_y, 1, Hidden, Hidden), Width);
+    public void RmsNorm() => RmsNormKernel.Run(new StridedView(_x, 1, Hidden, Hidden), _norm, 1e-5f, new StridedView(_y, 1, Hidden, Hidden), Width);
 
     [Benchmark]
     public void SiluMul() => VectorMath.SiluMul(_gate, _up, _hidden, Inner, Width);

@@ -1,6 +1,7 @@
 // INT4 matrix-vector products (64 rows of K2's hidden width, 256 KiB, L2-resident) on one thread, per vector
 // width and activation precision: the arithmetic ceiling of the INT4 kernels (weights per second).
 using BenchmarkDotNet.Attributes;
+using K2Native.Backends;
 using K2Native.Backends.Cpu;
 using K2Native.Checkpoint;
 
@@ -44,5 +45,5 @@ public unsafe class Int4MatMulBenchmarks
     }
 
     [Benchmark]
-    public void MatMul() => MatMulKernel.Run(new CpuView(_x, Tokens, Cols, Cols), _w, new CpuView(_y, Tokens, Rows, Rows), _context);
+    public void MatMul() => MatMulKernel.Run(new StridedView(_x, Tokens, Cols, Cols), _w, new StridedView(_y, Tokens, Rows, Rows), _context);
 }

@@ -71,34 +71,32 @@ internal abstract class EngineArguments
         ModelHost.Open(ModelPaths.Resolve(Model), BackendFactory.Create(Backend, Int4Activations, Graphs), options, progress, Format);
 }
 
-/// <summary>Engine options plus sampling.</summary>
+/// <summary>Engine options plus sampling: each sampling option left out falls back to GenerationPreset.K2Thinking.</summary>
 internal abstract class SamplingArguments : EngineArguments
 {
-    [Option("temperature", Default = 1.0f, HelpText = "Sampling temperature; 0 is greedy.")]
-    public float Temperature { get; set; }
+    [Option("temperature", HelpText = "Sampling temperature; 0 is greedy (default: K2 Thinking's 1.0).")]
+    public float? Temperature { get; set; }
 
-    [Option("top-p", Default = 1.0f, HelpText = "Nucleus sampling: keep the most likely tokens up to this probability (1 = off).")]
-    public float TopP { get; set; }
+    [Option("top-p", HelpText = "Nucleus sampling: keep the most likely tokens up to this probability (default: 1 = off).")]
+    public float? TopP { get; set; }
 
-    [Option("top-k", Default = 0, HelpText = "Keep only the k most likely tokens (0 = off).")]
-    public int TopK { get; set; }
+    [Option("top-k", HelpText = "Keep only the k most likely tokens (default: 0 = off).")]
+    public int? TopK { get; set; }
 
-    [Option("min-p", Default = 0.01f, HelpText = "Drop tokens less likely than min-p times the most likely one (K2 Thinking: 0.01).")]
-    public float MinP { get; set; }
+    [Option("min-p", HelpText = "Drop tokens less likely than min-p times the most likely one (default: K2 Thinking's 0.01).")]
+    public float? MinP { get; set; }
 
     [Option("seed", HelpText = "Seed for reproducible sampling.")]
     public ulong? Seed { get; set; }
 
-    [Option("max-tokens", Default = 512, HelpText = "Most tokens to generate.")]
-    public int MaxTokens { get; set; }
+    [Option("max-tokens", HelpText = "Most tokens to generate (default: 512).")]
+    public int? MaxTokens { get; set; }
 
     [Option("stop", Separator = ',', HelpText = "Stop strings, comma-separated.")]
     public IEnumerable<string> Stop { get; set; } = [];
 
-    public SamplingParams Sampling()
-    {
-        var s = new SamplingParams { Temperature = Temperature, TopP = TopP, TopK = TopK, MinP = MinP, Seed = Seed };
-        s.Validate();
-        return s;
-    }
+    /// <summary>K2 Thinking's preset with the options given; throws ArgumentException naming a value out of range.</summary>
+    public GenerationPreset Preset() => GenerationPreset.K2Thinking.With(Temperature, TopP, TopK, MinP, Seed, MaxTokens);
+
+    public SamplingParams Sampling() => Preset().Sampling;
 }

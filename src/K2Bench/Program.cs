@@ -1,6 +1,6 @@
-// `k2`: the K2Native console. Each verb is one class under Commands/ implementing ICommand, found by
-// its [Verb] attribute, so adding a command is adding a file. `k2 bench <target>` works the same way
-// one level down: benchmark targets implement IBenchCommand. The parser (CommandLineParser) writes nothing
+// `k2`: the K2Native console. Each verb is one class under Verbs/ implementing ICommand, found by its [Verb]
+// attribute, so adding a command is adding a file. `k2 bench <target>` works the same way one level down: the
+// targets are the classes under Bench/ that implement IBenchCommand. The parser (CommandLineParser) writes nothing
 // itself: --help goes to stdout, a mistake is one line and a hint on stderr with exit code 2 (CommandLineText).
 using System.Reflection;
 using CommandLine;

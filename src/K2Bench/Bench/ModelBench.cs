@@ -8,7 +8,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using CommandLine;
-using K2Bench.Kernels;
+using K2Bench.Bench.Kernels;
 using K2Native.Backends;
 using K2Native.Model;
 using K2Native.Runtime;

@@ -2,7 +2,7 @@
 namespace K2Native.Checkpoint;
 
 /// <summary>Builds the tensor and module names the checkpoint format uses.</summary>
-public static class K2Names
+internal static class K2Names
 {
     public const string Embedding = "model.embed_tokens.weight";
     public const string FinalNorm = "model.norm.weight";

@@ -9,13 +9,13 @@ using System.Runtime.InteropServices;
 namespace K2Native.Checkpoint;
 
 /// <summary>One tensor whose values a forward pass cannot use.</summary>
-public sealed record TensorProblem(string File, string Tensor, string Problem)
+internal sealed record TensorProblem(string File, string Tensor, string Problem)
 {
     public override string ToString() => $"{File}: tensor '{Tensor}': {Problem}";
 }
 
 /// <summary>Scans tensor values for non-finite numbers and impossible scales.</summary>
-public static unsafe class TensorScan
+internal static unsafe class TensorScan
 {
     private const int ChunkBytes = 1 << 26;
 

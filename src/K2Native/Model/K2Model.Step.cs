@@ -4,11 +4,28 @@
 // kv_b into the latent space, scores are taken against the cached [c | k_pe] entries, and the v half of kv_b
 // turns the attended latent back into per-head values. Only the rows the batch asks for reach lm_head.
 using K2Native.Backends;
+using K2Native.Checkpoint;
 
 namespace K2Native.Model;
 
 public sealed partial class K2Model
 {
+    /// <summary>The paged cache layout this model's steps read and write: per layer and token one latent entry of
+    /// kv_lora_rank values and one rotated key of qk_rope_head_dim values.</summary>
+    public KvCacheLayout CacheLayout(int blocks, int blockSize, KvCacheDType dtype) => CacheLayout(Config, blocks, blockSize, dtype);
+
+    /// <summary>The cache layout of a model with <paramref name="config"/>, before its weights are loaded.</summary>
+    public static KvCacheLayout CacheLayout(K2Config config, int blocks, int blockSize, KvCacheDType dtype) =>
+        new(config.NumHiddenLayers, blocks, blockSize, config.KvLoraRank, config.QkRopeHeadDim, dtype);
+
+    /// <summary>Bytes one token's cache entries take over all layers.</summary>
+    public long CacheBytesPerToken(KvCacheDType dtype) => CacheLayout(1, 1, dtype).BytesPerToken;
+
+    /// <summary>A zeroed cache of <paramref name="blocks"/> blocks of <paramref name="blockSize"/> tokens on this
+    /// model's backend, laid out as <see cref="Step"/> needs it (the backend's ops check a cache made elsewhere).</summary>
+    public KvCacheStorage NewKvCache(int blocks, int blockSize, KvCacheDType dtype) =>
+        Backend.NewKvCache(CacheLayout(blocks, blockSize, dtype));
+
     /// <summary>Runs <paramref name="batch"/> against <paramref name="cache"/>; writes logits [batch.LogitCount, V] row-major.</summary>
     /// <param name="abandon">Asked after each layer's attention and after each layer; when it returns true the step stops there and returns false. The
     /// batch's cache slots then hold partial entries that no computed token refers to, and the logits are not written.</param>
@@ -19,9 +36,6 @@ public sealed partial class K2Model
         if (t == 0) throw new ArgumentException("Step needs at least one token", nameof(batch));
         if (logits.Length != (long)batch.LogitCount * v)
             throw new ArgumentException($"logits must hold {batch.LogitCount} x {v} values, got {logits.Length}", nameof(logits));
-        var layout = cache.Layout;
-        if (layout.Layers != Config.NumHiddenLayers || layout.LatentDim != Config.KvLoraRank || layout.RopeDim != Config.QkRopeHeadDim)
-            throw new ArgumentException($"cache layout {layout} does not fit this model ({Config.NumHiddenLayers} layers, entries {Config.KvLoraRank} + {Config.QkRopeHeadDim})");
         var tokens = batch.TokenIds.AsSpan(0, t);
         var positions = batch.Positions.AsSpan(0, t);
         CheckTokens(tokens);

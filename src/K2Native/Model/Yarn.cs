@@ -7,7 +7,7 @@ using K2Native.Checkpoint;
 namespace K2Native.Model;
 
 /// <summary>Rotary tables and softmax scale of a config.</summary>
-public static class Yarn
+internal static class Yarn
 {
     /// <summary>The RoPE table for <paramref name="config"/> (YaRN-adjusted when rope_scaling is set).</summary>
     public static RopeTable Rope(K2Config config)

@@ -2,7 +2,7 @@
 namespace K2Native.Numerics;
 
 /// <summary>Scalar bfloat16 conversions.</summary>
-public static class Bf16
+internal static class Bf16
 {
     /// <summary>Exact widening: the 16 bits become the float's upper half.</summary>
     public static float ToFloat(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);

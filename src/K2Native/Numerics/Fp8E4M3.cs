@@ -3,7 +3,7 @@
 namespace K2Native.Numerics;
 
 /// <summary>Scalar float8 e4m3fn conversions.</summary>
-public static class Fp8E4M3
+internal static class Fp8E4M3
 {
     /// <summary>The largest finite magnitude (code 0x7E).</summary>
     public const float Max = 448f;

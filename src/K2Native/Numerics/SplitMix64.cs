@@ -3,7 +3,7 @@
 namespace K2Native.Numerics;
 
 /// <summary>SplitMix64: 64-bit state, one multiply-xorshift step per draw.</summary>
-public struct SplitMix64
+internal struct SplitMix64
 {
     private ulong _state;
 

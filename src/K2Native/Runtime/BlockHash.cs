@@ -4,7 +4,7 @@
 namespace K2Native.Runtime;
 
 /// <summary>Chained block hashes.</summary>
-public static class BlockHash
+internal static class BlockHash
 {
     /// <summary>Hash of the empty prefix (the parent of a sequence's first block).</summary>
     public const ulong Root = 0x9E3779B97F4A7C15UL;

@@ -11,9 +11,9 @@ namespace K2Native.Runtime;
 /// <summary>Settings of a chat turn besides the conversation.</summary>
 public sealed record ChatSettings
 {
-    public SamplingParams Sampling { get; init; } = SamplingParams.K2Thinking;
+    public SamplingParams Sampling { get; init; } = GenerationPreset.K2Thinking.Sampling;
 
-    public int MaxTokens { get; init; } = 2048;
+    public int MaxTokens { get; init; } = GenerationPreset.K2Thinking.MaxTokens;
 
     public IReadOnlyList<string> StopStrings { get; init; } = [];
 

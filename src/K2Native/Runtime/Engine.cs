@@ -48,13 +48,13 @@ public sealed class Engine : IDisposable
         if (Options.ContextLength > c.MaxPositionEmbeddings)
             throw new ArgumentException($"a context of {Options.ContextLength} tokens is more than the model's maximum of {c.MaxPositionEmbeddings} (config.json's max_position_embeddings)");
         ContextLength = Options.ContextLength ?? c.MaxPositionEmbeddings;
-        var probe = new KvCacheLayout(c.NumHiddenLayers, 1, Options.BlockSize, c.KvLoraRank, c.QkRopeHeadDim, Options.KvCacheDType);
-        long blocks = Options.KvCacheBytes / (probe.BytesPerToken * Options.BlockSize);
+        long blockBytes = model.CacheBytesPerToken(Options.KvCacheDType) * Options.BlockSize;
+        long blocks = Options.KvCacheBytes / blockBytes;
         if (blocks < 1)
-            throw new ArgumentException($"a KV cache budget of {Options.KvCacheBytes} bytes holds no block of {Options.BlockSize} tokens ({probe.BytesPerToken * Options.BlockSize} bytes each)");
+            throw new ArgumentException($"a KV cache budget of {Options.KvCacheBytes} bytes holds no block of {Options.BlockSize} tokens ({blockBytes} bytes each)");
         blocks = Math.Min(blocks, int.MaxValue / Options.BlockSize);
         Pool = new KvBlockPool((int)blocks, Options.BlockSize);
-        _storage = model.Backend.NewKvCache(probe with { Blocks = (int)blocks });
+        _storage = model.NewKvCache((int)blocks, Options.BlockSize, Options.KvCacheDType);
         int maxBlocksPerSequence = (ContextLength + Options.BlockSize - 1) / Options.BlockSize;
         _batch = new StepBatch(Options.MaxStepTokens + Options.MaxSequences, Options.MaxSequences, maxBlocksPerSequence);
         _sampler = new Sampler(c.VocabSize);

@@ -7,10 +7,10 @@ public sealed record GenerationRequest
 {
     public required IReadOnlyList<int> PromptTokens { get; init; }
 
-    public SamplingParams Sampling { get; init; } = SamplingParams.K2Thinking;
+    public SamplingParams Sampling { get; init; } = GenerationPreset.K2Thinking.Sampling;
 
     /// <summary>Most tokens to generate (the stop token not counted).</summary>
-    public int MaxTokens { get; init; } = 512;
+    public int MaxTokens { get; init; } = GenerationPreset.K2Thinking.MaxTokens;
 
     /// <summary>Text that ends generation when it appears; it and what follows are not returned.</summary>
     public IReadOnlyList<string> StopStrings { get; init; } = [];
@@ -39,7 +39,7 @@ public sealed record GenerationRequest
                 throw new ArgumentException($"prompt token {i} is {PromptTokens[i]}, outside the vocabulary [0, {vocabSize})");
         if (PromptTokens.Count >= contextLength)
             throw new ArgumentException($"the prompt has {PromptTokens.Count} tokens; the context holds {contextLength}, so nothing could be generated");
-        if (MaxTokens < 1) throw new ArgumentException($"max tokens {MaxTokens} must be at least 1");
+        GenerationPreset.CheckMaxTokens(MaxTokens);
         if (TopLogProbs is < 0 or > TokenLogProbs.MaxTop) throw new ArgumentException($"top log-probabilities {TopLogProbs} must be 0 to {TokenLogProbs.MaxTop}");
         foreach (int id in StopTokenIds)
             if ((uint)id >= (uint)vocabSize) throw new ArgumentException($"stop token {id} is outside the vocabulary [0, {vocabSize})");

@@ -9,7 +9,7 @@ using K2Native.Numerics;
 namespace K2Native.Runtime;
 
 /// <summary>Draws tokens from logits. One instance per engine thread.</summary>
-public sealed class Sampler
+internal sealed class Sampler
 {
     private readonly float[] _probabilities;
     private readonly int[] _candidates;

@@ -1,5 +1,6 @@
 // How the next token is chosen: greedy (temperature 0) or sampled after temperature, top-k, top-p and min-p,
-// with a seed that makes a run reproducible. Validated once, where a request enters the engine.
+// with a seed that makes a run reproducible. The defaults are K2 Thinking's recommendation (K2-SPEC section 5);
+// GenerationPreset pairs them with the default answer length. Validate is the one range check.
 namespace K2Native.Runtime;
 
 /// <summary>Sampling settings of a request.</summary>
@@ -14,8 +15,9 @@ public sealed record SamplingParams
     /// <summary>Keep the most likely tokens until their probability reaches p; 1 turns it off.</summary>
     public float TopP { get; init; } = 1f;
 
-    /// <summary>Drop tokens less likely than min_p times the most likely one; 0 turns it off.</summary>
-    public float MinP { get; init; }
+    /// <summary>Drop tokens less likely than min_p times the most likely one; 0 turns it off. K2 Thinking's 0.01
+    /// unless set, like every default here (a new SamplingParams is <see cref="K2Thinking"/>).</summary>
+    public float MinP { get; init; } = 0.01f;
 
     /// <summary>Seed of the sampling generator; null draws one at random.</summary>
     public ulong? Seed { get; init; }
@@ -24,7 +26,7 @@ public sealed record SamplingParams
     public static SamplingParams Greedy { get; } = new() { Temperature = 0 };
 
     /// <summary>K2 Thinking's recommendation: temperature 1.0, min_p 0.01.</summary>
-    public static SamplingParams K2Thinking { get; } = new() { Temperature = 1f, MinP = 0.01f };
+    public static SamplingParams K2Thinking { get; } = new();
 
     public bool IsGreedy => Temperature == 0;
 

@@ -4,7 +4,7 @@
 namespace K2Native.Runtime;
 
 /// <summary>Watches a text stream for stop strings. One per sequence.</summary>
-public sealed class StopStringMatcher
+internal sealed class StopStringMatcher
 {
     private readonly string[] _stops;
     private string _pending = "";

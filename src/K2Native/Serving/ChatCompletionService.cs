@@ -17,7 +17,7 @@ public sealed record ServingDefaults
     public SamplingParams Sampling { get; init; } = SamplingParams.K2Thinking;
 
     /// <summary>Token limit when a request sets none (cut to what the context leaves).</summary>
-    public int MaxTokens { get; init; } = 2048;
+    public int MaxTokens { get; init; } = GenerationPreset.DefaultMaxTokens;
 }
 
 /// <summary>Starts chat completions on an engine.</summary>

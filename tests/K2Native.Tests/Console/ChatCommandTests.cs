@@ -79,6 +79,24 @@ public sealed class ChatCommandTests : IDisposable
         Assert.Contains("[temperature 1, top_k 0, top_p 1, min_p 0.01", r.Stdout);
     }
 
+    [Fact]
+    public void ASamplingOptionAlone_KeepsThePresetsOtherValues()
+    {
+        var r = K2Cli.Run("/set\n", "chat", "--temperature", "0.5", "--max-tokens", "4");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("[temperature 0.5, top_k 0, top_p 1, min_p 0.01", r.Stdout);
+        Assert.Contains("max_tokens 4,", r.Stdout);
+    }
+
+    [Fact]
+    public void ToolsOption_NamesAFileEvenWhenItSpellsASlashCommandWord()
+    {
+        // --tools is a file: it is not turned into "/tools builtin" and parsed again.
+        var r = K2Cli.Run("", "chat", "--tools", "builtin");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--tools builtin: file not found", r.Stderr);
+    }
+
     private static int CountOf(string text, string part)
     {
         int n = 0;

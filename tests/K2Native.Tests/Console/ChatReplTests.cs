@@ -2,8 +2,8 @@
 // checkpoint: Ctrl+C at the prompt and during a turn (prefill and decode), the autosaved conversation, an
 // overlong message, trimming of old turns when the context fills, a pasted block as one message.
 using System.Diagnostics;
-using K2Bench.Chat;
-using K2Bench.Chat.Input;
+using K2Bench.Repl;
+using K2Bench.Repl.Input;
 using K2Native.Backends.Cpu;
 using K2Native.Runtime;
 using K2Native.Tests.Support;

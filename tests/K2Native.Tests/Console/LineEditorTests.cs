@@ -1,6 +1,6 @@
 // The line editor of `k2 chat` driven by scripted keys: editing keys, history recall and its file, messages of
 // several lines (paste, trailing backslash, """ blocks), Ctrl+C and Ctrl+D.
-using K2Bench.Chat.Input;
+using K2Bench.Repl.Input;
 using K2Native.Tests.Support;
 
 namespace K2Native.Tests.Console;

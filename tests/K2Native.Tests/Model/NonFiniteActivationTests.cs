@@ -41,7 +41,7 @@ public sealed class NonFiniteActivationTests : IDisposable
         Assert.StartsWith(operation, e.Operation);
 
         var c = checkpoint.Config;
-        using var cache = model.Backend.NewKvCache(new KvCacheLayout(c.NumHiddenLayers, 1, 16, c.KvLoraRank, c.QkRopeHeadDim, KvCacheDType.F32));
+        using var cache = model.NewKvCache(1, 16, KvCacheDType.F32);
         var batch = new StepBatch(ids.Length, 1, 1);
         batch.BlockTable(0)[0] = 0;
         for (int i = 0; i < ids.Length; i++) batch.Add(ids[i], i, i, 0, wantLogits: i == ids.Length - 1);

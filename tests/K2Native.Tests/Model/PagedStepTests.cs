@@ -80,7 +80,7 @@ public sealed class PagedStepTests : IDisposable
         // The sequence's blocks lie backwards at the end of a larger pool, so every read goes through the table.
         int pool = blocks + 3;
         int[] table = Enumerable.Range(0, blocks).Select(i => pool - 1 - i).ToArray();
-        using var cache = backend.NewKvCache(new KvCacheLayout(c.NumHiddenLayers, pool, blockSize, c.KvLoraRank, c.QkRopeHeadDim, dtype));
+        using var cache = model.NewKvCache(pool, blockSize, dtype);
         var batch = new StepBatch(Math.Max(firstChunk, 1), 1, blocks);
         table.CopyTo(batch.BlockTable(0));
 

@@ -23,7 +23,7 @@ public sealed class StepAllocationTests : IDisposable
         var c = checkpoint.Config;
         using var pool = new WorkerPool(1);
         using var model = K2Model.Load(checkpoint, new CpuBackend(Simd.Best, pool, CpuBackend.DefaultInt4Activations));
-        using var cache = model.Backend.NewKvCache(new KvCacheLayout(c.NumHiddenLayers, 16, 16, c.KvLoraRank, c.QkRopeHeadDim, KvCacheDType.F32));
+        using var cache = model.NewKvCache(16, 16, KvCacheDType.F32);
         var batch = new StepBatch(1, 1, 16);
         for (int b = 0; b < 16; b++) batch.BlockTable(0)[b] = b;
         var logits = new float[c.VocabSize];

@@ -1,6 +1,6 @@
 // Keys for the line editor, as a test scripts them: bursts of keys, where every key of a burst but the last
 // finds another waiting (KeyAvailable), as a paste does; text and named keys mix freely.
-using K2Bench.Chat.Input;
+using K2Bench.Repl.Input;
 
 namespace K2Native.Tests.Support;
 

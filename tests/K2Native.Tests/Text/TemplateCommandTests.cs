@@ -1,6 +1,6 @@
 // `k2 template`: the exact bytes on stdout (UTF-8, no BOM, no trailing newline), the format choice, and errors.
 using System.Text;
-using K2Bench.Commands;
+using K2Bench.Verbs;
 using K2Native.Tests.Support;
 using K2Native.Text;
 

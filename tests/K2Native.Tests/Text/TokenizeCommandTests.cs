@@ -1,6 +1,6 @@
 // `k2 tokenize` on the bundled checkpoint: encode and decode for --text, --file and --jsonl, and errors that
 // name the line.
-using K2Bench.Commands;
+using K2Bench.Verbs;
 using K2Native.Tests.Support;
 using K2Native.Text;
 

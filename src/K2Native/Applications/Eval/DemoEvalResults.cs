@@ -7,7 +7,7 @@ using K2Native.Text;
 namespace K2Native.Applications.Eval;
 
 /// <summary>How a task's conversation ended.</summary>
-public enum DemoEnding
+internal enum DemoEnding
 {
     /// <summary>The assistant answered without calling tools.</summary>
     Answered,
@@ -23,12 +23,12 @@ public enum DemoEnding
 }
 
 /// <summary>The outcome of one task.</summary>
-public sealed record DemoTaskResult(
+internal sealed record DemoTaskResult(
     DemoTask Task, bool Solved, DemoEnding Ending, string Answer, IReadOnlyList<ChatMessage> Conversation,
     DemoTaskResult.Counts Totals, TimeSpan WallTime)
 {
     /// <summary>Figures summed over a task's replies.</summary>
-    public sealed class Counts
+    internal sealed class Counts
     {
         public int Replies { get; internal set; }
 
@@ -89,7 +89,7 @@ public sealed record DemoTaskResult(
 }
 
 /// <summary>The outcome of a run.</summary>
-public sealed record DemoEvalSummary(IReadOnlyList<DemoTaskResult> Results, TimeSpan WallTime)
+internal sealed record DemoEvalSummary(IReadOnlyList<DemoTaskResult> Results, TimeSpan WallTime)
 {
     public int Solved => Results.Count(r => r.Solved);
 

@@ -10,7 +10,7 @@ using K2Native.Text;
 namespace K2Native.Applications.Eval;
 
 /// <summary>Runs demo tasks against an assistant source.</summary>
-public sealed class DemoEvaluator(DemoToolSet tools, IAssistantSource assistant)
+internal sealed class DemoEvaluator(DemoToolSet tools, IAssistantSource assistant)
 {
     /// <summary>Most tool rounds per task: after this many rounds of calls, the next message is not answered.</summary>
     public int MaxRounds { get; init; } = 4;

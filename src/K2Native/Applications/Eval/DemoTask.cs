@@ -6,7 +6,7 @@ using K2Native.Text;
 namespace K2Native.Applications.Eval;
 
 /// <summary>An evaluation task.</summary>
-public sealed record DemoTask
+internal sealed record DemoTask
 {
     public required string Id { get; init; }
 

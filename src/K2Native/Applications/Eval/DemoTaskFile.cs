@@ -10,7 +10,7 @@ using K2Native.Text;
 namespace K2Native.Applications.Eval;
 
 /// <summary>Reader of tasks JSONL files.</summary>
-public static class DemoTaskFile
+internal static class DemoTaskFile
 {
     /// <summary>The tasks file a demo checkpoint carries.</summary>
     public const string DefaultName = "eval.jsonl";

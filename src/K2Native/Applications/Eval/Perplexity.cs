@@ -6,7 +6,7 @@ using K2Native.Model;
 namespace K2Native.Applications.Eval;
 
 /// <summary>Sum of negative log-likelihoods and the number of tokens they cover.</summary>
-public readonly record struct NllSum(double Sum, long Tokens)
+internal readonly record struct NllSum(double Sum, long Tokens)
 {
     public double MeanNll => Tokens == 0 ? double.NaN : Sum / Tokens;
 
@@ -15,7 +15,7 @@ public readonly record struct NllSum(double Sum, long Tokens)
     public static NllSum operator +(NllSum a, NllSum b) => new(a.Sum + b.Sum, a.Tokens + b.Tokens);
 }
 
-public static class Perplexity
+internal static class Perplexity
 {
     /// <summary>The NLL of ids[1..] given their prefixes; a sequence of one token contributes nothing.</summary>
     public static NllSum Score(K2Model model, ReadOnlySpan<int> ids)

@@ -6,7 +6,7 @@ using K2Native.Numerics;
 namespace K2Native.Applications.Synth;
 
 /// <summary>Quantizes float matrices to FP8 e4m3 with float32 128x128 block scales (weight_scale_inv).</summary>
-public static class Fp8Quantizer
+internal static class Fp8Quantizer
 {
     private const int Block = MatrixSource.Fp8Block;
 

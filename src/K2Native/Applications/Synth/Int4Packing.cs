@@ -6,7 +6,7 @@ using K2Native.Numerics;
 namespace K2Native.Applications.Synth;
 
 /// <summary>Quantizes float matrices to the pack-quantized INT4 layout and back.</summary>
-public static class Int4Packing
+internal static class Int4Packing
 {
     /// <summary>Quantizes w [rows, cols] (row-major); returns packed words [rows, cols/8] and bf16 scales [rows, cols/group].</summary>
     public static (int[] Packed, ushort[] Scales) Quantize(ReadOnlySpan<float> w, int rows, int cols, int groupSize)

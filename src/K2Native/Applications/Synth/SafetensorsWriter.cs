@@ -9,7 +9,7 @@ using K2Native.Checkpoint;
 namespace K2Native.Applications.Synth;
 
 /// <summary>Accumulates tensor declarations, then writes them to one safetensors file.</summary>
-public sealed class SafetensorsWriter
+internal sealed class SafetensorsWriter
 {
     private readonly List<Entry> _entries = [];
     private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);

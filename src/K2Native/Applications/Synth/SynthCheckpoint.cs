@@ -11,14 +11,14 @@ using K2Native.Numerics;
 namespace K2Native.Applications.Synth;
 
 /// <summary>Writes synthetic K2-format checkpoints.</summary>
-public static class SynthCheckpoint
+internal static class SynthCheckpoint
 {
     private const int ChunkElements = 1 << 20;
 
-    /// <summary>Writes the checkpoint for <paramref name="arch"/> into <paramref name="directory"/>; returns the bytes of tensor data.</summary>
     /// <summary>Bytes of tensor data <see cref="Write"/> writes for <paramref name="arch"/> (headers and tokenizer files not counted).</summary>
     public static long TensorBytes(SynthArchitecture arch) => Plan(arch).Sum(t => t.Bytes);
 
+    /// <summary>Writes the checkpoint for <paramref name="arch"/> into <paramref name="directory"/>; returns the bytes of tensor data.</summary>
     public static long Write(SynthArchitecture arch, string directory, ulong seed, long shardBytes, Action<string>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shardBytes, 1);

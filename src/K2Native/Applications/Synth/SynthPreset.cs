@@ -3,7 +3,7 @@
 namespace K2Native.Applications.Synth;
 
 /// <summary>The numbers a synthetic config.json is written from.</summary>
-public sealed record SynthArchitecture
+internal sealed record SynthArchitecture
 {
     public required int VocabSize { get; init; }
     public required int HiddenSize { get; init; }
@@ -38,7 +38,7 @@ public sealed record SynthArchitecture
 }
 
 /// <summary>Weight formats `k2 synth --quant` writes.</summary>
-public enum SynthQuant
+internal enum SynthQuant
 {
     /// <summary>K2 Thinking: routed experts INT4 pack-quantized (compressed-tensors, group 32), other Linear layers BF16.</summary>
     Int4,
@@ -48,7 +48,7 @@ public enum SynthQuant
 }
 
 /// <summary>Named presets.</summary>
-public static class SynthPreset
+internal static class SynthPreset
 {
     public static readonly string[] Names = ["tiny", "k2-slice"];
 

@@ -8,7 +8,7 @@ using System.Text.Json;
 namespace K2Native.Applications.Synth;
 
 /// <summary>Writes tokenizer files for synthetic checkpoints.</summary>
-public static class SynthTokenizer
+internal static class SynthTokenizer
 {
     /// <summary>Special ids follow the ranks; K2 reserves 256 of them.</summary>
     public const int SpecialCount = 256;

@@ -11,7 +11,7 @@ using K2Native.Text;
 namespace K2Native.Applications.Synth;
 
 /// <summary>Writes tokenizer files with a vocabulary of any size drawn from sample text.</summary>
-public static class SynthVocabulary
+internal static class SynthVocabulary
 {
     /// <summary>Writes a vocabulary of <paramref name="ranks"/> ranks learned from <paramref name="samples"/>.</summary>
     public static void Write(string directory, IReadOnlyList<string> samples, int ranks, ulong seed, bool spanPieces = false, int maxTokenBytes = 16)

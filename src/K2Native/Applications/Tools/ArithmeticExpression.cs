@@ -7,7 +7,7 @@ using System.Globalization;
 namespace K2Native.Applications.Tools;
 
 /// <summary>Evaluates arithmetic expressions in double precision.</summary>
-public sealed class ArithmeticExpression
+internal sealed class ArithmeticExpression
 {
     private const int MaxDepth = 64;
     private readonly string _text;

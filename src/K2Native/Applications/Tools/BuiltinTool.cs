@@ -9,7 +9,7 @@ using K2Native.Text;
 namespace K2Native.Applications.Tools;
 
 /// <summary>A tool the host runs itself.</summary>
-public abstract class BuiltinTool
+internal abstract class BuiltinTool
 {
     /// <summary>The function name the model calls.</summary>
     public abstract string Name { get; }

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace K2Native.Applications.Tools;
 
 /// <summary>calculator(expression) -> value.</summary>
-public sealed class CalculatorTool : BuiltinTool
+internal sealed class CalculatorTool : BuiltinTool
 {
     public override string Name => "calculator";
 

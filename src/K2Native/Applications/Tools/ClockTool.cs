@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace K2Native.Applications.Tools;
 
 /// <summary>current_time() -> "2026-11-23T14:05:00+01:00 (Monday)".</summary>
-public sealed class ClockTool(TimeProvider? time = null) : BuiltinTool
+internal sealed class ClockTool(TimeProvider? time = null) : BuiltinTool
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 

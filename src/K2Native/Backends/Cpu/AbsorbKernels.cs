@@ -10,24 +10,20 @@ namespace K2Native.Backends.Cpu;
 internal static unsafe class AbsorbKernels
 {
     /// <summary>qLatent[t, h, :] = Σ_d q[t, h, d]·kvB[h·(Dn+Dv) + d, :] over the Dn non-rotated columns.</summary>
-    public static void AbsorbQuery(CpuView q, MatrixSource kvB, AttentionShape shape, CpuView qLatent, KernelContext context)
+    public static void AbsorbQuery(StridedView q, MatrixSource kvB, AttentionShape shape, StridedView qLatent, KernelContext context)
     {
-        if (kvB.Rows != shape.Heads * shape.KvHeadDim || q.Cols != shape.Heads * shape.QueryHeadDim || qLatent.Cols != shape.Heads * kvB.Cols || qLatent.Rows != q.Rows)
-            throw new ArgumentException($"AbsorbQuery shapes: q [{q.Rows}, {q.Cols}], {kvB.Name} [{kvB.Rows}, {kvB.Cols}], qLatent [{qLatent.Rows}, {qLatent.Cols}], {shape.Heads} heads");
         var job = new QueryJob(q, kvB, shape, qLatent, context.Width);
         context.Pool.Run(ref job, shape.Heads);
     }
 
     /// <summary>output[t, h, v] = Σ_r kvB[h·(Dn+Dv) + Dn + v, r]·oLatent[t, h, r].</summary>
-    public static void ExpandValues(CpuView oLatent, MatrixSource kvB, AttentionShape shape, CpuView output, KernelContext context)
+    public static void ExpandValues(StridedView oLatent, MatrixSource kvB, AttentionShape shape, StridedView output, KernelContext context)
     {
-        if (kvB.Rows != shape.Heads * shape.KvHeadDim || oLatent.Cols != shape.Heads * kvB.Cols || output.Cols != shape.Heads * shape.ValueDim || output.Rows != oLatent.Rows)
-            throw new ArgumentException($"ExpandValues shapes: oLatent [{oLatent.Rows}, {oLatent.Cols}], {kvB.Name} [{kvB.Rows}, {kvB.Cols}], output [{output.Rows}, {output.Cols}], {shape.Heads} heads");
         var job = new ValueJob(oLatent, kvB, shape, output, context.Width);
         context.Pool.Run(ref job, shape.Heads);
     }
 
-    private readonly struct QueryJob(CpuView q, MatrixSource kvB, AttentionShape shape, CpuView qLatent, SimdWidth width) : IParallelJob
+    private readonly struct QueryJob(StridedView q, MatrixSource kvB, AttentionShape shape, StridedView qLatent, SimdWidth width) : IParallelJob
     {
         public void Execute(int h)
         {
@@ -43,7 +39,7 @@ internal static unsafe class AbsorbKernels
         }
     }
 
-    private readonly struct ValueJob(CpuView oLatent, MatrixSource kvB, AttentionShape shape, CpuView output, SimdWidth width) : IParallelJob
+    private readonly struct ValueJob(StridedView oLatent, MatrixSource kvB, AttentionShape shape, StridedView output, SimdWidth width) : IParallelJob
     {
         public void Execute(int h)
         {

@@ -5,16 +5,9 @@ namespace K2Native.Backends.Cpu;
 
 internal static unsafe class AttentionKernel
 {
-    public static void Run(CpuView q, CpuView kv, CpuView kpe, AttentionShape shape, int[] positions, CpuView output, SimdWidth width, WorkerPool pool)
+    public static void Run(StridedView q, StridedView kv, StridedView kpe, AttentionShape shape, int[] positions, StridedView output, SimdWidth width, WorkerPool pool)
     {
         int heads = shape.Heads, dn = shape.NopeDim, dr = shape.RopeDim, dv = shape.ValueDim;
-        if (q.Cols != heads * shape.QueryHeadDim || kv.Cols != heads * shape.KvHeadDim || kpe.Cols != dr
-            || kv.Rows != kpe.Rows || output.Cols != heads * dv || output.Rows != q.Rows || positions.Length != q.Rows)
-            throw new ArgumentException(
-                $"Attention shapes: q [{q.Rows}, {q.Cols}], kv [{kv.Rows}, {kv.Cols}], kpe [{kpe.Rows}, {kpe.Cols}], out [{output.Rows}, {output.Cols}], {heads} heads");
-        foreach (int p in positions)
-            if (p < 0 || p >= kv.Rows) throw new ArgumentException($"Attention: position {p} has no key (keys 0..{kv.Rows - 1})");
-
         int tokens = q.Rows;
         pool.For(tokens * heads, item =>
         {

@@ -10,7 +10,7 @@ using System.Runtime.Intrinsics;
 
 namespace K2Native.Backends.Cpu;
 
-internal readonly unsafe struct AttentionTile(CpuView qLatent, CpuView q, CpuKvCache cache, int layer, AttentionBatch batch, AttentionShape shape, CpuView oLatent, SimdWidth width)
+internal readonly unsafe struct AttentionTile(StridedView qLatent, StridedView q, CpuKvCache cache, int layer, AttentionBatch batch, AttentionShape shape, StridedView oLatent, SimdWidth width)
 {
     /// <summary>Keys per tile.</summary>
     public const int Keys = 32;

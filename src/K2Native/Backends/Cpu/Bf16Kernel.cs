@@ -7,6 +7,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using K2Native.Numerics;
 
 namespace K2Native.Backends.Cpu;
 
@@ -16,7 +17,7 @@ internal readonly unsafe struct Bf16Activations
     /// <summary>Rows are padded to this many columns (one Vector512 of bf16).</summary>
     public const int Block = 32;
 
-    private Bf16Activations(CpuView x, float* memory)
+    private Bf16Activations(StridedView x, float* memory)
     {
         X = x;
         PaddedCols = (x.Cols + Block - 1) / Block * Block;
@@ -25,7 +26,7 @@ internal readonly unsafe struct Bf16Activations
     }
 
     /// <summary>The activations in natural order.</summary>
-    public CpuView X { get; }
+    public StridedView X { get; }
 
     public int PaddedCols { get; }
 
@@ -41,7 +42,7 @@ internal readonly unsafe struct Bf16Activations
 
     /// <summary>Splits every row of x into <paramref name="memory"/> (64-byte aligned, FloatsNeeded long).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static Bf16Activations Split(CpuView x, float* memory, SimdWidth width)
+    public static Bf16Activations Split(StridedView x, float* memory, SimdWidth width)
     {
         var a = new Bf16Activations(x, memory);
         int half = a.PaddedCols / 2;
@@ -99,7 +100,7 @@ internal readonly unsafe struct Bf16Scalar : IBf16Op
         ushort* row = w + (long)r * cols;
         float* xt = x.X.Row(t);
         float acc = 0;
-        for (int c = 0; c < cols; c++) acc = MathF.FusedMultiplyAdd(VectorMath.Bf16ToFloat(row[c]), xt[c], acc);
+        for (int c = 0; c < cols; c++) acc = MathF.FusedMultiplyAdd(Bf16.ToFloat(row[c]), xt[c], acc);
         return acc;
     }
 }
@@ -227,7 +228,7 @@ internal readonly unsafe struct Bf16V256 : IBf16Op
     private static float Tail(ushort* row, int cols, int from, float* x)
     {
         float acc = 0;
-        for (int c = from; c < cols; c++) acc = MathF.FusedMultiplyAdd(VectorMath.Bf16ToFloat(row[c]), x[c], acc);
+        for (int c = from; c < cols; c++) acc = MathF.FusedMultiplyAdd(Bf16.ToFloat(row[c]), x[c], acc);
         return acc;
     }
 }

@@ -11,14 +11,18 @@ public sealed unsafe class CpuBackend : Backend
     private readonly WorkerPool _pool;
     private readonly SimdWidth _width;
 
-    /// <summary>A backend using the widest vectors this machine accelerates and the default INT4 activation precision.</summary>
+    /// <summary>A backend using the widest vectors this machine accelerates and the default INT4 activation
+    /// precision.</summary>
     public CpuBackend() : this(Simd.Best, DefaultInt4Activations) { }
 
-    /// <summary>A backend limited to <paramref name="width"/> (to compare paths, or avoid AVX-512 clock penalties), default INT4 activation precision.</summary>
+    /// <summary>A backend limited to <paramref name="width"/> (to compare paths, or avoid AVX-512 clock penalties),
+    /// default INT4 activation precision.</summary>
     public CpuBackend(SimdWidth width) : this(width, DefaultInt4Activations) { }
 
-    /// <summary>A backend limited to <paramref name="width"/>, with INT4 products at the given activation precision.</summary>
-    public CpuBackend(SimdWidth width, Int4Activations int4Activations) : this(width, WorkerPool.Shared, int4Activations)
+    /// <summary>A backend limited to <paramref name="width"/>, with INT4 products at the given activation
+    /// precision.</summary>
+    public CpuBackend(
+        SimdWidth width, Int4Activations int4Activations) : this(width, WorkerPool.Shared, int4Activations)
     {
         if (width > Simd.Best) throw new ArgumentException($"{width} is not accelerated on this machine (best: {Simd.Best})", nameof(width));
     }
@@ -30,7 +34,8 @@ public sealed unsafe class CpuBackend : Backend
         _context = new KernelContext(width, pool, int4Activations);
     }
 
-    /// <summary>The INT4 activation precision unless one is given: Int16, near-exact (fixture logits 3e-5 from transformers) and integer-fast.</summary>
+    /// <summary>The INT4 activation precision unless one is given: Int16, near-exact (fixture logits 3e-5 from
+    /// transformers) and integer-fast.</summary>
     public const Int4Activations DefaultInt4Activations = Int4Activations.Int16;
 
     public override string Name => "cpu";
@@ -48,114 +53,103 @@ public sealed unsafe class CpuBackend : Backend
 
     internal KernelContext Context => _context;
 
-    public override Tensor NewTensor(int rows, int cols) => new CpuTensor(rows, cols);
+    protected override Tensor NewTensorCore(int rows, int cols) => new CpuTensor(rows, cols);
 
-    public override void Write(TensorView destination, ReadOnlySpan<float> values)
+    protected override void WriteCore(TensorView destination, ReadOnlySpan<float> values)
     {
-        var d = CpuView.Of(destination);
-        if (values.Length % Math.Max(1, d.Cols) != 0 || values.Length / Math.Max(1, d.Cols) > d.Rows)
-            throw new ArgumentException($"Write: {values.Length} values do not fill whole rows of a [{d.Rows}, {d.Cols}] view");
+        var d = View(destination);
         for (int r = 0; r * d.Cols < values.Length; r++)
             values.Slice(r * d.Cols, d.Cols).CopyTo(new Span<float>(d.Row(r), d.Cols));
     }
 
-    public override void Read(TensorView source, Span<float> values)
+    protected override void ReadCore(TensorView source, Span<float> values)
     {
-        var s = CpuView.Of(source);
-        if (values.Length != s.Rows * s.Cols)
-            throw new ArgumentException($"Read: a [{s.Rows}, {s.Cols}] view needs {s.Rows * s.Cols} values, got {values.Length}");
+        var s = View(source);
         for (int r = 0; r < s.Rows; r++)
             new ReadOnlySpan<float>(s.Row(r), s.Cols).CopyTo(values.Slice(r * s.Cols, s.Cols));
     }
 
-    public override Weight Load(MatrixSource matrix) => new CpuWeight(matrix);
+    protected override Weight LoadCore(MatrixSource matrix) => new CpuWeight(matrix);
 
-    public override WeightVector Load(float[] vector) => new CpuWeightVector(vector);
+    protected override WeightVector LoadCore(float[] vector) => new CpuWeightVector(vector);
 
-    public override void Embed(ReadOnlySpan<int> tokens, Weight table, TensorView y)
+    protected override void EmbedCore(ReadOnlySpan<int> tokens, Weight table, TensorView y)
     {
         var m = table.Source;
-        var dst = CpuView.Of(y);
-        if (m.Format != WeightFormat.Bf16 || dst.Cols != m.Cols || dst.Rows != tokens.Length)
-            throw new ArgumentException($"Embed: {tokens.Length} tokens into [{dst.Rows}, {dst.Cols}] from {m.Name} [{m.Rows}, {m.Cols}] {m.Format}");
+        var dst = View(y);
         for (int t = 0; t < tokens.Length; t++)
-        {
-            int id = tokens[t];
-            if ((uint)id >= (uint)m.Rows)
-                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {id} at position {t} is outside the vocabulary [0, {m.Rows})");
-            VectorMath.WidenBf16((ushort*)m.Data + (long)id * m.Cols, dst.Row(t), m.Cols, _width);
-        }
+            VectorMath.WidenBf16((ushort*)m.Data + (long)tokens[t] * m.Cols, dst.Row(t), m.Cols, _width);
     }
 
-    public override void RmsNorm(TensorView x, WeightVector w, float eps, TensorView y) =>
-        RmsNormKernel.Run(CpuView.Of(x), ((CpuWeightVector)w).Values, eps, CpuView.Of(y), _width);
+    protected override void RmsNormCore(TensorView x, WeightVector w, float eps, TensorView y) =>
+        RmsNormKernel.Run(View(x), ((CpuWeightVector)w).Values, eps, View(y), _width);
 
-    public override void MatMul(TensorView x, Weight w, TensorView y) =>
-        MatMulKernel.Run(CpuView.Of(x), w.Source, CpuView.Of(y), _context);
+    protected override void MatMulCore(TensorView x, Weight w, TensorView y) =>
+        MatMulKernel.Run(View(x), w.Source, View(y), _context);
 
-    public override void GatherRows(TensorView src, ReadOnlySpan<int> rows, TensorView dst)
+    protected override void GatherRowsCore(TensorView src, ReadOnlySpan<int> rows, TensorView dst)
     {
-        var s = CpuView.Of(src);
-        var d = CpuView.Of(dst);
-        if (s.Cols != d.Cols || rows.Length != d.Rows)
-            throw new ArgumentException($"GatherRows: {rows.Length} rows of [{s.Rows}, {s.Cols}] into [{d.Rows}, {d.Cols}]");
+        var (s, d) = (View(src), View(dst));
         for (int i = 0; i < rows.Length; i++)
-        {
-            if ((uint)rows[i] >= (uint)s.Rows) throw new ArgumentOutOfRangeException(nameof(rows), $"GatherRows: row {rows[i]} of a view with {s.Rows} rows");
             new ReadOnlySpan<float>(s.Row(rows[i]), s.Cols).CopyTo(new Span<float>(d.Row(i), d.Cols));
-        }
     }
 
-    public override void Clear(TensorView x)
+    protected override void ClearCore(TensorView x)
     {
-        var v = CpuView.Of(x);
+        var v = View(x);
         for (int r = 0; r < v.Rows; r++) new Span<float>(v.Row(r), v.Cols).Clear();
     }
 
-    public override void Add(TensorView acc, TensorView delta)
+    protected override void AddCore(TensorView acc, TensorView delta)
     {
-        var a = CpuView.Of(acc);
-        var d = CpuView.Of(delta);
-        if (a.Rows != d.Rows || a.Cols != d.Cols)
-            throw new ArgumentException($"Add shapes: [{a.Rows}, {a.Cols}] += [{d.Rows}, {d.Cols}]");
+        var (a, d) = (View(acc), View(delta));
         for (int r = 0; r < a.Rows; r++) VectorMath.Add(a.Row(r), d.Row(r), a.Cols, _width);
     }
 
-    public override void SiluMul(TensorView gate, TensorView up, TensorView y)
+    protected override void SiluMulCore(TensorView gate, TensorView up, TensorView y)
     {
-        var g = CpuView.Of(gate);
-        var u = CpuView.Of(up);
-        var o = CpuView.Of(y);
-        if (g.Rows != u.Rows || g.Cols != u.Cols || o.Rows != g.Rows || o.Cols != g.Cols)
-            throw new ArgumentException($"SiluMul shapes: [{g.Rows}, {g.Cols}], [{u.Rows}, {u.Cols}] -> [{o.Rows}, {o.Cols}]");
+        var (g, u, o) = (View(gate), View(up), View(y));
         for (int r = 0; r < g.Rows; r++) VectorMath.SiluMul(g.Row(r), u.Row(r), o.Row(r), g.Cols, _width);
     }
 
-    public override void Rope(TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions) =>
-        RopeKernel.Run(CpuView.Of(x), heads, headStride, offset, rope, positions);
+    protected override void RopeCore(
+        TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions) =>
+        RopeKernel.Run(View(x), heads, headStride, offset, rope, positions);
 
-    public override void CausalAttention(TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions, TensorView output) =>
-        AttentionKernel.Run(CpuView.Of(q), CpuView.Of(kv), CpuView.Of(kpe), shape, positions.ToArray(), CpuView.Of(output), _width, _pool);
+    protected override void CausalAttentionCore(
+        TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions,
+        TensorView output) =>
+        AttentionKernel.Run(View(q), View(kv), View(kpe), shape, positions.ToArray(), View(output), _width, _pool);
 
-    public override KvCacheStorage NewKvCache(KvCacheLayout layout) => new CpuKvCache(layout);
+    protected override KvCacheStorage NewKvCacheCore(KvCacheLayout layout) => new CpuKvCache(layout);
 
-    public override void WriteKv(KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots) =>
-        ((CpuKvCache)cache).Write(layer, CpuView.Of(latent), CpuView.Of(kpe), slots);
+    protected override void WriteKvCore(
+        KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots) =>
+        Cache(cache).Write(layer, View(latent), View(kpe), slots);
 
-    public override void AbsorbQuery(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent) =>
-        AbsorbKernels.AbsorbQuery(CpuView.Of(q), kvB.Source, shape, CpuView.Of(qLatent), _context);
+    protected override void AbsorbQueryCore(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent) =>
+        AbsorbKernels.AbsorbQuery(View(q), kvB.Source, shape, View(qLatent), _context);
 
-    public override void PagedAttention(TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape, TensorView oLatent) =>
-        PagedAttentionKernel.Run(CpuView.Of(qLatent), CpuView.Of(q), (CpuKvCache)cache, layer, batch, shape, CpuView.Of(oLatent), _context);
+    protected override void PagedAttentionCore(
+        TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape,
+        TensorView oLatent) =>
+        PagedAttentionKernel.Run(View(qLatent), View(q), Cache(cache), layer, batch, shape, View(oLatent), _context);
 
-    public override void ExpandValues(TensorView oLatent, Weight kvB, AttentionShape shape, TensorView output) =>
-        AbsorbKernels.ExpandValues(CpuView.Of(oLatent), kvB.Source, shape, CpuView.Of(output), _context);
+    protected override void ExpandValuesCore(TensorView oLatent, Weight kvB, AttentionShape shape, TensorView output) =>
+        AbsorbKernels.ExpandValues(View(oLatent), kvB.Source, shape, View(output), _context);
 
-    public override void Route(TensorView x, MoeLayer moe, Span<int> expertIds, Span<float> expertWeights) =>
-        MoeKernel.Route(CpuView.Of(x), moe, expertIds, expertWeights, _context);
+    protected override void RouteCore(TensorView x, MoeLayer moe, Span<int> expertIds, Span<float> expertWeights) =>
+        MoeKernel.Route(View(x), moe, expertIds, expertWeights, _context);
 
-    public override void RoutedExperts(TensorView x, MoeLayer moe, TensorView acc) =>
-        MoeKernel.Run(CpuView.Of(x), moe, CpuView.Of(acc), _context);
+    protected override void RoutedExpertsCore(TensorView x, MoeLayer moe, TensorView acc) =>
+        MoeKernel.Run(View(x), moe, View(acc), _context);
+
+    private static StridedView View(TensorView view) =>
+        view.Tensor is CpuTensor t ? new StridedView(t.Data, view) : throw StridedView.Foreign(view, "CPU");
+
+    private static CpuKvCache Cache(KvCacheStorage cache) =>
+        cache as CpuKvCache
+        ?? throw new ArgumentException($"a cache of another backend ({cache.GetType().Name}) was given to the CPU backend");
 
     public override void Dispose()
     {

@@ -35,17 +35,11 @@ internal sealed unsafe class CpuKvCache : KvCacheStorage
     }
 
     /// <summary>Stores latent and rope rows of each token into its slot.</summary>
-    public void Write(int layer, CpuView latent, CpuView kpe, ReadOnlySpan<int> slots)
+    public void Write(int layer, StridedView latent, StridedView kpe, ReadOnlySpan<int> slots)
     {
         var l = Layout;
-        if ((uint)layer >= (uint)l.Layers || latent.Cols != l.LatentDim || kpe.Cols != l.RopeDim
-            || latent.Rows != slots.Length || kpe.Rows != slots.Length)
-            throw new ArgumentException(
-                $"WriteKv: layer {layer} of {l.Layers}, latent [{latent.Rows}, {latent.Cols}], kpe [{kpe.Rows}, {kpe.Cols}], {slots.Length} slots; cache entries are {l.LatentDim} + {l.RopeDim}");
         for (int t = 0; t < slots.Length; t++)
         {
-            if ((ulong)slots[t] >= (ulong)l.Slots)
-                throw new ArgumentOutOfRangeException(nameof(slots), $"WriteKv: slot {slots[t]} of token {t} is outside the pool of {l.Slots} slots");
             byte* entry = Entry(layer, slots[t]);
             Store(latent.Row(t), entry, 0, l.LatentDim);
             Store(kpe.Row(t), entry, l.LatentDim, l.RopeDim);

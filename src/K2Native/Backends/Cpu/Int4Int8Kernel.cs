@@ -11,6 +11,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using K2Native.Numerics;
 
 namespace K2Native.Backends.Cpu;
 
@@ -95,7 +96,7 @@ internal readonly unsafe struct Int4Int8Scalar : IInt4Int8Op
                 int odd = k * a.Odd[b] + (a.Odd2 == null ? 0 : a.Odd2[b]);
                 sum += (p[b] & 0xF) * even + (p[b] >> 4) * odd;
             }
-            acc = MathF.FusedMultiplyAdd(sum * a.Scale[word], VectorMath.Bf16ToFloat(ws[word / 4]), acc);
+            acc = MathF.FusedMultiplyAdd(sum * a.Scale[word], Bf16.ToFloat(ws[word / 4]), acc);
         }
         return acc;
     }

@@ -7,6 +7,7 @@
 // Words past the last full block stay in natural order and run scalar.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using K2Native.Numerics;
 
 namespace K2Native.Backends.Cpu;
 
@@ -85,7 +86,7 @@ internal static unsafe class Int4Kernels
             float* xc = xp + c * 8;
             float part = 0;
             for (int i = 0; i < 8; i++) part = MathF.FusedMultiplyAdd((int)((word >> (4 * i)) & 0xF) - 8, xc[i], part);
-            sum = MathF.FusedMultiplyAdd(part, VectorMath.Bf16ToFloat(scales[c / wordsPerGroup]), sum);
+            sum = MathF.FusedMultiplyAdd(part, Bf16.ToFloat(scales[c / wordsPerGroup]), sum);
         }
         return sum;
     }
@@ -104,14 +105,14 @@ internal static unsafe class Int4Kernels
     {
         int group = firstWord / wordsPerGroup;
         int inGroup = firstWord - group * wordsPerGroup;
-        float scale = VectorMath.Bf16ToFloat(scales[group]);
+        float scale = Bf16.ToFloat(scales[group]);
         for (int j = 0; j < count; j++)
         {
             sv[j] = scale;
             if (++inGroup == wordsPerGroup && j + 1 < count)
             {
                 inGroup = 0;
-                scale = VectorMath.Bf16ToFloat(scales[++group]);
+                scale = Bf16.ToFloat(scales[++group]);
             }
         }
     }

@@ -80,7 +80,7 @@ internal readonly unsafe struct Int8Activations
     }
 
     /// <summary>Quantizes rows of x (x.Cols a multiple of <see cref="Group"/>) into <paramref name="memory"/> (64-byte aligned, BytesNeeded long).</summary>
-    public static Int8Activations Quantize(CpuView x, byte* memory, int terms, SimdWidth width)
+    public static Int8Activations Quantize(StridedView x, byte* memory, int terms, SimdWidth width)
     {
         var q = Create(memory, x.Rows, x.Cols, terms);
         for (int r = 0; r < x.Rows; r++)

@@ -16,10 +16,8 @@ internal static unsafe class MatMulKernel
     /// <summary>Weight bytes per chunk: a quarter of a 1 MiB L2, so a chunk stays cached while every token passes.</summary>
     private const long ChunkBytes = 256 << 10;
 
-    public static void Run(CpuView x, MatrixSource w, CpuView y, KernelContext context)
+    public static void Run(StridedView x, MatrixSource w, StridedView y, KernelContext context)
     {
-        if (x.Cols != w.Cols || y.Cols != w.Rows || x.Rows != y.Rows)
-            throw new ArgumentException($"MatMul shapes: x [{x.Rows}, {x.Cols}], {w.Name} [{w.Rows}, {w.Cols}], y [{y.Rows}, {y.Cols}]");
         if (x.Rows == 0 || w.Rows == 0) return;
         int rows = RowsPerChunk(w, context.Pool.Threads);
         int chunks = (w.Rows + rows - 1) / rows;
@@ -52,7 +50,7 @@ internal static unsafe class MatMulKernel
         {
             float* permuted = context.Activations.Get<float>((long)x.Rows * x.Cols);
             for (int t = 0; t < x.Rows; t++) Int4Kernels.PermuteActivations(x.Row(t), permuted + (long)t * x.Cols, x.Cols, context.Width);
-            RunJob(new Int4FloatJob(w, new CpuView(permuted, x.Rows, x.Cols, x.Cols), y, rows, context.Width), chunks, context);
+            RunJob(new Int4FloatJob(w, new StridedView(permuted, x.Rows, x.Cols, x.Cols), y, rows, context.Width), chunks, context);
         }
     }
 
@@ -63,7 +61,7 @@ internal static unsafe class MatMulKernel
     public static Int4Rows Rows(MatrixSource w) => new((byte*)w.Data, w.Scales, w.Cols);
 
     /// <summary>y = q · W^T over quantized activations, for the rows of w in chunks of <paramref name="rowsPerChunk"/>.</summary>
-    public static void RunInteger(Int4Rows w, int outRows, Int8Activations q, CpuView y, int rowsPerChunk, KernelContext context)
+    public static void RunInteger(Int4Rows w, int outRows, Int8Activations q, StridedView y, int rowsPerChunk, KernelContext context)
     {
         int chunks = (outRows + rowsPerChunk - 1) / rowsPerChunk;
         switch (context.Width)
@@ -103,7 +101,7 @@ internal static unsafe class MatMulKernel
     private static void RunJob<TJob>(TJob job, int chunks, KernelContext context) where TJob : struct, IParallelJob =>
         context.Pool.Run(ref job, chunks);
 
-    private readonly struct Bf16Job<TOp>(MatrixSource w, Bf16Activations x, CpuView y, int rowsPerChunk) : IParallelJob where TOp : IBf16Op
+    private readonly struct Bf16Job<TOp>(MatrixSource w, Bf16Activations x, StridedView y, int rowsPerChunk) : IParallelJob where TOp : IBf16Op
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
@@ -113,7 +111,7 @@ internal static unsafe class MatMulKernel
         }
     }
 
-    private readonly struct IntegerJob<TOp>(Int4Rows w, int outRows, Int8Activations x, CpuView y, int rowsPerChunk) : IParallelJob where TOp : IInt4Int8Op
+    private readonly struct IntegerJob<TOp>(Int4Rows w, int outRows, Int8Activations x, StridedView y, int rowsPerChunk) : IParallelJob where TOp : IInt4Int8Op
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
@@ -123,7 +121,7 @@ internal static unsafe class MatMulKernel
         }
     }
 
-    private readonly struct Fp8Job<TOp>(Fp8Rows w, int outRows, CpuView x, CpuView y, int rowsPerChunk) : IParallelJob where TOp : IFp8Op
+    private readonly struct Fp8Job<TOp>(Fp8Rows w, int outRows, StridedView x, StridedView y, int rowsPerChunk) : IParallelJob where TOp : IFp8Op
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
@@ -134,7 +132,7 @@ internal static unsafe class MatMulKernel
     }
 
     /// <summary>The exact float32 INT4 path: rows dotted straight from the packed layout with permuted activations.</summary>
-    private readonly struct Int4FloatJob(MatrixSource w, CpuView xp, CpuView y, int rowsPerChunk, SimdWidth width) : IParallelJob
+    private readonly struct Int4FloatJob(MatrixSource w, StridedView xp, StridedView y, int rowsPerChunk, SimdWidth width) : IParallelJob
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)

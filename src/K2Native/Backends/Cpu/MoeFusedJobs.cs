@@ -21,7 +21,7 @@ internal static unsafe class MoeFusedJobs
     /// <summary>Output rows per down item at most (its partial sums live on the stack).</summary>
     private const int MaxDownRowsPerItem = 512;
 
-    public static void Run(CpuView x, MoeLayer moe, CpuView acc, RoutingTables tables, KernelContext context)
+    public static void Run(StridedView x, MoeLayer moe, StridedView acc, RoutingTables tables, KernelContext context)
     {
         int hidden = x.Cols, inner = moe.Gate[0].Rows, slots = tables.Slots;
         int terms = context.Int8Terms;
@@ -77,7 +77,7 @@ internal static unsafe class MoeFusedJobs
         }
     }
 
-    private readonly struct Down<TOp>(MoeLayer moe, RoutingTables tables, Int8Activations hq, CpuView acc, int rowsPerItem, SimdWidth width) : IParallelJob
+    private readonly struct Down<TOp>(MoeLayer moe, RoutingTables tables, Int8Activations hq, StridedView acc, int rowsPerItem, SimdWidth width) : IParallelJob
         where TOp : IInt4Int8Op
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

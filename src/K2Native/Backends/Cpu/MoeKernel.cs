@@ -10,23 +10,18 @@ namespace K2Native.Backends.Cpu;
 
 internal static unsafe class MoeKernel
 {
-    public static void Route(CpuView x, MoeLayer moe, Span<int> ids, Span<float> weights, KernelContext context)
+    public static void Route(StridedView x, MoeLayer moe, Span<int> ids, Span<float> weights, KernelContext context)
     {
         var r = moe.Settings;
-        if (ids.Length != x.Rows * r.TopK || weights.Length != ids.Length)
-            throw new ArgumentException($"Route: {x.Rows} tokens x top-{r.TopK} need {x.Rows * r.TopK} slots, got {ids.Length} and {weights.Length}");
         var tables = new RoutingTables(context.MoeTables, x.Rows, r);
         RouteInto(x, moe, tables, context);
         new ReadOnlySpan<int>(tables.Ids, ids.Length).CopyTo(ids);
         new ReadOnlySpan<float>(tables.Weights, ids.Length).CopyTo(weights);
     }
 
-    public static void Run(CpuView x, MoeLayer moe, CpuView acc, KernelContext context)
+    public static void Run(StridedView x, MoeLayer moe, StridedView acc, KernelContext context)
     {
         var r = moe.Settings;
-        if (acc.Rows != x.Rows || acc.Cols != x.Cols)
-            throw new ArgumentException($"RoutedExperts shapes: x [{x.Rows}, {x.Cols}], acc [{acc.Rows}, {acc.Cols}]");
-        if (x.Rows == 0) return;
         var tables = new RoutingTables(context.MoeTables, x.Rows, r);
         RouteInto(x, moe, tables, context);
         tables.SortByExpert();
@@ -34,10 +29,10 @@ internal static unsafe class MoeKernel
         else RunPerExpert(x, moe, acc, tables, context);
     }
 
-    private static void RouteInto(CpuView x, MoeLayer moe, RoutingTables tables, KernelContext context)
+    private static void RouteInto(StridedView x, MoeLayer moe, RoutingTables tables, KernelContext context)
     {
         var r = moe.Settings;
-        var logits = new CpuView(tables.Logits, x.Rows, r.Experts, r.Experts);
+        var logits = new StridedView(tables.Logits, x.Rows, r.Experts, r.Experts);
         MatMulKernel.Run(x, moe.Router.Source, logits, context);
         var bias = ((CpuWeightVector)moe.CorrectionBias).Values;
         var scratch = new Span<float>(tables.SelectScratch, RoutingTables.SelectScratchLength(r));
@@ -58,7 +53,7 @@ internal static unsafe class MoeKernel
     }
 
     /// <summary>Gather each expert's tokens, gate and up products, SiLU-multiply, down product, weighted add.</summary>
-    private static void RunPerExpert(CpuView x, MoeLayer moe, CpuView acc, RoutingTables tables, KernelContext context)
+    private static void RunPerExpert(StridedView x, MoeLayer moe, StridedView acc, RoutingTables tables, KernelContext context)
     {
         int hidden = x.Cols, inner = moe.Gate[0].Rows, maxTokens = tables.MaxTokensPerExpert();
         float* memory = context.MoeHidden.Get<float>((long)maxTokens * (2 * hidden + 2 * inner));
@@ -68,11 +63,11 @@ internal static unsafe class MoeKernel
             int e = tables.Active[a], first = tables.Start[e], n = tables.Start[e + 1] - first;
             for (int j = 0; j < n; j++)
                 new ReadOnlySpan<float>(x.Row(tables.TokenOf(first + j)), hidden).CopyTo(new Span<float>(xe + (long)j * hidden, hidden));
-            var gv = new CpuView(gate, n, inner, inner);
-            MatMulKernel.Run(new CpuView(xe, n, hidden, hidden), moe.Gate[e].Source, gv, context);
-            MatMulKernel.Run(new CpuView(xe, n, hidden, hidden), moe.Up[e].Source, new CpuView(up, n, inner, inner), context);
+            var gv = new StridedView(gate, n, inner, inner);
+            MatMulKernel.Run(new StridedView(xe, n, hidden, hidden), moe.Gate[e].Source, gv, context);
+            MatMulKernel.Run(new StridedView(xe, n, hidden, hidden), moe.Up[e].Source, new StridedView(up, n, inner, inner), context);
             VectorMath.SiluMul(gate, up, gate, n * inner, context.Width);
-            MatMulKernel.Run(gv, moe.Down[e].Source, new CpuView(down, n, hidden, hidden), context);
+            MatMulKernel.Run(gv, moe.Down[e].Source, new StridedView(down, n, hidden, hidden), context);
             for (int j = 0; j < n; j++)
                 VectorMath.AddScaled(acc.Row(tables.TokenOf(first + j)), down + (long)j * hidden, tables.WeightOf(first + j), hidden, context.Width);
         }

@@ -24,18 +24,10 @@ internal static unsafe class PagedAttentionKernel
         return Math.Max(MinChunk, (perChunk + AttentionTile.Keys - 1) / AttentionTile.Keys * AttentionTile.Keys);
     }
 
-    public static void Run(CpuView qLatent, CpuView q, CpuKvCache cache, int layer, AttentionBatch batch, AttentionShape shape, CpuView oLatent, KernelContext context)
+    public static void Run(StridedView qLatent, StridedView q, CpuKvCache cache, int layer, AttentionBatch batch, AttentionShape shape, StridedView oLatent, KernelContext context)
     {
         var layout = cache.Layout;
         int tokens = batch.Tokens, heads = shape.Heads, rkv = layout.LatentDim;
-        if (qLatent.Rows != tokens || oLatent.Rows != tokens || q.Rows != tokens || qLatent.Cols != heads * rkv
-            || oLatent.Cols != heads * rkv || q.Cols != heads * shape.QueryHeadDim || shape.RopeDim != layout.RopeDim
-            || (uint)layer >= (uint)layout.Layers)
-            throw new ArgumentException(
-                $"PagedAttention shapes: {tokens} tokens, qLatent [{qLatent.Rows}, {qLatent.Cols}], q [{q.Rows}, {q.Cols}], oLatent [{oLatent.Rows}, {oLatent.Cols}], " +
-                $"{heads} heads, cache entries {rkv} + {layout.RopeDim}, layer {layer} of {layout.Layers}");
-        batch.Validate(layout);
-        if (tokens == 0) return;
 
         var pool = context.Pool;
         var job = new Job(new AttentionTile(qLatent, q, cache, layer, batch, shape, oLatent, context.Width));

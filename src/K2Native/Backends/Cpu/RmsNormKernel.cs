@@ -5,10 +5,8 @@ namespace K2Native.Backends.Cpu;
 
 internal static unsafe class RmsNormKernel
 {
-    public static void Run(CpuView x, float[] weight, float eps, CpuView y, SimdWidth width)
+    public static void Run(StridedView x, float[] weight, float eps, StridedView y, SimdWidth width)
     {
-        if (x.Cols != weight.Length || y.Cols != x.Cols || y.Rows != x.Rows)
-            throw new ArgumentException($"RmsNorm shapes: x [{x.Rows}, {x.Cols}], w [{weight.Length}], y [{y.Rows}, {y.Cols}]");
         fixed (float* w = weight)
         {
             for (int t = 0; t < x.Rows; t++) Row(x.Row(t), w, eps, y.Row(t), x.Cols, width);

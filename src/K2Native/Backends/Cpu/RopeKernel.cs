@@ -4,11 +4,9 @@ namespace K2Native.Backends.Cpu;
 
 internal static unsafe class RopeKernel
 {
-    public static void Run(CpuView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions)
+    public static void Run(StridedView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions)
     {
         int pairs = rope.InverseFrequencies.Length;
-        if (positions.Length != x.Rows || (heads - 1) * headStride + offset + 2 * pairs > x.Cols)
-            throw new ArgumentException($"Rope shapes: x [{x.Rows}, {x.Cols}], {heads} heads of stride {headStride}, offset {offset}, dim {2 * pairs}, {positions.Length} positions");
         float* cos = stackalloc float[pairs];
         float* sin = stackalloc float[pairs];
         for (int t = 0; t < x.Rows; t++)

@@ -2,6 +2,7 @@
 // Each has a Vector512 body, a Vector256 body and a scalar tail; callers pick the width (Simd.Best).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using K2Native.Numerics;
 
 namespace K2Native.Backends.Cpu;
 
@@ -64,7 +65,7 @@ internal static unsafe class VectorMath
                 hi.Store(dst + i + 8);
             }
         }
-        for (; i < n; i++) dst[i] = Bf16ToFloat(src[i]);
+        for (; i < n; i++) dst[i] = Bf16.ToFloat(src[i]);
     }
 
     /// <summary>acc[i] += delta[i].</summary>
@@ -141,9 +142,6 @@ internal static unsafe class VectorMath
 
     /// <summary>Σ x[i]².</summary>
     public static float SumOfSquares(float* x, int n, SimdWidth width) => Dot(x, x, n, width);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Bf16ToFloat(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector512<float> Lo, Vector512<float> Hi) WidenBf16(Vector512<ushort> bits) =>

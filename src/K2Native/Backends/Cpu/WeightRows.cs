@@ -1,5 +1,6 @@
 // Reads one row of a weight matrix as float32 in natural column order, whatever its stored format.
 using K2Native.Checkpoint;
+using K2Native.Numerics;
 
 namespace K2Native.Backends.Cpu;
 
@@ -21,6 +22,6 @@ internal static unsafe class WeightRows
         int* words = (int*)w.Data + (long)row * (w.Cols / 8);
         ushort* scales = w.Scales + (long)row * (w.Cols / w.GroupSize);
         for (int c = 0; c < w.Cols; c++)
-            dst[c] = ((int)(((uint)words[c / 8] >> (4 * (c % 8))) & 0xF) - 8) * VectorMath.Bf16ToFloat(scales[c / w.GroupSize]);
+            dst[c] = ((int)(((uint)words[c / 8] >> (4 * (c % 8))) & 0xF) - 8) * Bf16.ToFloat(scales[c / w.GroupSize]);
     }
 }

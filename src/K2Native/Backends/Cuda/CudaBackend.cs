@@ -1,7 +1,8 @@
 // The CUDA backend: every op of the backend boundary through libk2native (native/, C ABI in k2native.h). Weights
 // are uploaded at Load, activations and the paged cache live in device memory, and ops queue on the context's
-// stream; Read is the only point that waits. Index arrays that arrive as host spans (token ids, slots, block
-// tables) are checked here with the CPU backend's messages, then uploaded into device buffers that remember their
+// stream. The host waits for the device in Read, in Route (it copies the chosen experts out) and in the uploads of
+// host data (Write, index arrays). Shapes and indices are checked once by Backend; this class marshals. Index arrays
+// that arrive as host spans (token ids, slots, block tables) are uploaded into device buffers that remember their
 // last values (CachedUpload): a step's positions, slots and block tables travel once per step, not once per layer.
 // With graphs on, a model step of a shape seen before is replayed from a CUDA graph (CudaGraphs.cs) after its
 // indices are uploaded. Requires a GPU: construction fails with one clear K2NoGpuException / K2LibraryException
@@ -54,159 +55,120 @@ public sealed unsafe class CudaBackend : Backend
 
     private k2_context* Ctx => _context.Handle;
 
-    public override Tensor NewTensor(int rows, int cols) => new CudaTensor(_context, rows, cols);
+    protected override Tensor NewTensorCore(int rows, int cols) => new CudaTensor(_context, rows, cols);
 
-    public override void Write(TensorView destination, ReadOnlySpan<float> values)
+    protected override void WriteCore(TensorView destination, ReadOnlySpan<float> values)
     {
-        var d = CudaView.Of(destination);
-        if (values.Length % Math.Max(1, d.Cols) != 0 || values.Length / Math.Max(1, d.Cols) > d.Rows)
-            throw new ArgumentException($"Write: {values.Length} values do not fill whole rows of a [{d.Rows}, {d.Cols}] view");
+        var d = View(destination);
         if (d.Stride == d.Cols)
         {
             _context.Upload(d.Data, values);
             return;
         }
-        for (int r = 0; r * d.Cols < values.Length; r++) _context.Upload(d.Data + r * d.Stride, values.Slice(r * d.Cols, d.Cols));
+        for (int r = 0; r * d.Cols < values.Length; r++) _context.Upload(d.Row(r), values.Slice(r * d.Cols, d.Cols));
     }
 
-    public override void Read(TensorView source, Span<float> values)
+    protected override void ReadCore(TensorView source, Span<float> values)
     {
-        var s = CudaView.Of(source);
-        if (values.Length != s.Rows * s.Cols)
-            throw new ArgumentException($"Read: a [{s.Rows}, {s.Cols}] view needs {s.Rows * s.Cols} values, got {values.Length}");
+        var s = View(source);
         if (s.Stride == s.Cols)
         {
             _context.Download(values, s.Data);
             return;
         }
-        for (int r = 0; r < s.Rows; r++) _context.Download(values.Slice(r * s.Cols, s.Cols), s.Data + r * s.Stride);
+        for (int r = 0; r < s.Rows; r++) _context.Download(values.Slice(r * s.Cols, s.Cols), s.Row(r));
     }
 
     // Weight memory is freed with the context when the backend is disposed.
-    public override Weight Load(MatrixSource matrix) => new CudaWeight(_context, matrix);
+    protected override Weight LoadCore(MatrixSource matrix) => new CudaWeight(_context, matrix);
 
-    public override WeightVector Load(float[] vector) => new CudaWeightVector(_context, vector);
+    protected override WeightVector LoadCore(float[] vector) => new CudaWeightVector(_context, vector);
 
-    public override void Embed(ReadOnlySpan<int> tokens, Weight table, TensorView y)
+    protected override void EmbedCore(ReadOnlySpan<int> tokens, Weight table, TensorView y)
     {
-        var m = table.Source;
-        var dst = CudaView.Of(y);
-        if (m.Format != WeightFormat.Bf16 || dst.Cols != m.Cols || dst.Rows != tokens.Length)
-            throw new ArgumentException($"Embed: {tokens.Length} tokens into [{dst.Rows}, {dst.Cols}] from {m.Name} [{m.Rows}, {m.Cols}] {m.Format}");
-        for (int t = 0; t < tokens.Length; t++)
-            if ((uint)tokens[t] >= (uint)m.Rows)
-                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {tokens[t]} at position {t} is outside the vocabulary [0, {m.Rows})");
+        var dst = View(y);
         var matrix = ((CudaWeight)table).Matrix;
         ThrowIfFailed(K2Api.k2_embed(Ctx, null, &matrix, _tokens.Get(tokens), tokens.Length, dst.Data, dst.Stride), "k2_embed");
     }
 
-    public override void RmsNorm(TensorView x, WeightVector w, float eps, TensorView y)
+    protected override void RmsNormCore(TensorView x, WeightVector w, float eps, TensorView y)
     {
-        var (a, o) = (CudaView.Of(x), CudaView.Of(y));
-        if (a.Cols != w.Length || o.Cols != a.Cols || o.Rows != a.Rows)
-            throw new ArgumentException($"RmsNorm shapes: x [{a.Rows}, {a.Cols}], w [{w.Length}], y [{o.Rows}, {o.Cols}]");
+        var (a, o) = (View(x), View(y));
         ThrowIfFailed(K2Api.k2_rms_norm(Ctx, null, a.Data, a.Stride, null, 0, ((CudaWeightVector)w).Data, eps, a.Rows, a.Cols, o.Data, o.Stride), "k2_rms_norm");
     }
 
-    public override void MatMul(TensorView x, Weight w, TensorView y)
+    protected override void MatMulCore(TensorView x, Weight w, TensorView y)
     {
-        var (a, o) = (CudaView.Of(x), CudaView.Of(y));
-        if (a.Cols != w.Cols || o.Cols != w.Rows || a.Rows != o.Rows)
-            throw new ArgumentException($"MatMul shapes: x [{a.Rows}, {a.Cols}], {w.Source.Name} [{w.Rows}, {w.Cols}], y [{o.Rows}, {o.Cols}]");
+        var (a, o) = (View(x), View(y));
         Gemm((CudaWeight)w, a.Data, a.Stride, o.Data, o.Stride, a.Rows);
     }
 
-    public override void GatherRows(TensorView src, ReadOnlySpan<int> rows, TensorView dst)
+    protected override void GatherRowsCore(TensorView src, ReadOnlySpan<int> rows, TensorView dst)
     {
-        var (s, d) = (CudaView.Of(src), CudaView.Of(dst));
-        if (s.Cols != d.Cols || rows.Length != d.Rows)
-            throw new ArgumentException($"GatherRows: {rows.Length} rows of [{s.Rows}, {s.Cols}] into [{d.Rows}, {d.Cols}]");
-        foreach (int r in rows)
-            if ((uint)r >= (uint)s.Rows) throw new ArgumentOutOfRangeException(nameof(rows), $"GatherRows: row {r} of a view with {s.Rows} rows");
+        var (s, d) = (View(src), View(dst));
         ThrowIfFailed(K2Api.k2_gather_rows(Ctx, null, s.Data, s.Stride, s.Rows, _rows.Get(rows), rows.Length, s.Cols, d.Data, d.Stride), "k2_gather_rows");
     }
 
-    public override void Clear(TensorView x)
+    protected override void ClearCore(TensorView x)
     {
-        var v = CudaView.Of(x);
-        ThrowIfFailed(K2Api.k2_memory_clear_2d(Ctx, null, v.Data, (nuint)(v.Stride * 4), (nuint)(v.Cols * 4), v.Rows), "k2_memory_clear_2d");
+        var v = View(x);
+        ThrowIfFailed(K2Api.k2_memory_clear_2d(Ctx, null, v.Data, (nuint)(v.Stride * 4L), (nuint)(v.Cols * 4L), v.Rows), "k2_memory_clear_2d");
     }
 
-    public override void Add(TensorView acc, TensorView delta)
+    protected override void AddCore(TensorView acc, TensorView delta)
     {
-        var (a, d) = (CudaView.Of(acc), CudaView.Of(delta));
-        if (a.Rows != d.Rows || a.Cols != d.Cols) throw new ArgumentException($"Add shapes: [{a.Rows}, {a.Cols}] += [{d.Rows}, {d.Cols}]");
+        var (a, d) = (View(acc), View(delta));
         ThrowIfFailed(K2Api.k2_add(Ctx, null, a.Data, a.Stride, d.Data, d.Stride, a.Rows, a.Cols), "k2_add");
     }
 
-    public override void SiluMul(TensorView gate, TensorView up, TensorView y)
+    protected override void SiluMulCore(TensorView gate, TensorView up, TensorView y)
     {
-        var (g, u, o) = (CudaView.Of(gate), CudaView.Of(up), CudaView.Of(y));
-        if (g.Rows != u.Rows || g.Cols != u.Cols || o.Rows != g.Rows || o.Cols != g.Cols)
-            throw new ArgumentException($"SiluMul shapes: [{g.Rows}, {g.Cols}], [{u.Rows}, {u.Cols}] -> [{o.Rows}, {o.Cols}]");
+        var (g, u, o) = (View(gate), View(up), View(y));
         ThrowIfFailed(K2Api.k2_silu_mul(Ctx, null, g.Data, g.Stride, u.Data, u.Stride, o.Data, o.Stride, g.Rows, g.Cols), "k2_silu_mul");
     }
 
-    public override void Rope(TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions)
+    protected override void RopeCore(TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions)
     {
-        var v = CudaView.Of(x);
-        int pairs = rope.InverseFrequencies.Length;
-        if (positions.Length != v.Rows || (heads - 1) * headStride + offset + 2 * pairs > v.Cols)
-            throw new ArgumentException($"Rope shapes: x [{v.Rows}, {v.Cols}], {heads} heads of stride {headStride}, offset {offset}, dim {2 * pairs}, {positions.Length} positions");
+        var v = View(x);
         var table = _ropeTables.GetValue(rope, r =>
         {
             var buffer = _context.Allocate(8L * r.InverseFrequencies.Length);
             _context.Upload(buffer.Pointer, new ReadOnlySpan<double>(r.InverseFrequencies));
             return buffer;
         });
-        ThrowIfFailed(K2Api.k2_rope(Ctx, null, v.Data, v.Stride, v.Rows, heads, headStride, offset, (double*)table.Pointer, pairs, rope.CosSinScale,
-            _positions.Get(positions)), "k2_rope");
+        ThrowIfFailed(K2Api.k2_rope(Ctx, null, v.Data, v.Stride, v.Rows, heads, headStride, offset, (double*)table.Pointer, rope.InverseFrequencies.Length,
+            rope.CosSinScale, _positions.Get(positions)), "k2_rope");
     }
 
-    public override void CausalAttention(TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions, TensorView output)
+    protected override void CausalAttentionCore(TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions, TensorView output)
     {
-        var (vq, vkv, vkpe, vo) = (CudaView.Of(q), CudaView.Of(kv), CudaView.Of(kpe), CudaView.Of(output));
-        if (positions.Length != vq.Rows || vkv.Rows != vkpe.Rows)
-            throw new ArgumentException($"Attention shapes: q [{vq.Rows}, {vq.Cols}], kv [{vkv.Rows}, {vkv.Cols}], kpe [{vkpe.Rows}, {vkpe.Cols}], {positions.Length} positions");
-        foreach (int p in positions)
-            if (p < 0 || p >= vkv.Rows) throw new ArgumentException($"Attention: position {p} has no key (keys 0..{vkv.Rows - 1})");
+        var (vq, vkv, vkpe, vo) = (View(q), View(kv), View(kpe), View(output));
         var s = NativeShape(shape, 0);
         ThrowIfFailed(K2Api.k2_attention_prefill(Ctx, null, &s, vq.Data, vq.Stride, vkv.Data, vkv.Stride, vkpe.Data, vkpe.Stride, _positions.Get(positions),
             vq.Rows, vkv.Rows, vo.Data, vo.Stride), "k2_attention_prefill");
     }
 
-    public override KvCacheStorage NewKvCache(KvCacheLayout layout) => new CudaKvCache(_context, layout);
+    protected override KvCacheStorage NewKvCacheCore(KvCacheLayout layout) => new CudaKvCache(_context, layout);
 
-    public override void WriteKv(KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots)
+    protected override void WriteKvCore(KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots)
     {
-        var c = (CudaKvCache)cache;
-        var l = cache.Layout;
-        var (lat, pe) = (CudaView.Of(latent), CudaView.Of(kpe));
-        if ((uint)layer >= (uint)l.Layers || lat.Cols != l.LatentDim || pe.Cols != l.RopeDim || lat.Rows != slots.Length || pe.Rows != slots.Length)
-            throw new ArgumentException(
-                $"WriteKv: layer {layer} of {l.Layers}, latent [{lat.Rows}, {lat.Cols}], kpe [{pe.Rows}, {pe.Cols}], {slots.Length} slots; cache entries are {l.LatentDim} + {l.RopeDim}");
-        for (int t = 0; t < slots.Length; t++)
-            if ((ulong)slots[t] >= (ulong)l.Slots)
-                throw new ArgumentOutOfRangeException(nameof(slots), $"WriteKv: slot {slots[t]} of token {t} is outside the pool of {l.Slots} slots");
-        var d = c.Descriptor;
+        var (lat, pe) = (View(latent), View(kpe));
+        var d = Cache(cache).Descriptor;
         ThrowIfFailed(K2Api.k2_kv_append(Ctx, null, &d, layer, lat.Data, lat.Stride, pe.Data, pe.Stride, _slots.Get(slots), slots.Length), "k2_kv_append");
     }
 
-    public override void AbsorbQuery(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent)
+    protected override void AbsorbQueryCore(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent)
     {
-        var (vq, vl) = (CudaView.Of(q), CudaView.Of(qLatent));
+        var (vq, vl) = (View(q), View(qLatent));
         var s = NativeShape(shape, kvB.Cols);
         var m = ((CudaWeight)kvB).Matrix;
         ThrowIfFailed(K2Api.k2_mla_absorb_query(Ctx, null, &s, &m, vq.Data, vq.Stride, vq.Rows, vl.Data, vl.Stride), "k2_mla_absorb_query");
     }
 
-    public override void PagedAttention(TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape, TensorView oLatent)
+    protected override void PagedAttentionCore(TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape, TensorView oLatent)
     {
-        var (vl, vq, vo) = (CudaView.Of(qLatent), CudaView.Of(q), CudaView.Of(oLatent));
+        var (vl, vq, vo) = (View(qLatent), View(q), View(oLatent));
         int tokens = batch.Tokens;
-        if (vl.Rows != tokens || vq.Rows != tokens || vo.Rows != tokens)
-            throw new ArgumentException($"PagedAttention shapes: {tokens} tokens, qLatent [{vl.Rows}, {vl.Cols}], q [{vq.Rows}, {vq.Cols}], oLatent [{vo.Rows}, {vo.Cols}]");
-        batch.Validate(cache.Layout);
         int maxKeys = 0;
         for (int t = 0; t < tokens; t++) maxKeys = Math.Max(maxKeys, batch.KeyCounts[t]);
         maxKeys = KeyBucket(maxKeys);
@@ -222,39 +184,33 @@ public sealed unsafe class CudaBackend : Backend
         b.token_sequence = _tokenSequence.Get(batch.TokenSequence.AsSpan(0, tokens));
         b.key_counts = _keyCounts.Get(batch.KeyCounts.AsSpan(0, tokens));
         b.block_tables = _blockTables.Get(batch.BlockTables.AsSpan(0, b.sequences * batch.BlockTableStride));
-        var d = ((CudaKvCache)cache).Descriptor;
+        var d = Cache(cache).Descriptor;
         ThrowIfFailed(K2Api.k2_mla_decode(Ctx, null, &s, &d, layer, &b, vl.Data, vl.Stride, vq.Data, vq.Stride, vo.Data, vo.Stride,
             _workspace.Get((long)bytes), (nuint)_workspace.Bytes), "k2_mla_decode");
     }
 
-    public override void ExpandValues(TensorView oLatent, Weight kvB, AttentionShape shape, TensorView output)
+    protected override void ExpandValuesCore(TensorView oLatent, Weight kvB, AttentionShape shape, TensorView output)
     {
-        var (vl, vo) = (CudaView.Of(oLatent), CudaView.Of(output));
+        var (vl, vo) = (View(oLatent), View(output));
         var s = NativeShape(shape, kvB.Cols);
         var m = ((CudaWeight)kvB).Matrix;
         ThrowIfFailed(K2Api.k2_mla_expand_values(Ctx, null, &s, &m, vl.Data, vl.Stride, vl.Rows, vo.Data, vo.Stride), "k2_mla_expand_values");
     }
 
-    public override void Route(TensorView x, MoeLayer moe, Span<int> expertIds, Span<float> expertWeights)
+    protected override void RouteCore(TensorView x, MoeLayer moe, Span<int> expertIds, Span<float> expertWeights)
     {
-        var r = moe.Settings;
-        int tokens = CudaView.Of(x).Rows;
-        if (expertIds.Length != tokens * r.TopK || expertWeights.Length != expertIds.Length)
-            throw new ArgumentException($"Route: {tokens} tokens x top-{r.TopK} need {tokens * r.TopK} slots, got {expertIds.Length} and {expertWeights.Length}");
+        int topK = moe.Settings.TopK;
         RouteOnDevice(x, moe, out int* ids, out float* weights);
         _context.Download(expertIds, ids);
         _context.Download(expertWeights, weights);
         for (int i = 0; i < expertIds.Length; i++)
             if (expertIds[i] < 0)
-                throw new NonFiniteActivationException(-1, "mlp.gate (the router)", $"fewer than {r.TopK} experts have finite scores for token row {i / r.TopK}");
+                throw new NonFiniteActivationException(-1, "mlp.gate (the router)", $"fewer than {topK} experts have finite scores for token row {i / topK}");
     }
 
-    public override void RoutedExperts(TensorView x, MoeLayer moe, TensorView acc)
+    protected override void RoutedExpertsCore(TensorView x, MoeLayer moe, TensorView acc)
     {
-        var (vx, va) = (CudaView.Of(x), CudaView.Of(acc));
-        if (va.Rows != vx.Rows || va.Cols != vx.Cols)
-            throw new ArgumentException($"RoutedExperts shapes: x [{vx.Rows}, {vx.Cols}], acc [{va.Rows}, {va.Cols}]");
-        if (vx.Rows == 0) return;
+        var (vx, va) = (View(x), View(acc));
         var table = _expertTables.GetValue(moe, m => new CudaExpertTable(_context, m));
         RouteOnDevice(x, moe, out int* ids, out float* weights);
         var p = table.Params;
@@ -264,9 +220,10 @@ public sealed unsafe class CudaBackend : Backend
             _workspace.Get((long)bytes), (nuint)_workspace.Bytes), "k2_moe_experts");
     }
 
-    public override void RunStep(in StepInputs step, Action body)
+    /// <summary>Uploads the step's index arrays once (Backend.RunStep has checked them), then runs the body or, with
+    /// graphs on, replays the graph recorded for the step's shape.</summary>
+    protected override void RunStepCore(in StepInputs step, Action body)
     {
-        // Each index array once per step, at the addresses the layers' calls (and a recorded graph) read.
         int t = step.Count, tables = step.Sequences * step.Attention.BlockTableStride;
         _tokens.Get(step.Tokens.AsSpan(0, t));
         _positions.Get(step.Positions.AsSpan(0, t));
@@ -280,15 +237,6 @@ public sealed unsafe class CudaBackend : Backend
             body();
             return;
         }
-        // A replay skips the body, and with it the checks of slots, tables and logit rows: they are made here.
-        var layout = step.Cache.Layout;
-        step.Attention.Validate(layout);
-        for (int i = 0; i < t; i++)
-            if ((ulong)step.Slots[i] >= (ulong)layout.Slots)
-                throw new ArgumentOutOfRangeException(nameof(step), $"WriteKv: slot {step.Slots[i]} of token {i} is outside the pool of {layout.Slots} slots");
-        for (int i = 0; i < step.LogitCount; i++)
-            if ((uint)step.LogitRows[i] >= (uint)t)
-                throw new ArgumentOutOfRangeException(nameof(step), $"GatherRows: row {step.LogitRows[i]} of a view with {t} rows");
         _graphs.Run(new CudaGraphs.StepShape(t, step.Sequences, step.Attention.BlockTableStride, KeyBucket(step.MaxKeyCount()), step.LogitCount), body);
     }
 
@@ -319,10 +267,8 @@ public sealed unsafe class CudaBackend : Backend
     private void RouteOnDevice(TensorView x, MoeLayer moe, out int* ids, out float* weights)
     {
         var r = moe.Settings;
-        var vx = CudaView.Of(x);
+        var vx = View(x);
         var logits = (float*)_routerLogits.Get(4L * vx.Rows * r.Experts);
-        if (moe.Router.Rows != r.Experts || moe.Router.Cols != vx.Cols)
-            throw new ArgumentException($"Route: router {moe.Router.Source.Name} [{moe.Router.Rows}, {moe.Router.Cols}] for {r.Experts} experts over {vx.Cols} inputs");
         Gemm((CudaWeight)moe.Router, vx.Data, vx.Stride, logits, r.Experts, vx.Rows);
         k2_router_params p = default;
         p.struct_size = (uint)sizeof(k2_router_params);
@@ -343,6 +289,12 @@ public sealed unsafe class CudaBackend : Backend
         var m = w.Matrix;
         ThrowIfFailed(K2Api.k2_gemm(Ctx, null, &m, x, xStride, y, yStride, tokens), "k2_gemm");
     }
+
+    private static StridedView View(TensorView view) =>
+        view.Tensor is CudaTensor t ? new StridedView(t.Data, view) : throw StridedView.Foreign(view, "CUDA");
+
+    private static CudaKvCache Cache(KvCacheStorage cache) =>
+        cache as CudaKvCache ?? throw new ArgumentException($"a cache of another backend ({cache.GetType().Name}) was given to the CUDA backend");
 
     private static k2_attention_shape NativeShape(AttentionShape shape, int latentDim)
     {

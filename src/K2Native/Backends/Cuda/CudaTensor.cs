@@ -13,30 +13,3 @@ internal sealed unsafe class CudaTensor : Tensor
 
     public override void Dispose() => _buffer.Dispose();
 }
-
-/// <summary>A view as the native calls take it.</summary>
-internal readonly unsafe struct CudaView
-{
-    private CudaView(float* data, long stride, int rows, int cols)
-    {
-        Data = data;
-        Stride = stride;
-        Rows = rows;
-        Cols = cols;
-    }
-
-    public float* Data { get; }
-
-    public long Stride { get; }
-
-    public int Rows { get; }
-
-    public int Cols { get; }
-
-    public static CudaView Of(TensorView view)
-    {
-        if (view.Tensor is not CudaTensor t)
-            throw new ArgumentException($"a tensor of another backend ({view.Tensor.GetType().Name}) was given to the CUDA backend");
-        return new CudaView(t.Data + view.Col, t.Cols, view.Rows, view.Cols);
-    }
-}

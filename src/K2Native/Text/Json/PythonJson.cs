@@ -12,7 +12,7 @@ using System.Text.Json.Nodes;
 namespace K2Native.Text;
 
 /// <summary>Python's <c>json.dumps(x, ensure_ascii=False)</c> and <c>str(x)</c> over System.Text.Json values.</summary>
-public static class PythonJson
+internal static class PythonJson
 {
     /// <summary>json.dumps(value, ensure_ascii=False); a C# null is JSON null.</summary>
     public static string Serialize(JsonNode? value)

@@ -5,7 +5,7 @@ using System.Globalization;
 namespace K2Native.Text;
 
 /// <summary>Reads and writes <c>functions.NAME:IDX</c> tool-call ids.</summary>
-public static class ToolCallIds
+internal static class ToolCallIds
 {
     private const string Prefix = "functions.";
 

@@ -4,6 +4,7 @@
 // column counts 1..300 that leave every vector tail, odd token counts), every SIMD width, a second run into
 // the same caller-provided buffer.
 using System.Runtime.Intrinsics;
+using K2Native.Backends;
 using K2Native.Backends.Cpu;
 using K2Native.Numerics;
 using K2Native.Tests.Support;
@@ -85,7 +86,7 @@ public sealed unsafe class Fp8KernelTests
                     Array.Clear(x);
                     x[j] = 1f;
                     fixed (float* px = x, py = y)
-                        MatMulKernel.Run(new CpuView(px, 1, cols, cols), w, new CpuView(py, 1, rows, rows), MatMulTests.Context(width, Int4Activations.Float32));
+                        MatMulKernel.Run(new StridedView(px, 1, cols, cols), w, new StridedView(py, 1, rows, rows), MatMulTests.Context(width, Int4Activations.Float32));
                     for (int r = j; r < rows; r += cols)
                     {
                         double expected = Fp8E4M3.IsNaN((byte)r) ? 0 : Fp8Reference.Value((byte)r);
@@ -166,10 +167,10 @@ public sealed unsafe class Fp8KernelTests
         var y = new float[t * (n + 3)];
         fixed (float* px = x, py = y)
         {
-            var output = new CpuView(py + 1, t, n, n + 3);
+            var output = new StridedView(py + 1, t, n, n + 3);
             for (int run = 0; run < 2; run++)
             {
-                MatMulKernel.Run(new CpuView(px, t, k, k), w.Source, output, MatMulTests.Context(width, Int4Activations.Float32));
+                MatMulKernel.Run(new StridedView(px, t, k, k), w.Source, output, MatMulTests.Context(width, Int4Activations.Float32));
                 var actual = new float[t * n];
                 for (int i = 0; i < t; i++) new ReadOnlySpan<float>(output.Row(i), n).CopyTo(actual.AsSpan(i * n, n));
                 double err = TestData.RelativeL2(actual, expected);

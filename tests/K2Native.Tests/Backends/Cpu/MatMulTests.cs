@@ -3,6 +3,7 @@
 // block), every SIMD width, both INT4 activation precisions, and a second run into the same output buffer.
 // The int8 path is checked against the exact product of the quantized activations (same rounding rule),
 // so its tolerance is tight; its distance from the float32 product is bounded separately.
+using K2Native.Backends;
 using K2Native.Backends.Cpu;
 using K2Native.Tests.Support;
 
@@ -92,7 +93,7 @@ public sealed unsafe class MatMulTests
             fixed (byte* pm = memory)
             {
                 byte* aligned = (byte*)(((nint)pm + 63) & ~(nint)63);
-                var q = Int8Activations.Quantize(new CpuView(px, 3, k, k), aligned, terms, width);
+                var q = Int8Activations.Quantize(new StridedView(px, 3, k, k), aligned, terms, width);
                 var expected = QuantizeReference(x, terms);
                 int first = terms == 2 ? Int8Activations.SecondTermScale : 1;
                 for (int r = 0; r < 3; r++)
@@ -166,10 +167,10 @@ public sealed unsafe class MatMulTests
         var y = new float[t * (n + 3)];
         fixed (float* px = x, py = y)
         {
-            var output = new CpuView(py + 1, t, n, n + 3);
+            var output = new StridedView(py + 1, t, n, n + 3);
             for (int run = 0; run < 2; run++)
             {
-                MatMulKernel.Run(new CpuView(px, t, k, k), w.Source, output, context);
+                MatMulKernel.Run(new StridedView(px, t, k, k), w.Source, output, context);
                 var actual = new float[t * n];
                 for (int i = 0; i < t; i++) new ReadOnlySpan<float>(output.Row(i), n).CopyTo(actual.AsSpan(i * n, n));
                 double err = TestData.RelativeL2(actual, expected);

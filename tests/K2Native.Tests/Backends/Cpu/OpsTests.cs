@@ -22,7 +22,7 @@ public sealed unsafe class OpsTests
             var w = TestData.RandomFloats(d, 11);
             var y = new float[t * d];
             fixed (float* px = x, py = y)
-                RmsNormKernel.Run(new CpuView(px, t, d, d), w, 1e-5f, new CpuView(py, t, d, d), width);
+                RmsNormKernel.Run(new StridedView(px, t, d, d), w, 1e-5f, new StridedView(py, t, d, d), width);
             for (int r = 0; r < t; r++)
             {
                 double ms = 0;
@@ -57,7 +57,7 @@ public sealed unsafe class OpsTests
         var x = TestData.RandomFloats(t * heads * stride, 3);
         var original = (float[])x.Clone();
         int[] positions = [0, 1, 7, 300, 262143];
-        fixed (float* px = x) RopeKernel.Run(new CpuView(px, t, heads * stride, heads * stride), heads, stride, offset, rope, positions);
+        fixed (float* px = x) RopeKernel.Run(new StridedView(px, t, heads * stride, heads * stride), heads, stride, offset, rope, positions);
         for (int r = 0; r < t; r++)
             for (int h = 0; h < heads; h++)
                 for (int c = 0; c < stride; c++)
@@ -85,8 +85,8 @@ public sealed unsafe class OpsTests
             int[] positions = Enumerable.Range(0, t).Select(i => s - t + i).ToArray();
             var output = new float[t * heads * dv];
             fixed (float* pq = q, pkv = kv, pk = kpe, po = output)
-                AttentionKernel.Run(new CpuView(pq, t, heads * (dn + dr), heads * (dn + dr)), new CpuView(pkv, s, heads * (dn + dv), heads * (dn + dv)),
-                    new CpuView(pk, s, dr, dr), shape, positions, new CpuView(po, t, heads * dv, heads * dv), width, WorkerPool.Shared);
+                AttentionKernel.Run(new StridedView(pq, t, heads * (dn + dr), heads * (dn + dr)), new StridedView(pkv, s, heads * (dn + dv), heads * (dn + dv)),
+                    new StridedView(pk, s, dr, dr), shape, positions, new StridedView(po, t, heads * dv, heads * dv), width, WorkerPool.Shared);
 
             var expected = new double[output.Length];
             for (int i = 0; i < t; i++)

@@ -1,6 +1,8 @@
 // Whether libk2native and a CUDA GPU are here, for tests that need them: [LibraryFact] needs the built library
-// (native/build or K2NATIVE_LIBRARY), [GpuFact]/[GpuTheory] a usable GPU too; both skip with the reason otherwise.
+// (native/build or K2NATIVE_LIBRARY), [GpuFact]/[GpuTheory] a usable GPU too, [GpuSharedFact] also ../shared's
+// fixtures, and [NoGpuFact] the library on a machine without a GPU; each skips with the reason otherwise.
 using K2Native.Backends.Cuda.Native;
+using K2Native.Tests.Support;
 
 namespace K2Native.Tests.Backends.Cuda;
 
@@ -64,5 +66,25 @@ public sealed class GpuTheoryAttribute : TheoryAttribute
     public GpuTheoryAttribute()
     {
         if (Gpu.SkipReason is { } reason) Skip = reason;
+    }
+}
+
+/// <summary>A fact that needs libk2native, a CUDA GPU and the shared fixtures.</summary>
+public sealed class GpuSharedFactAttribute : FactAttribute
+{
+    public GpuSharedFactAttribute()
+    {
+        if (Gpu.SkipReason is { } reason) Skip = reason;
+        else if (SharedFixtures.Directory is null) Skip = SharedFixtures.SkipReason;
+    }
+}
+
+/// <summary>A fact about the library on a machine without a GPU (where there is one, CudaBackendTests cover it).</summary>
+public sealed class NoGpuFactAttribute : FactAttribute
+{
+    public NoGpuFactAttribute()
+    {
+        if (Gpu.LibrarySkipReason is { } reason) Skip = reason;
+        else if (Gpu.SkipReason is null) Skip = "a CUDA GPU is present: CudaBackendTests cover the CUDA backend there";
     }
 }

@@ -26,10 +26,17 @@ public sealed class LoaderTests
         Directory.CreateDirectory(app);
         var candidates = K2Library.Candidates(null, app);
         Assert.Equal(Path.Combine(app, "libk2native.so"), candidates[0]);
+        Assert.Equal(Path.Combine(app, "runtimes", "linux-x64", "native", "libk2native.so"), candidates[1]);
         Assert.Contains(Path.Combine(dir.Path, "native", "build", "libk2native.so"), candidates);
         var e = Assert.Throws<K2LibraryException>(() => K2Library.Locate(null, app));
         Assert.Contains("was not found", e.Message);
         Assert.Contains("K2NATIVE_LIBRARY", e.Message);
+
+        string packaged = candidates[1];
+        Directory.CreateDirectory(Path.GetDirectoryName(packaged)!);
+        File.WriteAllBytes(packaged, []);
+        Assert.Equal(packaged, K2Library.Locate(null, app));
+        File.Delete(packaged);
 
         string built = Path.Combine(dir.Path, "native", "build", "libk2native.so");
         Directory.CreateDirectory(Path.GetDirectoryName(built)!);
@@ -70,10 +77,9 @@ public sealed class LoaderTests
         Assert.IsType<K2CudaException>(Record.Exception(() => K2Library.ThrowIfFailed(99, "f")));
     }
 
-    [LibraryFact]
+    [NoGpuFact]
     public void Without_a_GPU_the_device_count_says_why_and_the_CUDA_backend_refuses_with_one_message()
     {
-        if (Gpu.SkipReason is null) return;   // a GPU is present: CudaBackendTests cover it
         var e = Assert.Throws<K2NoGpuException>(() => K2Library.DeviceCount());
         Assert.Contains("k2_device_count", e.Message);
         var cli = K2Cli.Run(null, "logits", "--tokens", "1 2", "--backend", "cuda", "--out", Path.GetTempFileName());

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 namespace K2Native.Applications.Tools.Demo;
 
 /// <summary>convert_units(value, from_unit, to_unit) -> "Format(converted) to_unit".</summary>
-public sealed class ConvertUnitsTool(JsonObject declaration, IReadOnlyDictionary<string, DemoUnit> units) : DemoTool(declaration)
+internal sealed class ConvertUnitsTool(JsonObject declaration, IReadOnlyDictionary<string, DemoUnit> units) : DemoTool(declaration)
 {
     protected override string Run(JsonObject arguments)
     {

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 namespace K2Native.Applications.Tools.Demo;
 
 /// <summary>current_date() -> "2026-11-23 (Monday)".</summary>
-public sealed class CurrentDateTool(JsonObject declaration, Func<DateOnly> today) : DemoTool(declaration)
+internal sealed class CurrentDateTool(JsonObject declaration, Func<DateOnly> today) : DemoTool(declaration)
 {
     /// <summary>A date as the tool reports it.</summary>
     public static string Format(DateOnly date) =>

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace K2Native.Applications.Tools.Demo;
 
 /// <summary>calculator(expression) -> Format(value).</summary>
-public sealed class DemoCalculatorTool(JsonObject declaration) : DemoTool(declaration)
+internal sealed class DemoCalculatorTool(JsonObject declaration) : DemoTool(declaration)
 {
     protected override string Run(JsonObject arguments) =>
         ArithmeticExpression.Format(ArithmeticExpression.Evaluate(RequiredString(arguments, "expression")));

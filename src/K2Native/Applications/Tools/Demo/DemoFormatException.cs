@@ -4,7 +4,7 @@
 namespace K2Native.Applications.Tools.Demo;
 
 /// <summary>A demo tools file or a tasks file is malformed; <see cref="Field"/> says where.</summary>
-public sealed class DemoFormatException : FormatException
+internal sealed class DemoFormatException : FormatException
 {
     public DemoFormatException(string file, int? line, string field, string problem)
         : base(Compose(file, line, field, problem))

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace K2Native.Applications.Tools.Demo;
 
 /// <summary>A built-in tool declared by demo_tools.json.</summary>
-public abstract class DemoTool(JsonObject declaration) : BuiltinTool
+internal abstract class DemoTool(JsonObject declaration) : BuiltinTool
 {
     private readonly JsonObject _declaration = (JsonObject)declaration.DeepClone();
 

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 namespace K2Native.Applications.Tools.Demo;
 
 /// <summary>The tools of a demo_tools.json: declarations in file order, units, lookup entities.</summary>
-public sealed class DemoToolSet
+internal sealed class DemoToolSet
 {
     /// <summary>The file's name in a checkpoint directory.</summary>
     public const string FileName = "demo_tools.json";

@@ -3,7 +3,7 @@
 namespace K2Native.Applications.Tools.Demo;
 
 /// <summary>A unit of convert_units; <see cref="Factor"/> is null for temperature units, which go through Celsius.</summary>
-public sealed record DemoUnit(string Name, string Kind, double? Factor);
+internal sealed record DemoUnit(string Name, string Kind, double? Factor);
 
 /// <summary>A lookup entry: its key as written in the file, its kind, and its attributes (kind excluded) in file order.</summary>
-public sealed record DemoEntity(string Name, string Kind, IReadOnlyList<KeyValuePair<string, string>> Attributes);
+internal sealed record DemoEntity(string Name, string Kind, IReadOnlyList<KeyValuePair<string, string>> Attributes);

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 namespace K2Native.Applications.Tools.Demo;
 
 /// <summary>lookup(entity, attribute) -> the stored string.</summary>
-public sealed class LookupTool : DemoTool
+internal sealed class LookupTool : DemoTool
 {
     private readonly Dictionary<string, DemoEntity> _entities;
 

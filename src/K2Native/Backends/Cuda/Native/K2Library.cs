@@ -57,12 +57,14 @@ public static unsafe class K2Library
         return count;
     }
 
-    /// <summary>The files tried, in order: $K2NATIVE_LIBRARY alone when set; else the app directory, then native/build of every directory above it.</summary>
+    /// <summary>The files tried, in order: $K2NATIVE_LIBRARY alone when set; else the app directory, then
+    /// runtimes/RID/native below it (where a portable app that references the K2Native package keeps the packaged
+    /// library), then native/build of every directory above it.</summary>
     public static IReadOnlyList<string> Candidates(string? variable, string baseDirectory)
     {
         if (!string.IsNullOrEmpty(variable)) return [variable];
         string file = FileName();
-        var list = new List<string> { Path.Combine(baseDirectory, file) };
+        var list = new List<string> { Path.Combine(baseDirectory, file), Path.Combine(baseDirectory, "runtimes", RuntimeId(), "native", file) };
         for (var dir = new DirectoryInfo(baseDirectory); dir is not null; dir = dir.Parent)
             list.Add(Path.Combine(dir.FullName, "native", "build", file));
         return list;
@@ -74,6 +76,13 @@ public static unsafe class K2Library
             ? null
             : $"{path} has ABI version {libraryVersion}, these bindings need {K2Api.K2_ABI_VERSION}: rebuild libk2native from this checkout " +
               "(cmake -S native -B native/build && cmake --build native/build) or point K2NATIVE_LIBRARY at a matching build";
+
+    /// <summary>The package's runtime identifier for this process: linux-x64, win-x64, osx-arm64 and so on.</summary>
+    internal static string RuntimeId()
+    {
+        string os = OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux";
+        return $"{os}-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
+    }
 
     private static string FileName() =>
         OperatingSystem.IsWindows() ? "k2native.dll" : OperatingSystem.IsMacOS() ? "libk2native.dylib" : "libk2native.so";

@@ -37,6 +37,12 @@ if (args.Length >= 2 && args[1] == "replay")
         }
         if (clock.Elapsed > FuzzTargets.TimeBound)
         {
+            // The first inputs also pay for JIT compilation and a loaded machine may stall one run: time it again.
+            clock.Restart();
+            target.Run(File.ReadAllBytes(file));
+        }
+        if (clock.Elapsed > FuzzTargets.TimeBound)
+        {
             Console.Error.WriteLine($"k2fuzz {target.Name}: {file}: took {clock.Elapsed.TotalSeconds:F1} s, over the {FuzzTargets.TimeBound.TotalSeconds} s bound");
             return 1;
         }

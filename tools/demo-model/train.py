@@ -234,6 +234,7 @@ def main():
                         help="export the model held in --state (e.g. of a run in progress) to --out and stop")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--stop-at", type=int, help="stop (evaluate, export) at this step; the schedule still runs to --steps")
     parser.add_argument("--rows", type=int, help="conversations per step (default %d)" % TrainConfig.rows)
     parser.add_argument("--lr", type=float, help="peak learning rate (default %g)" % TrainConfig.lr)
     parser.add_argument("--warmup-steps", type=int, help="linear warmup (default %d)" % TrainConfig.warmup_steps)
@@ -312,7 +313,8 @@ def main():
     order = length_sorted_order(train_set, t.seed, epoch, t.rows)
     started, last_save = time.time() - elapsed, time.time()
     window_tokens, window_started = 0, time.time()
-    while step < t.steps:
+    last_step = min(t.steps, args.stop_at) if args.stop_at else t.steps
+    while step < last_step:
         groups, cursor = pack_rows(train_set, order, cursor, len(prefix), t.rows, t.row_width)
         if cursor >= len(order):
             epoch, cursor = epoch + 1, 0
@@ -338,7 +340,7 @@ def main():
         if step % t.eval_every == 0 or step == t.steps:
             h_loss, h_acc, h_exact = evaluate(model, heldout_batches)
             log(f"heldout step {step - 1} loss {h_loss:.4f} token_accuracy {h_acc:.4f} conversation_exact {h_exact:.4f}")
-        if time.time() - last_save >= args.save_minutes * 60 or step == t.steps:
+        if time.time() - last_save >= args.save_minutes * 60 or step == last_step:
             save_state(state_path, model, optimizer, step, epoch, cursor, time.time() - started, t)
             last_save = time.time()
             log(f"saved state at step {step} to {state_path}")

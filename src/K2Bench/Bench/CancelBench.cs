@@ -4,9 +4,9 @@
 // released the sequence (GenerateAsync throwing). The engine abandons a step between layers, so the bound to
 // compare with is one layer of the largest prefill chunk: the table prints it beside the latencies.
 using System.Diagnostics;
-using System.Globalization;
 using CommandLine;
 using K2Native.Runtime;
+using static K2Bench.Bench.BenchText;
 
 namespace K2Bench.Bench;
 
@@ -100,8 +100,7 @@ internal sealed class CancelBench : EngineArguments, IBenchCommand
             return;
         }
         ms.Sort();
-        double P(double q) => ms[Math.Min(ms.Count - 1, (int)Math.Ceiling(q * ms.Count) - 1)];
-        o.WriteLine(Invariant($"{name,-18}{ms.Count,8}{P(0.5),10:F1}{P(0.99),10:F1}{ms[^1],10:F1}{ms.Count(m => m > TargetMs),10}"));
+        o.WriteLine(Invariant($"{name,-18}{ms.Count,8}{Percentile(ms, 0.5),10:F1}{Percentile(ms, 0.99),10:F1}{ms[^1],10:F1}{ms.Count(m => m > TargetMs),10}"));
     }
 
     private GenerationRequest Request(int[] prompt, int maxTokens) => new()
@@ -111,6 +110,4 @@ internal sealed class CancelBench : EngineArguments, IBenchCommand
         MaxTokens = maxTokens,
         StopTokenIds = [],
     };
-
-    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

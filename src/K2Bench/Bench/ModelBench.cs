@@ -12,6 +12,7 @@ using K2Bench.Bench.Kernels;
 using K2Native.Backends;
 using K2Native.Model;
 using K2Native.Runtime;
+using static K2Bench.Bench.BenchText;
 
 namespace K2Bench.Bench;
 
@@ -108,6 +109,4 @@ internal sealed class ModelBench : EngineArguments, IBenchCommand
 
     private static GenerationRequest Request(int[] prompt, int tokens) =>
         new() { PromptTokens = prompt, Sampling = SamplingParams.Greedy, MaxTokens = tokens, StopTokenIds = [] };
-
-    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -11,6 +11,7 @@ using CommandLine;
 using K2Bench.Serve;
 using K2Native.Runtime;
 using K2Native.Serving;
+using static K2Bench.Bench.BenchText;
 
 namespace K2Bench.Bench;
 
@@ -146,9 +147,4 @@ internal sealed class ServeBench : EngineArguments, IBenchCommand
         metrics.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal)) is { } line
             ? long.Parse(line[(name.Length + 1)..], CultureInfo.InvariantCulture)
             : throw new InvalidOperationException($"/metrics has no {name}");
-
-    private static double Percentile(double[] sorted, double q) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
-
-    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -39,10 +39,11 @@ export K2_FUZZ_MODEL="$PWD/models/tiny-random"
 failed=0
 for target in "${targets[@]}"; do
   dotnet "$bin/k2fuzz.dll" "$target" replay "fuzz/corpus/$target" || { failed=1; continue; }
-  dict=fuzz/dict/json.dict
-  [ "$target" = output-parser ] && dict=fuzz/dict/output-parser.dict
+  dicts=(-x fuzz/dict/json.dict)
+  [ "$target" = output-parser ] && dicts=(-x fuzz/dict/output-parser.dict)
+  [[ "$target" == *-request ]] && dicts+=(-x fuzz/dict/openai.dict)
   rm -rf "${out:?}/$target"
-  afl-fuzz -i "fuzz/corpus/$target" -o "$out/$target" -x "$dict" -t "$timeout_ms" -m none -V "$seconds" \
+  afl-fuzz -i "fuzz/corpus/$target" -o "$out/$target" "${dicts[@]}" -t "$timeout_ms" -m none -V "$seconds" \
     -- dotnet "$bin/k2fuzz.dll" "$target" > "$out/$target.log" 2>&1 || true
   stats="$out/$target/default/fuzzer_stats"
   if [ ! -f "$stats" ]; then

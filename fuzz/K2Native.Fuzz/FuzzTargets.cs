@@ -12,16 +12,19 @@ internal sealed record FuzzTarget(string Name, string Properties, Action<byte[]>
     /// <summary>One-time work before the fork server starts (loading a tokenizer), so every input does not repeat it.</summary>
     public void Prepare() => Setup?.Invoke();
 
-    public void Run(byte[] input)
+    /// <summary>Runs one input; the typed refusal when the target refused it, null when it accepted it.</summary>
+    public Exception? Run(byte[] input)
     {
         Prepare();
         try
         {
             Body(input);
+            return null;
         }
         catch (Exception e) when (Allowed.Any(t => t.IsInstanceOfType(e)) && e is not PropertyViolation)
         {
             if (string.IsNullOrWhiteSpace(e.Message)) throw new PropertyViolation($"{e.GetType().Name} without a message");
+            return e;
         }
     }
 }
@@ -40,6 +43,8 @@ internal static class FuzzTargets
         TokenizerTargets.Text,
         OutputParserTarget.Target,
         ConversationTarget.Target,
+        ServerRequestTargets.Chat,
+        ServerRequestTargets.Completion,
     ];
 
     public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);

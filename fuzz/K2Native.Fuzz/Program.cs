@@ -23,12 +23,16 @@ if (args.Length < 1 || FuzzTargets.Find(args[0]) is not { } target)
 if (args.Length >= 2 && args[1] == "replay")
 {
     var files = args[2..].SelectMany<string, string>(p => Directory.Exists(p) ? Directory.GetFiles(p, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal) : [p]).ToList();
+    int refused = 0;
+    bool verbose = Environment.GetEnvironmentVariable("K2_FUZZ_VERBOSE") == "1";
     foreach (var file in files)
     {
         var clock = Stopwatch.StartNew();
         try
         {
-            target.Run(File.ReadAllBytes(file));
+            var refusal = target.Run(File.ReadAllBytes(file));
+            if (refusal is not null) refused++;
+            if (verbose) Console.WriteLine($"{file}: {(refusal is null ? "accepted" : "refused: " + refusal.Message)}");
         }
         catch (Exception e)
         {
@@ -47,7 +51,7 @@ if (args.Length >= 2 && args[1] == "replay")
             return 1;
         }
     }
-    Console.WriteLine($"k2fuzz {target.Name}: {files.Count} inputs replayed, every property held");
+    Console.WriteLine($"k2fuzz {target.Name}: {files.Count} inputs replayed ({files.Count - refused} accepted, {refused} refused with a typed error), every property held");
     return 0;
 }
 target.Prepare();

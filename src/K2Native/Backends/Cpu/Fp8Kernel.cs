@@ -2,9 +2,12 @@
 // float32 scale per 128x128 block) with float32 activation rows. Within a block the decoded codes are dotted
 // with x in float32 and the block's sum is multiplied by its scale once.
 // Decoding, 16 weights at a time (Vector512) or 8 (Vector256): the sign-extended code shifted left by 20 puts
-// the sign at bit 31 and exponent/mantissa at bits 23..26/20..22 of a float32; adding 120 to the exponent
-// field (bias 7 -> 127) gives every normal code exactly. Subnormal codes (exponent 0, zero included) take one
-// more exact step, only in vectors that hold one (rare in real weights). NaN codes (0x7F, 0xFF) never reach
+// the sign at bit 31 and exponent/mantissa at bits 23..26/20..22 of a float32. Vector256 adds 120 to the
+// exponent field (bias 7 -> 127), which gives every normal code exactly. Vector512 saves that add: it ORs 112
+// into the exponent's upper bits (they never overlap the code's 4 exponent bits, so one vpternlogd does the mask
+// and the OR), which gives every normal code exactly times 2^-8; the block's sum is multiplied by 256 (exact)
+// before its scale. Subnormal codes (exponent 0, zero included) take one more exact step, only in vectors that
+// hold one (rare in real weights). NaN codes (0x7F, 0xFF) never reach
 // here: the loader rejects them (WeightBinder.CheckFp8Codes). Tests: tests/K2Native.Tests/Cpu/Fp8KernelTests.cs.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -95,6 +98,9 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
 {
     private const int Block = MatrixSource.Fp8Block;
 
+    /// <summary>Decode gives each code times 2^-8; a block's sum is multiplied back by this (exact).</summary>
+    public const float Unscale = 256f;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows4(Fp8Rows w, int r, int stride, float* x, float* y)
     {
@@ -136,10 +142,10 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
                 p2 = Vector512.FusedMultiplyAdd(Decode(Avx512BW.VL.MaskLoad((sbyte*)w2 + c, codes, default)), xv, p2);
                 p3 = Vector512.FusedMultiplyAdd(Decode(Avx512BW.VL.MaskLoad((sbyte*)w3 + c, codes, default)), xv, p3);
             }
-            a0 = Vector512.FusedMultiplyAdd(p0, Vector512.Create(s0[b]), a0);
-            a1 = Vector512.FusedMultiplyAdd(p1, Vector512.Create(s1[b]), a1);
-            a2 = Vector512.FusedMultiplyAdd(p2, Vector512.Create(s2[b]), a2);
-            a3 = Vector512.FusedMultiplyAdd(p3, Vector512.Create(s3[b]), a3);
+            a0 = Vector512.FusedMultiplyAdd(p0 * Unscale, Vector512.Create(s0[b]), a0);
+            a1 = Vector512.FusedMultiplyAdd(p1 * Unscale, Vector512.Create(s1[b]), a1);
+            a2 = Vector512.FusedMultiplyAdd(p2 * Unscale, Vector512.Create(s2[b]), a2);
+            a3 = Vector512.FusedMultiplyAdd(p3 * Unscale, Vector512.Create(s3[b]), a3);
         }
         y[0] = Vector512.Sum(a0);
         y[stride] = Vector512.Sum(a1);
@@ -164,14 +170,14 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
                 var xv = Avx512F.MaskLoad(x + c, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(end - c)).AsSingle(), default);
                 part = Vector512.FusedMultiplyAdd(Decode(Avx512BW.VL.MaskLoad((sbyte*)row + c, TailMask(end - c), default)), xv, part);
             }
-            acc = Vector512.FusedMultiplyAdd(part, Vector512.Create(scales[b]), acc);
+            acc = Vector512.FusedMultiplyAdd(part * Unscale, Vector512.Create(scales[b]), acc);
         }
         return Vector512.Sum(acc);
     }
 
     /// <summary>
-    /// part += 64 codes · x. One test per 64 codes finds a subnormal or zero code (exponent 0); without one, each 16
-    /// decode with three instructions (shift, and, add).
+    /// part += 64 codes · x (times 2^-8). One test per 64 codes finds a subnormal or zero code (exponent 0); without
+    /// one, each 16 decode with two instructions after the widening load (shift, ternary logic).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Dot64(byte* w, float* x, ref Vector512<float> part)
@@ -184,20 +190,26 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
         for (int i = 0; i < 64; i += 16) part = Vector512.FusedMultiplyAdd(DecodeNormal(Vector128.Load((sbyte*)w + i)), Vector512.Load(x + i), part);
     }
 
-    /// <summary>16 e4m3fn codes none of which has exponent 0, as float32, exactly.</summary>
+    /// <summary>16 e4m3fn codes none of which has exponent 0, as float32 times 2^-8, exactly.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> DecodeNormal(Vector128<sbyte> codes) =>
-        ((Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(codes).AsUInt32(), 20) & Vector512.Create(0x87F00000u)) + Vector512.Create(0x3C000000u)).AsSingle();
+    private static Vector512<float> DecodeNormal(Vector128<sbyte> codes)
+    {
+        var shifted = Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(codes).AsUInt32(), 20);
+        // (shifted & 0x87F00000) | 0x38000000 in one instruction: 0xEA is (A & B) | C.
+        return Avx512F.TernaryLogic(shifted, Vector512.Create(0x87F00000u), Vector512.Create(0x38000000u), 0xEA).AsSingle();
+    }
 
-    /// <summary>16 e4m3fn codes as float32, exactly (NaN codes excluded).</summary>
+    /// <summary>16 e4m3fn codes as float32 times 2^-8, exactly (NaN codes excluded).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Decode(Vector128<sbyte> codes)
     {
         var t = Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(codes).AsUInt32(), 20) & Vector512.Create(0x87F00000u);
-        var value = (t + Vector512.Create(0x3C000000u)).AsSingle();
+        var value = (t | Vector512.Create(0x38000000u)).AsSingle();
         var exponent = t & Vector512.Create(0x07800000u);
         if (!Vector512.EqualsAny(exponent, Vector512<uint>.Zero)) return value;
-        var subnormal = (t + Vector512.Create(0x3C800000u)).AsSingle() - ((t & Vector512.Create(0x80000000u)) | Vector512.Create(0x3C800000u)).AsSingle();
+        // Exponent 0: 2^-14 (1 + m/8) - 2^-14 = m 2^-17, the subnormal m 2^-9 times 2^-8, with the code's sign.
+        var one = Vector512.Create(0x38800000u);
+        var subnormal = (t + one).AsSingle() - ((t & Vector512.Create(0x80000000u)) | one).AsSingle();
         return Vector512.ConditionalSelect(Vector512.Equals(exponent, Vector512<uint>.Zero).AsSingle(), subnormal, value);
     }
 

@@ -1,9 +1,9 @@
 // Routed experts of one MoE layer on the CPU: route every token, sort the (token, slot) pairs by expert,
 // then run each chosen expert once over all the tokens that picked it and add weight · expert(x) into the
-// accumulator. K2's layout (INT4, group 32, int8 activations) takes the fused path (MoeFusedJobs.cs): two
-// parallel loops per layer, gate/up/SiLU for every chosen expert, then down and the weighted sum, with only
-// the [slots, inner] hidden rows in between. Other layouts (bf16 experts, float32 activations) run the plain
-// per-expert sequence of matrix products. Either way experts are summed in id order: deterministic results.
+// accumulator. K2 Thinking's layout (INT4, group 32, int8 activations) and K2 Instruct's (FP8 128x128 blocks)
+// take the fused path (MoeFusedJobs.cs): two parallel loops per layer, gate/up/SiLU for every chosen expert,
+// then down and the weighted sum, with only the [slots, inner] hidden rows in between. Other layouts (bf16
+// experts, INT4 with float32 activations) run the plain per-expert sequence of matrix products. Either way experts are summed in id order: deterministic results.
 using K2Native.Checkpoint;
 
 namespace K2Native.Backends.Cpu;
@@ -25,7 +25,7 @@ internal static unsafe class MoeKernel
         var tables = new RoutingTables(context.MoeTables, x.Rows, r);
         RouteInto(x, moe, tables, context);
         tables.SortByExpert();
-        if (Fusable(moe, context)) MoeFusedJobs.Run(x, moe, acc, tables, context);
+        if (MoeFusedJobs.Applies(moe, context)) MoeFusedJobs.Run(x, moe, acc, tables, context);
         else RunPerExpert(x, moe, acc, tables, context);
     }
 
@@ -41,15 +41,6 @@ internal static unsafe class MoeKernel
             var row = new ReadOnlySpan<float>(logits.Row(t), r.Experts);
             RouterKernel.Select(row, bias, r, new Span<int>(tables.Ids + t * r.TopK, r.TopK), new Span<float>(tables.Weights + t * r.TopK, r.TopK), scratch);
         }
-    }
-
-    /// <summary>Every expert INT4 with group 32 and int8 activations requested: the fused path applies.</summary>
-    private static bool Fusable(MoeLayer moe, KernelContext context)
-    {
-        for (int e = 0; e < moe.Gate.Length; e++)
-            if (!MatMulKernel.UsesIntegerPath(moe.Gate[e].Source, context) || !MatMulKernel.UsesIntegerPath(moe.Up[e].Source, context) || !MatMulKernel.UsesIntegerPath(moe.Down[e].Source, context))
-                return false;
-        return true;
     }
 
     /// <summary>Gather each expert's tokens, gate and up products, SiLU-multiply, down product, weighted add.</summary>

@@ -52,7 +52,7 @@ public sealed unsafe class Fp8KernelTests
         {
             for (int first = 0; first < 256; first += 16)
             {
-                var decoded = Fp8V512.Decode(Vector128.Load(p + first));
+                var decoded = Fp8V512.Decode(Vector128.Load(p + first)) * Fp8V512.Unscale;
                 for (int i = 0; i < 16; i++)
                 {
                     int code = first + i;

@@ -166,16 +166,30 @@ public sealed unsafe class OpsTests
             CheckRoutedExperts(d, inner, experts, topK, t, group, width, activations);
     }
 
-    private static void CheckRoutedExperts(int d, int inner, int experts, int topK, int t, int group, SimdWidth width, Int4Activations activations)
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void RoutedFp8ExpertsMatchReference(SimdWidth width)
     {
+        // FP8 experts take the fused step too: inner sizes that cut 128-row blocks and gate/up items (160, 300),
+        // hidden sizes with partial 128-column blocks and vector tails, tokens that share experts, one token.
+        foreach (var (d, inner, experts, topK, t) in new[] { (64, 32, 6, 3, 5), (200, 160, 5, 2, 1), (130, 300, 4, 4, 7) })
+            CheckRoutedExperts(d, inner, experts, topK, t, 0, width, Int4Activations.Int16, fp8: true);
+    }
+
+    /// <summary>The routed-expert step against a double-precision reference; group 0 with fp8 makes FP8 experts.</summary>
+    private static void CheckRoutedExperts(int d, int inner, int experts, int topK, int t, int group, SimdWidth width,
+        Int4Activations activations, bool fp8 = false)
+    {
+        TestMatrix Expert(int rows, int cols, ulong seed) =>
+            fp8 ? TestMatrix.Fp8(rows, cols, seed) : TestMatrix.Int4(rows, cols, group, seed);
         var mats = new List<TestMatrix>();
         try
         {
             TestMatrix Make(Func<TestMatrix> f) { var m = f(); mats.Add(m); return m; }
             var router = Make(() => TestMatrix.Bf16(experts, d, 1, 0.3f));
-            var gates = Enumerable.Range(0, experts).Select(e => Make(() => TestMatrix.Int4(inner, d, group, (ulong)(10 + e)))).ToArray();
-            var ups = Enumerable.Range(0, experts).Select(e => Make(() => TestMatrix.Int4(inner, d, group, (ulong)(20 + e)))).ToArray();
-            var downs = Enumerable.Range(0, experts).Select(e => Make(() => TestMatrix.Int4(d, inner, group, (ulong)(30 + e)))).ToArray();
+            var gates = Enumerable.Range(0, experts).Select(e => Make(() => Expert(inner, d, (ulong)(10 + e)))).ToArray();
+            var ups = Enumerable.Range(0, experts).Select(e => Make(() => Expert(inner, d, (ulong)(20 + e)))).ToArray();
+            var downs = Enumerable.Range(0, experts).Select(e => Make(() => Expert(d, inner, (ulong)(30 + e)))).ToArray();
             var bias = TestData.RandomFloats(experts, 4, 0.1f);
             var settings = new RouterSettings(experts, topK, experts % 2 == 0 && topK <= experts / 2 ? 2 : 1, 1, true, 2.827f);
             using var backend = new CpuBackend(width, activations);
@@ -219,7 +233,7 @@ public sealed unsafe class OpsTests
                     }
                 }
             }
-            double tolerance = group == 32 ? MoeTolerance(activations) : MoeTolerance(Int4Activations.Float32);
+            double tolerance = group == 32 && !fp8 ? MoeTolerance(activations) : MoeTolerance(Int4Activations.Float32);
             double error = TestData.RelativeL2(actual, expected);
             Assert.True(error < tolerance, $"D={d} I={inner} E={experts} K={topK} T={t} G={group} {width} {activations}: {error:E2} (tolerance {tolerance:E0})");
         }

@@ -1,0 +1,81 @@
+// What the fused routed step (MoeFusedJobs.cs) needs of an expert format: rows of a gate/up matrix dotted with
+// a token's input, rows of a down matrix dotted with a slot's hidden row, and a hook after each stretch of a
+// hidden row is written. One struct per format, generic over the vector width's row kernel.
+using System.Runtime.CompilerServices;
+using K2Native.Checkpoint;
+
+namespace K2Native.Backends.Cpu;
+
+internal unsafe interface IExpertRows
+{
+    /// <summary>y[n - n0] = row n of w · the layer input of token t, n in [n0, n1).</summary>
+    void InputRows(MatrixSource w, int n0, int n1, int token, float* y);
+
+    /// <summary>Columns [i0, i1) of slot j's hidden row h_j are final.</summary>
+    void HiddenWritten(float* hj, int slot, int i0, int i1);
+
+    /// <summary>y[n - n0] = row n of w · slot j's hidden row h_j, n in [n0, n1).</summary>
+    void HiddenRows(MatrixSource w, int n0, int n1, float* hj, int slot, float* y);
+}
+
+/// <summary>INT4 experts (group 32) with int8 activations: x quantized once, h quantized as it is written.</summary>
+internal readonly unsafe struct Int8ExpertRows<TOp>(Int8Activations xq, Int8Activations hq, SimdWidth width) : IExpertRows
+    where TOp : IInt4Int8Op
+{
+    public static Int8ExpertRows<TOp> Create(StridedView x, MoeLayer moe, RoutingTables tables, KernelContext context)
+    {
+        int inner = moe.Gate[0].Rows, terms = context.Int8Terms;
+        var xBytes = context.Activations.Get<byte>(Int8Activations.BytesNeeded(x.Rows, x.Cols, terms));
+        var xq = Int8Activations.Quantize(x, xBytes, terms, context.Width);
+        var hBytes = context.MoeQuantized.Get<byte>(Int8Activations.BytesNeeded(tables.Slots, inner, terms));
+        var hq = Int8Activations.Create(hBytes, tables.Slots, inner, terms);
+        for (int j = 0; j < tables.Slots; j++) hq.ClearPadding(j);
+        return new Int8ExpertRows<TOp>(xq, hq, context.Width);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void InputRows(MatrixSource w, int n0, int n1, int token, float* y) =>
+        MatMulKernel.IntegerRows<TOp>(MatMulKernel.Rows(w), n0, n1, xq, token, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void HiddenWritten(float* hj, int slot, int i0, int i1) =>
+        hq.QuantizeGroups(hj, slot, i0 / Int8Activations.Group, (i1 - i0) / Int8Activations.Group, width);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void HiddenRows(MatrixSource w, int n0, int n1, float* hj, int slot, float* y) =>
+        MatMulKernel.IntegerRows<TOp>(MatMulKernel.Rows(w), n0, n1, hq, slot, y);
+}
+
+/// <summary>FP8 block-scaled experts with float32 activations: x and h are read as they are.</summary>
+internal readonly unsafe struct Fp8ExpertRows<TOp>(StridedView x) : IExpertRows where TOp : IFp8Op
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void InputRows(MatrixSource w, int n0, int n1, int token, float* y) =>
+        Fp8Kernel.Rows<TOp>(new Fp8Rows(w), n0, n1, x.Row(token), y);
+
+    public void HiddenWritten(float* hj, int slot, int i0, int i1)
+    {
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void HiddenRows(MatrixSource w, int n0, int n1, float* hj, int slot, float* y) =>
+        Fp8Kernel.Rows<TOp>(new Fp8Rows(w), n0, n1, hj, y);
+}
+
+/// <summary>Which expert formats the fused step takes.</summary>
+internal static class ExpertFormats
+{
+    /// <summary>Every expert INT4 with group 32 and int8 activations requested.</summary>
+    public static bool Int8(MoeLayer moe, KernelContext context) =>
+        All(moe, w => MatMulKernel.UsesIntegerPath(w, context));
+
+    /// <summary>Every expert FP8.</summary>
+    public static bool Fp8(MoeLayer moe) => All(moe, w => w.Format == WeightFormat.Fp8);
+
+    private static bool All(MoeLayer moe, Func<MatrixSource, bool> fits)
+    {
+        for (int e = 0; e < moe.Gate.Length; e++)
+            if (!fits(moe.Gate[e].Source) || !fits(moe.Up[e].Source) || !fits(moe.Down[e].Source)) return false;
+        return true;
+    }
+}

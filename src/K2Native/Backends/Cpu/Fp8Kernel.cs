@@ -42,6 +42,18 @@ internal unsafe interface IFp8Op
 
     /// <summary>Row r of w dotted with x.</summary>
     static abstract float Row(Fp8Rows w, int r, float* x);
+
+    /// <summary>
+    /// y[k][oa] = row ra · x[k] and y[k][ob] = row rb · x[k] for four tokens k, each dot bitwise equal to Row's
+    /// (a token's result never depends on the others in the call).
+    /// </summary>
+    static virtual void Rows2Tokens4(Fp8Rows w, int ra, int rb, float** x, float** y, int oa, int ob)
+    {
+        throw new NotSupportedException();
+    }
+
+    /// <summary>True when Rows2Tokens4 decodes each weight once for the four tokens.</summary>
+    static virtual bool TokenTiles => false;
 }
 
 internal static unsafe class Fp8Kernel
@@ -55,6 +67,26 @@ internal static unsafe class Fp8Kernel
         int m = (n1 - n0) / 4;
         for (int i = 0; i < m; i++) TOp.Rows4(w, n0 + i, m, x, y + i);
         for (int n = n0 + 4 * m; n < n1; n++) y[n - n0] = TOp.Row(w, n, x);
+    }
+
+    /// <summary>
+    /// y[k][n - n0] = row n of w · x[k] for count tokens k, n in [n0, n1). Where the width has token tiles, four
+    /// tokens at a time share each decoded weight (two rows half the range apart, so two sequential streams).
+    /// </summary>
+    public static void RowsTokens<TOp>(Fp8Rows w, int n0, int n1, float** x, float** y, int count) where TOp : IFp8Op
+    {
+        int k = 0;
+        if (TOp.TokenTiles)
+        {
+            int m = (n1 - n0) / 2;
+            for (; k + 4 <= count; k += 4)
+            {
+                for (int i = 0; i < m; i++) TOp.Rows2Tokens4(w, n0 + i, n0 + m + i, x + k, y + k, i, m + i);
+                if (n0 + 2 * m < n1)
+                    for (int j = k; j < k + 4; j++) y[j][n1 - 1 - n0] = TOp.Row(w, n1 - 1, x[j]);
+            }
+        }
+        for (; k < count; k++) Rows<TOp>(w, n0, n1, x[k], y[k]);
     }
 
     /// <summary>dst[0..Cols) = row r of w dequantized (exact products code · scale).</summary>
@@ -175,6 +207,90 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
         return Vector512.Sum(acc);
     }
 
+    public static bool TokenTiles => true;
+
+    /// <summary>Two rows x four tokens; per (row, token) the same operations in the same order as Row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows2Tokens4(Fp8Rows w, int ra, int rb, float** x, float** y, int oa, int ob)
+    {
+        byte* wa = w.Row(ra), wb = w.Row(rb);
+        float* sa = w.ScaleRow(ra), sb = w.ScaleRow(rb);
+        float* x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        int cols = w.Cols;
+        for (int blk = 0; blk < w.BlockCols; blk++)
+        {
+            int c = blk * Block, end = Math.Min(cols, c + Block);
+            Vector512<float> pa0 = default, pa1 = default, pa2 = default, pa3 = default;
+            Vector512<float> pb0 = default, pb1 = default, pb2 = default, pb3 = default;
+            for (; c + 64 <= end; c += 64)
+            {
+                bool normalA = !HasExponentZero(wa + c), normalB = !HasExponentZero(wb + c);
+                for (int i = c; i < c + 64; i += 16)
+                {
+                    var va = normalA ? DecodeNormal(Vector128.Load((sbyte*)wa + i)) : Decode(Vector128.Load((sbyte*)wa + i));
+                    var vb = normalB ? DecodeNormal(Vector128.Load((sbyte*)wb + i)) : Decode(Vector128.Load((sbyte*)wb + i));
+                    Tile(va, vb, Vector512.Load(x0 + i), ref pa0, ref pb0);
+                    Tile(va, vb, Vector512.Load(x1 + i), ref pa1, ref pb1);
+                    Tile(va, vb, Vector512.Load(x2 + i), ref pa2, ref pb2);
+                    Tile(va, vb, Vector512.Load(x3 + i), ref pa3, ref pb3);
+                }
+            }
+            for (; c + 16 <= end; c += 16)
+            {
+                var va = Decode(Vector128.Load((sbyte*)wa + c));
+                var vb = Decode(Vector128.Load((sbyte*)wb + c));
+                Tile(va, vb, Vector512.Load(x0 + c), ref pa0, ref pb0);
+                Tile(va, vb, Vector512.Load(x1 + c), ref pa1, ref pb1);
+                Tile(va, vb, Vector512.Load(x2 + c), ref pa2, ref pb2);
+                Tile(va, vb, Vector512.Load(x3 + c), ref pa3, ref pb3);
+            }
+            if (c < end)
+            {
+                var codes = TailMask(end - c);
+                var lanes = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(end - c)).AsSingle();
+                var va = Decode(Avx512BW.VL.MaskLoad((sbyte*)wa + c, codes, default));
+                var vb = Decode(Avx512BW.VL.MaskLoad((sbyte*)wb + c, codes, default));
+                Tile(va, vb, Avx512F.MaskLoad(x0 + c, lanes, default), ref pa0, ref pb0);
+                Tile(va, vb, Avx512F.MaskLoad(x1 + c, lanes, default), ref pa1, ref pb1);
+                Tile(va, vb, Avx512F.MaskLoad(x2 + c, lanes, default), ref pa2, ref pb2);
+                Tile(va, vb, Avx512F.MaskLoad(x3 + c, lanes, default), ref pa3, ref pb3);
+            }
+            var scaleA = Vector512.Create(sa[blk]);
+            var scaleB = Vector512.Create(sb[blk]);
+            a0 = Vector512.FusedMultiplyAdd(pa0 * Unscale, scaleA, a0);
+            a1 = Vector512.FusedMultiplyAdd(pa1 * Unscale, scaleA, a1);
+            a2 = Vector512.FusedMultiplyAdd(pa2 * Unscale, scaleA, a2);
+            a3 = Vector512.FusedMultiplyAdd(pa3 * Unscale, scaleA, a3);
+            b0 = Vector512.FusedMultiplyAdd(pb0 * Unscale, scaleB, b0);
+            b1 = Vector512.FusedMultiplyAdd(pb1 * Unscale, scaleB, b1);
+            b2 = Vector512.FusedMultiplyAdd(pb2 * Unscale, scaleB, b2);
+            b3 = Vector512.FusedMultiplyAdd(pb3 * Unscale, scaleB, b3);
+        }
+        y[0][oa] = Vector512.Sum(a0);
+        y[1][oa] = Vector512.Sum(a1);
+        y[2][oa] = Vector512.Sum(a2);
+        y[3][oa] = Vector512.Sum(a3);
+        y[0][ob] = Vector512.Sum(b0);
+        y[1][ob] = Vector512.Sum(b1);
+        y[2][ob] = Vector512.Sum(b2);
+        y[3][ob] = Vector512.Sum(b3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile(Vector512<float> va, Vector512<float> vb, Vector512<float> xv,
+        ref Vector512<float> pa, ref Vector512<float> pb)
+    {
+        pa = Vector512.FusedMultiplyAdd(va, xv, pa);
+        pb = Vector512.FusedMultiplyAdd(vb, xv, pb);
+    }
+
+    /// <summary>True when one of the 64 codes at w has exponent 0 (a zero or a subnormal).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool HasExponentZero(byte* w) =>
+        Vector512.EqualsAny(Vector512.Load(w) & Vector512.Create((byte)0x78), Vector512<byte>.Zero);
+
     /// <summary>
     /// part += 64 codes · x (times 2^-8). One test per 64 codes finds a subnormal or zero code (exponent 0); without
     /// one, each 16 decode with two instructions after the widening load (shift, ternary logic).
@@ -182,7 +298,7 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Dot64(byte* w, float* x, ref Vector512<float> part)
     {
-        if (Vector512.EqualsAny(Vector512.Load(w) & Vector512.Create((byte)0x78), Vector512<byte>.Zero))
+        if (HasExponentZero(w))
         {
             for (int i = 0; i < 64; i += 16) part = Vector512.FusedMultiplyAdd(Decode(Vector128.Load((sbyte*)w + i)), Vector512.Load(x + i), part);
             return;

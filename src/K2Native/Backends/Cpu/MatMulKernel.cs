@@ -127,7 +127,18 @@ internal static unsafe class MatMulKernel
         public void Execute(int chunk)
         {
             int n0 = chunk * rowsPerChunk, n1 = Math.Min(outRows, n0 + rowsPerChunk);
-            for (int t = 0; t < y.Rows; t++) Fp8Kernel.Rows<TOp>(w, n0, n1, x.Row(t), y.Row(t) + n0);
+            float** xs = stackalloc float*[4];
+            float** ys = stackalloc float*[4];
+            for (int t = 0; t < y.Rows; t += 4)
+            {
+                int count = Math.Min(4, y.Rows - t);
+                for (int k = 0; k < count; k++)
+                {
+                    xs[k] = x.Row(t + k);
+                    ys[k] = y.Row(t + k) + n0;
+                }
+                Fp8Kernel.RowsTokens<TOp>(w, n0, n1, xs, ys, count);
+            }
         }
     }
 

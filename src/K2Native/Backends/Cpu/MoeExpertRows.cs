@@ -8,14 +8,14 @@ namespace K2Native.Backends.Cpu;
 
 internal unsafe interface IExpertRows
 {
-    /// <summary>y[n - n0] = row n of w · the layer input of token t, n in [n0, n1).</summary>
-    void InputRows(MatrixSource w, int n0, int n1, int token, float* y);
+    /// <summary>y[k][n - n0] = row n of w · the layer input of token tokens[k], n in [n0, n1), k &lt; count.</summary>
+    void InputRows(MatrixSource w, int n0, int n1, int* tokens, int count, float** y);
 
     /// <summary>Columns [i0, i1) of slot j's hidden row h_j are final.</summary>
     void HiddenWritten(float* hj, int slot, int i0, int i1);
 
-    /// <summary>y[n - n0] = row n of w · slot j's hidden row h_j, n in [n0, n1).</summary>
-    void HiddenRows(MatrixSource w, int n0, int n1, float* hj, int slot, float* y);
+    /// <summary>y[k][n - n0] = row n of w · hidden row h[k] (of slot slots[k]), n in [n0, n1), k &lt; count.</summary>
+    void HiddenRows(MatrixSource w, int n0, int n1, float** h, int* slots, int count, float** y);
 }
 
 /// <summary>INT4 experts (group 32) with int8 activations: x quantized once, h quantized as it is written.</summary>
@@ -34,32 +34,43 @@ internal readonly unsafe struct Int8ExpertRows<TOp>(Int8Activations xq, Int8Acti
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void InputRows(MatrixSource w, int n0, int n1, int token, float* y) =>
-        MatMulKernel.IntegerRows<TOp>(MatMulKernel.Rows(w), n0, n1, xq, token, y);
+    public void InputRows(MatrixSource w, int n0, int n1, int* tokens, int count, float** y)
+    {
+        for (int k = 0; k < count; k++) MatMulKernel.IntegerRows<TOp>(MatMulKernel.Rows(w), n0, n1, xq, tokens[k], y[k]);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void HiddenWritten(float* hj, int slot, int i0, int i1) =>
         hq.QuantizeGroups(hj, slot, i0 / Int8Activations.Group, (i1 - i0) / Int8Activations.Group, width);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void HiddenRows(MatrixSource w, int n0, int n1, float* hj, int slot, float* y) =>
-        MatMulKernel.IntegerRows<TOp>(MatMulKernel.Rows(w), n0, n1, hq, slot, y);
+    public void HiddenRows(MatrixSource w, int n0, int n1, float** h, int* slots, int count, float** y)
+    {
+        for (int k = 0; k < count; k++) MatMulKernel.IntegerRows<TOp>(MatMulKernel.Rows(w), n0, n1, hq, slots[k], y[k]);
+    }
 }
 
-/// <summary>FP8 block-scaled experts with float32 activations: x and h are read as they are.</summary>
+/// <summary>
+/// FP8 block-scaled experts with float32 activations: x and h are read as they are, and up to four tokens share
+/// each decoded weight (Fp8Kernel.RowsTokens).
+/// </summary>
 internal readonly unsafe struct Fp8ExpertRows<TOp>(StridedView x) : IExpertRows where TOp : IFp8Op
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void InputRows(MatrixSource w, int n0, int n1, int token, float* y) =>
-        Fp8Kernel.Rows<TOp>(new Fp8Rows(w), n0, n1, x.Row(token), y);
+    public void InputRows(MatrixSource w, int n0, int n1, int* tokens, int count, float** y)
+    {
+        float** xs = stackalloc float*[count];
+        for (int k = 0; k < count; k++) xs[k] = x.Row(tokens[k]);
+        Fp8Kernel.RowsTokens<TOp>(new Fp8Rows(w), n0, n1, xs, y, count);
+    }
 
     public void HiddenWritten(float* hj, int slot, int i0, int i1)
     {
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void HiddenRows(MatrixSource w, int n0, int n1, float* hj, int slot, float* y) =>
-        Fp8Kernel.Rows<TOp>(new Fp8Rows(w), n0, n1, hj, y);
+    public void HiddenRows(MatrixSource w, int n0, int n1, float** h, int* slots, int count, float** y) =>
+        Fp8Kernel.RowsTokens<TOp>(new Fp8Rows(w), n0, n1, h, y, count);
 }
 
 /// <summary>Which expert formats the fused step takes.</summary>

@@ -19,6 +19,9 @@ internal static unsafe class MoeFusedJobs
     /// </summary>
     public const int InnerRowsPerItem = 128;
 
+    /// <summary>Tokens (slots) of one expert that go through its rows together.</summary>
+    private const int Tokens = 4;
+
     /// <summary>Output rows per down item at most (its partial sums live on the stack).</summary>
     private const int MaxDownRowsPerItem = 512;
 
@@ -77,16 +80,28 @@ internal static unsafe class MoeFusedJobs
             int i0 = item % chunksPerExpert * InnerRowsPerItem, i1 = Math.Min(inner, i0 + InnerRowsPerItem);
             var gate = moe.Gate[e].Source;
             var up = moe.Up[e].Source;
-            float* g = stackalloc float[InnerRowsPerItem];
-            float* u = stackalloc float[InnerRowsPerItem];
-            for (int j = tables.Start[e]; j < tables.Start[e + 1]; j++)
+            float* g = stackalloc float[Tokens * InnerRowsPerItem];
+            float* u = stackalloc float[Tokens * InnerRowsPerItem];
+            int* tokens = stackalloc int[Tokens];
+            float** gs = stackalloc float*[Tokens];
+            float** us = stackalloc float*[Tokens];
+            for (int k = 0; k < Tokens; k++)
             {
-                int t = tables.TokenOf(j);
-                float* hj = h + (long)j * inner;
-                rows.InputRows(gate, i0, i1, t, g);
-                rows.InputRows(up, i0, i1, t, u);
-                VectorMath.SiluMul(g, u, hj + i0, i1 - i0, width);
-                rows.HiddenWritten(hj, j, i0, i1);
+                gs[k] = g + k * InnerRowsPerItem;
+                us[k] = u + k * InnerRowsPerItem;
+            }
+            for (int j0 = tables.Start[e]; j0 < tables.Start[e + 1]; j0 += Tokens)
+            {
+                int count = Math.Min(Tokens, tables.Start[e + 1] - j0);
+                for (int k = 0; k < count; k++) tokens[k] = tables.TokenOf(j0 + k);
+                rows.InputRows(gate, i0, i1, tokens, count, gs);
+                rows.InputRows(up, i0, i1, tokens, count, us);
+                for (int k = 0; k < count; k++)
+                {
+                    float* hj = h + (long)(j0 + k) * inner;
+                    VectorMath.SiluMul(gs[k], us[k], hj + i0, i1 - i0, width);
+                    rows.HiddenWritten(hj, j0 + k, i0, i1);
+                }
             }
         }
     }
@@ -98,15 +113,26 @@ internal static unsafe class MoeFusedJobs
         public void Execute(int item)
         {
             int c0 = item * rowsPerItem, c1 = Math.Min(acc.Cols, c0 + rowsPerItem);
-            float* d = stackalloc float[rowsPerItem];
+            float* d = stackalloc float[Tokens * rowsPerItem];
+            int* slots = stackalloc int[Tokens];
+            float** hs = stackalloc float*[Tokens];
+            float** ds = stackalloc float*[Tokens];
+            for (int k = 0; k < Tokens; k++) ds[k] = d + k * rowsPerItem;
             for (int a = 0; a < tables.ActiveCount; a++)
             {
                 int e = tables.Active[a];
                 var down = moe.Down[e].Source;
-                for (int j = tables.Start[e]; j < tables.Start[e + 1]; j++)
+                for (int j0 = tables.Start[e]; j0 < tables.Start[e + 1]; j0 += Tokens)
                 {
-                    rows.HiddenRows(down, c0, c1, h + (long)j * inner, j, d);
-                    VectorMath.AddScaled(acc.Row(tables.TokenOf(j)) + c0, d, tables.WeightOf(j), c1 - c0, width);
+                    int count = Math.Min(Tokens, tables.Start[e + 1] - j0);
+                    for (int k = 0; k < count; k++)
+                    {
+                        slots[k] = j0 + k;
+                        hs[k] = h + (long)(j0 + k) * inner;
+                    }
+                    rows.HiddenRows(down, c0, c1, hs, slots, count, ds);
+                    for (int k = 0; k < count; k++)
+                        VectorMath.AddScaled(acc.Row(tables.TokenOf(j0 + k)) + c0, ds[k], tables.WeightOf(j0 + k), c1 - c0, width);
                 }
             }
         }

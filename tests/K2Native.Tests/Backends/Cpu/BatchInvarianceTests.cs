@@ -1,6 +1,7 @@
 // Batch invariance: a token's result must not depend on which other tokens share the call. Prefix reuse and
 // continuous batching change how many tokens a step holds, so any dependence would let them change the
 // generated text. Each op is run on T rows at once and on every row alone; results must be bitwise equal.
+using K2Native.Applications.Synth;
 using K2Native.Backends;
 using K2Native.Backends.Cpu;
 using K2Native.Checkpoint;
@@ -25,7 +26,8 @@ public sealed class BatchInvarianceTests : IDisposable
         {
             using var bf16 = TestMatrix.Bf16(n, k, (ulong)(n + k));
             using var int4 = TestMatrix.Int4(n, k - k % 32 + 32, 32, (ulong)(n * k));
-            foreach (var w in new[] { bf16.Source, int4.Source })
+            using var fp8 = TestMatrix.Fp8(n, k, (ulong)(n * k + 1));
+            foreach (var w in new[] { bf16.Source, int4.Source, fp8.Source })
                 foreach (int t in new[] { 2, 3, 7, 16, 33 })
                     AssertRowsInvariant(backend, t, w.Cols, (x, y) => backend.MatMul(x, backend.Load(w), y), w.Rows, $"{w.Name} T={t} {width}");
         }
@@ -33,9 +35,15 @@ public sealed class BatchInvarianceTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Widths))]
-    public void RoutedExpertsDoNotDependOnTheBatch(SimdWidth width)
+    public void RoutedExpertsDoNotDependOnTheBatch(SimdWidth width) => CheckRoutedExperts(width, fp8: false);
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void RoutedFp8ExpertsDoNotDependOnTheBatch(SimdWidth width) => CheckRoutedExperts(width, fp8: true);
+
+    private void CheckRoutedExperts(SimdWidth width, bool fp8)
     {
-        CheckpointFactory.Write(_dir.Path, seed: 21);
+        CheckpointFactory.Write(_dir.Path, fp8 ? CheckpointFactory.Tiny(a => a with { Quant = SynthQuant.Fp8 }) : null, seed: 21);
         using var checkpoint = K2Checkpoint.Open(_dir.Path);
         var c = checkpoint.Config;
         var backend = new CpuBackend(width);
@@ -48,7 +56,7 @@ public sealed class BatchInvarianceTests : IDisposable
             {
                 backend.Clear(y);
                 backend.RoutedExperts(x, moe, y);
-            }, c.HiddenSize, $"MoE T={t} {width}");
+            }, c.HiddenSize, $"MoE{(fp8 ? " FP8" : "")} T={t} {width}");
     }
 
     private static void AssertRowsInvariant(CpuBackend backend, int t, int inCols, Action<TensorView, TensorView> op, int outCols, string what)

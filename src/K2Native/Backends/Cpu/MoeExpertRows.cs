@@ -73,20 +73,27 @@ internal readonly unsafe struct Fp8ExpertRows<TOp>(StridedView x) : IExpertRows 
         Fp8Kernel.RowsTokens<TOp>(new Fp8Rows(w), n0, n1, h, y, count);
 }
 
-/// <summary>Which expert formats the fused step takes.</summary>
+/// <summary>Which expert formats the fused step takes (no allocation: it runs on every MoE layer of a step).</summary>
 internal static class ExpertFormats
 {
     /// <summary>Every expert INT4 with group 32 and int8 activations requested.</summary>
-    public static bool Int8(MoeLayer moe, KernelContext context) =>
-        All(moe, w => MatMulKernel.UsesIntegerPath(w, context));
-
-    /// <summary>Every expert FP8.</summary>
-    public static bool Fp8(MoeLayer moe) => All(moe, w => w.Format == WeightFormat.Fp8);
-
-    private static bool All(MoeLayer moe, Func<MatrixSource, bool> fits)
+    public static bool Int8(MoeLayer moe, KernelContext context)
     {
         for (int e = 0; e < moe.Gate.Length; e++)
-            if (!fits(moe.Gate[e].Source) || !fits(moe.Up[e].Source) || !fits(moe.Down[e].Source)) return false;
+            if (!MatMulKernel.UsesIntegerPath(moe.Gate[e].Source, context)
+                || !MatMulKernel.UsesIntegerPath(moe.Up[e].Source, context)
+                || !MatMulKernel.UsesIntegerPath(moe.Down[e].Source, context))
+                return false;
+        return true;
+    }
+
+    /// <summary>Every expert FP8.</summary>
+    public static bool Fp8(MoeLayer moe)
+    {
+        for (int e = 0; e < moe.Gate.Length; e++)
+            if (moe.Gate[e].Source.Format != WeightFormat.Fp8 || moe.Up[e].Source.Format != WeightFormat.Fp8
+                || moe.Down[e].Source.Format != WeightFormat.Fp8)
+                return false;
         return true;
     }
 }

@@ -47,15 +47,15 @@ extern "C" {
 /* Status codes. */
 typedef enum k2_status {
     K2_OK = 0,
-    K2_ERR_INVALID_ARGUMENT =
-        1,                    /* a null pointer, a shape that does not fit, a struct_size this library does not know */
-    K2_ERR_UNSUPPORTED = 2,   /* a valid request outside the shape limits the kernels are built for */
-    K2_ERR_NO_DEVICE = 3,     /* no CUDA device, or the ordinal names none */
-    K2_ERR_DRIVER = 4,        /* no NVIDIA driver (libcuda) or one too old for this library's CUDA runtime */
-    K2_ERR_OUT_OF_MEMORY = 5, /* a device allocation failed */
-    K2_ERR_WORKSPACE = 6,     /* the workspace given is smaller than the matching *_workspace_size reported */
-    K2_ERR_CUDA = 7,          /* any other CUDA error (the message names it) */
-    K2_ERR_INTERNAL = 8       /* an unexpected exception inside the library */
+    /* a null pointer, a shape that does not fit, a struct_size this library does not know */
+    K2_ERR_INVALID_ARGUMENT = 1,
+    K2_ERR_UNSUPPORTED = 2,      /* a valid request outside the shape limits the kernels are built for */
+    K2_ERR_NO_DEVICE = 3,        /* no CUDA device, or the ordinal names none */
+    K2_ERR_DRIVER = 4,           /* no NVIDIA driver (libcuda) or one too old for this library's CUDA runtime */
+    K2_ERR_OUT_OF_MEMORY = 5,    /* a device allocation failed */
+    K2_ERR_WORKSPACE = 6,        /* the workspace given is smaller than the matching *_workspace_size reported */
+    K2_ERR_CUDA = 7,             /* any other CUDA error (the message names it) */
+    K2_ERR_INTERNAL = 8          /* an unexpected exception inside the library */
 } k2_status;
 
 /* Weight formats (k2_matrix.format). */
@@ -63,10 +63,11 @@ typedef enum k2_format {
     K2_FORMAT_BF16 = 0, /* bfloat16 [rows, cols], row-major */
     K2_FORMAT_INT4 = 1, /* compressed-tensors pack-quantized: int32 words [rows, cols/8], column 8c+i = bits 4i..4i+3 of
                            word c, value nibble - 8; bf16 scales [rows, cols/group_size]; w = value * scale */
-    K2_FORMAT_FP8 = 2 /* DeepSeek-V3 block FP8 (K2 Instruct/Base): float8 e4m3fn bytes [rows, cols] (cols a multiple of
-                         8, rows 8-byte aligned); float32 scales [ceil(rows/128), ceil(cols/128)] (weight_scale_inv);
-                         w[r, c] = e4m3(code) * scale[r/128, c/128]; decoded to float32 in registers. NaN codes
-                         (0x7F, 0xFF) are not checked here: the loader rejects them. */
+    K2_FORMAT_FP8 = 2   /* DeepSeek-V3 block FP8 (K2 Instruct/Base): float8 e4m3fn bytes [rows, cols] (cols a
+                           multiple of 8, rows 8-byte aligned); float32 scales [ceil(rows/128), ceil(cols/128)]
+                           (weight_scale_inv);
+                           w[r, c] = e4m3(code) * scale[r/128, c/128]; decoded to float32 in registers. NaN codes
+                           (0x7F, 0xFF) are not checked here: the loader rejects them. */
 } k2_format;
 
 /* Element types of the paged latent cache (k2_kv_cache.dtype). */
@@ -116,9 +117,10 @@ typedef struct k2_matrix {
     int32_t rows;
     int32_t cols;        /* INT4: a multiple of group_size, itself a multiple of 8; FP8: a multiple of 8 */
     int32_t group_size;  /* INT4 only */
-    const void* data; /* bf16 elements, int32 words or e4m3 bytes; 16-byte aligned (k2_memory_alloc's pointers are) */
-    const void*
-        scales; /* INT4: bf16 [rows, cols/group_size]; FP8: float32 [ceil(rows/128), ceil(cols/128)]; NULL for bf16 */
+    /* bf16 elements, int32 words or e4m3 bytes; 16-byte aligned (k2_memory_alloc's pointers are) */
+    const void* data;
+    /* INT4: bf16 [rows, cols/group_size]; FP8: float32 [ceil(rows/128), ceil(cols/128)]; NULL for bf16 */
+    const void* scales;
 } k2_matrix;
 
 /* Head layout of multi-head latent attention (K2: 64 heads, 128 + 64, 128, latent 512). */
@@ -242,8 +244,8 @@ K2_API int32_t k2_memory_free(k2_context* context, void* pointer);
    waits for the stream to get there). On error: dst unchanged. */
 K2_API int32_t k2_memory_upload(k2_context* context, k2_stream* stream, void* dst, const void* src, size_t bytes);
 
-/* Device -> host copy queued on the stream; dst holds the bytes after k2_stream_synchronize. On error: dst unchanged.
- */
+/* Device -> host copy queued on the stream; dst holds the bytes after k2_stream_synchronize.
+   On error: dst unchanged. */
 K2_API int32_t k2_memory_download(k2_context* context, k2_stream* stream, void* dst, const void* src, size_t bytes);
 
 /* Device -> device copy queued on the stream. */
@@ -335,8 +337,8 @@ K2_API int32_t k2_kv_append(k2_context* context, k2_stream* stream, const k2_kv_
                             const int32_t* slots, int32_t tokens);
 
 /* Folds the k_nope half of kv_b into the queries: q_latent[t, h, :] = sum_d q[t, h, d] * kv_b[h*(Dn+Dv) + d, :] over
-   the Dn non-rotated columns of head h. kv_b [H*(Dn+Dv), latent_dim] bf16 or INT4; q [T, H*(Dn+Dr)]; q_latent [T,
-   H*latent_dim]. */
+   the Dn non-rotated columns of head h. kv_b [H*(Dn+Dv), latent_dim] bf16 or INT4; q [T, H*(Dn+Dr)];
+   q_latent [T, H*latent_dim]. */
 K2_API int32_t k2_mla_absorb_query(k2_context* context, k2_stream* stream, const k2_attention_shape* shape,
                                    const k2_matrix* kv_b, const float* q, int64_t q_stride, int32_t tokens,
                                    float* q_latent, int64_t q_latent_stride);

@@ -7,9 +7,11 @@ namespace K2Native.Fuzz;
 internal sealed class PropertyViolation(string message) : Exception(message);
 
 /// <summary>One fuzz target.</summary>
-internal sealed record FuzzTarget(string Name, string Properties, Action<byte[]> Body, Type[] Allowed, Action? Setup = null)
+internal sealed record FuzzTarget(
+    string Name, string Properties, Action<byte[]> Body, Type[] Allowed, Action? Setup = null)
 {
-    /// <summary>One-time work before the fork server starts (loading a tokenizer), so every input does not repeat it.</summary>
+    /// <summary>One-time work before the fork server starts (loading a tokenizer), so every input does not repeat
+    /// it.</summary>
     public void Prepare() => Setup?.Invoke();
 
     /// <summary>Runs one input; the typed refusal when the target refused it, null when it accepted it.</summary>
@@ -23,7 +25,8 @@ internal sealed record FuzzTarget(string Name, string Properties, Action<byte[]>
         }
         catch (Exception e) when (Allowed.Any(t => t.IsInstanceOfType(e)) && e is not PropertyViolation)
         {
-            if (string.IsNullOrWhiteSpace(e.Message)) throw new PropertyViolation($"{e.GetType().Name} without a message");
+            if (string.IsNullOrWhiteSpace(e.Message))
+                throw new PropertyViolation($"{e.GetType().Name} without a message");
             return e;
         }
     }
@@ -31,7 +34,8 @@ internal sealed record FuzzTarget(string Name, string Properties, Action<byte[]>
 
 internal static class FuzzTargets
 {
-    /// <summary>The longest one input may take in replay mode (CI's afl-fuzz runs use -t with the same bound).</summary>
+    /// <summary>The longest one input may take in replay mode (CI's afl-fuzz runs use -t with the same
+    /// bound).</summary>
     public static readonly TimeSpan TimeBound = TimeSpan.FromSeconds(2);
 
     public static readonly FuzzTarget[] All =

@@ -17,12 +17,17 @@ if (args.Length == 1 && args[0] == "list")
 }
 if (args.Length < 1 || FuzzTargets.Find(args[0]) is not { } target)
 {
-    Console.Error.WriteLine($"usage: k2fuzz TARGET [replay PATH...] | k2fuzz list   (targets: {string.Join(", ", FuzzTargets.All.Select(t => t.Name))})");
+    Console.Error.WriteLine(
+        "usage: k2fuzz TARGET [replay PATH...] | k2fuzz list   (targets: "
+        + $"{string.Join(", ", FuzzTargets.All.Select(t => t.Name))})");
     return 2;
 }
 if (args.Length >= 2 && args[1] == "replay")
 {
-    var files = args[2..].SelectMany<string, string>(p => Directory.Exists(p) ? Directory.GetFiles(p, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal) : [p]).ToList();
+    var files = args[2..].SelectMany<string, string>(
+        p => Directory.Exists(p)
+            ? Directory.GetFiles(p, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            : [p]).ToList();
     int refused = 0;
     bool verbose = Environment.GetEnvironmentVariable("K2_FUZZ_VERBOSE") == "1";
     foreach (var file in files)
@@ -47,11 +52,15 @@ if (args.Length >= 2 && args[1] == "replay")
         }
         if (clock.Elapsed > FuzzTargets.TimeBound)
         {
-            Console.Error.WriteLine($"k2fuzz {target.Name}: {file}: took {clock.Elapsed.TotalSeconds:F1} s, over the {FuzzTargets.TimeBound.TotalSeconds} s bound");
+            Console.Error.WriteLine(
+                $"k2fuzz {target.Name}: {file}: took {clock.Elapsed.TotalSeconds:F1} s, over the "
+                + $"{FuzzTargets.TimeBound.TotalSeconds} s bound");
             return 1;
         }
     }
-    Console.WriteLine($"k2fuzz {target.Name}: {files.Count} inputs replayed ({files.Count - refused} accepted, {refused} refused with a typed error), every property held");
+    Console.WriteLine(
+        $"k2fuzz {target.Name}: {files.Count} inputs replayed ({files.Count - refused} accepted, {refused} refused "
+        + "with a typed error), every property held");
     return 0;
 }
 target.Prepare();

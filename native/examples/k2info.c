@@ -42,7 +42,8 @@ int main(void)
             print_error("k2_device_get_info", status);
             return 1;
         }
-        printf("device %d: %s, compute capability %d.%d, %d multiprocessors, %.1f GiB, L2 %.1f MiB, driver %d, runtime %d\n",
+        printf("device %d: %s, compute capability %d.%d, %d multiprocessors, %.1f GiB, L2 %.1f MiB, "
+               "driver %d, runtime %d\n",
                (int)info.device, info.name, (int)info.compute_major, (int)info.compute_minor, (int)info.multiprocessors,
                (double)info.total_memory_bytes / (1u << 30), (double)info.l2_cache_bytes / (1u << 20),
                (int)info.driver_version, (int)info.runtime_version);

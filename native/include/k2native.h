@@ -47,7 +47,8 @@ extern "C" {
 /* Status codes. */
 typedef enum k2_status {
     K2_OK = 0,
-    K2_ERR_INVALID_ARGUMENT = 1, /* a null pointer, a shape that does not fit, a struct_size this library does not know */
+    /* a null pointer, a shape that does not fit, a struct_size this library does not know */
+    K2_ERR_INVALID_ARGUMENT = 1,
     K2_ERR_UNSUPPORTED = 2,      /* a valid request outside the shape limits the kernels are built for */
     K2_ERR_NO_DEVICE = 3,        /* no CUDA device, or the ordinal names none */
     K2_ERR_DRIVER = 4,           /* no NVIDIA driver (libcuda) or one too old for this library's CUDA runtime */
@@ -62,8 +63,9 @@ typedef enum k2_format {
     K2_FORMAT_BF16 = 0, /* bfloat16 [rows, cols], row-major */
     K2_FORMAT_INT4 = 1, /* compressed-tensors pack-quantized: int32 words [rows, cols/8], column 8c+i = bits 4i..4i+3 of
                            word c, value nibble - 8; bf16 scales [rows, cols/group_size]; w = value * scale */
-    K2_FORMAT_FP8 = 2   /* DeepSeek-V3 block FP8 (K2 Instruct/Base): float8 e4m3fn bytes [rows, cols] (cols a multiple of 8,
-                           rows 8-byte aligned); float32 scales [ceil(rows/128), ceil(cols/128)] (weight_scale_inv);
+    K2_FORMAT_FP8 = 2   /* DeepSeek-V3 block FP8 (K2 Instruct/Base): float8 e4m3fn bytes [rows, cols] (cols a
+                           multiple of 8, rows 8-byte aligned); float32 scales [ceil(rows/128), ceil(cols/128)]
+                           (weight_scale_inv);
                            w[r, c] = e4m3(code) * scale[r/128, c/128]; decoded to float32 in registers. NaN codes
                            (0x7F, 0xFF) are not checked here: the loader rejects them. */
 } k2_format;
@@ -115,8 +117,10 @@ typedef struct k2_matrix {
     int32_t rows;
     int32_t cols;        /* INT4: a multiple of group_size, itself a multiple of 8; FP8: a multiple of 8 */
     int32_t group_size;  /* INT4 only */
-    const void* data;    /* bf16 elements, int32 words or e4m3 bytes; 16-byte aligned (k2_memory_alloc's pointers are) */
-    const void* scales;  /* INT4: bf16 [rows, cols/group_size]; FP8: float32 [ceil(rows/128), ceil(cols/128)]; NULL for bf16 */
+    /* bf16 elements, int32 words or e4m3 bytes; 16-byte aligned (k2_memory_alloc's pointers are) */
+    const void* data;
+    /* INT4: bf16 [rows, cols/group_size]; FP8: float32 [ceil(rows/128), ceil(cols/128)]; NULL for bf16 */
+    const void* scales;
 } k2_matrix;
 
 /* Head layout of multi-head latent attention (K2: 64 heads, 128 + 64, 128, latent 512). */
@@ -240,14 +244,16 @@ K2_API int32_t k2_memory_free(k2_context* context, void* pointer);
    waits for the stream to get there). On error: dst unchanged. */
 K2_API int32_t k2_memory_upload(k2_context* context, k2_stream* stream, void* dst, const void* src, size_t bytes);
 
-/* Device -> host copy queued on the stream; dst holds the bytes after k2_stream_synchronize. On error: dst unchanged. */
+/* Device -> host copy queued on the stream; dst holds the bytes after k2_stream_synchronize.
+   On error: dst unchanged. */
 K2_API int32_t k2_memory_download(k2_context* context, k2_stream* stream, void* dst, const void* src, size_t bytes);
 
 /* Device -> device copy queued on the stream. */
 K2_API int32_t k2_memory_copy(k2_context* context, k2_stream* stream, void* dst, const void* src, size_t bytes);
 
 /* Zeroes rows x width_bytes bytes of a pitched area (row starts pitch_bytes apart). */
-K2_API int32_t k2_memory_clear_2d(k2_context* context, k2_stream* stream, void* dst, size_t pitch_bytes, size_t width_bytes, int32_t rows);
+K2_API int32_t k2_memory_clear_2d(k2_context* context, k2_stream* stream, void* dst, size_t pitch_bytes,
+                                  size_t width_bytes, int32_t rows);
 
 /* ---- CUDA graphs ----
    A step's launches can be recorded once and replayed: k2_graph_begin_capture records (does not run) what is queued
@@ -279,32 +285,33 @@ K2_API int32_t k2_graph_cache_clear(k2_context* context);
    k2_context_params.tensor_core_min_tokens tokens on the tensor-core tiles (INT4 there needs group_size % 32 == 0;
    other INT4 matrices stay on the GEMV path; FP8 (e4m3 decoded to float32 in registers) always takes the GEMV path).
    On error nothing is launched and y is unchanged. */
-K2_API int32_t k2_gemm(k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x, int64_t x_stride, float* y,
-                       int64_t y_stride, int32_t tokens);
+K2_API int32_t k2_gemm(k2_context* context, k2_stream* stream, const k2_matrix* w, const float* x, int64_t x_stride,
+                       float* y, int64_t y_stride, int32_t tokens);
 
 /* ---- Small ops ---- */
 
 /* y[t, :] = table[tokens[t], :] (bf16 table widened). An id outside [0, table rows) gives a NaN row. */
-K2_API int32_t k2_embed(k2_context* context, k2_stream* stream, const k2_matrix* table, const int32_t* tokens, int32_t count,
-                        float* y, int64_t y_stride);
+K2_API int32_t k2_embed(k2_context* context, k2_stream* stream, const k2_matrix* table, const int32_t* tokens,
+                        int32_t count, float* y, int64_t y_stride);
 
 /* With residual non-NULL first x += residual; then y = weight * x / sqrt(mean(x^2) + eps), row by row, statistics in
    float32. y may be x. On error nothing is changed. */
 K2_API int32_t k2_rms_norm(k2_context* context, k2_stream* stream, float* x, int64_t x_stride, const float* residual,
-                           int64_t residual_stride, const float* weight, float eps, int32_t rows, int32_t cols, float* y,
-                           int64_t y_stride);
+                           int64_t residual_stride, const float* weight, float eps, int32_t rows, int32_t cols,
+                           float* y, int64_t y_stride);
 
 /* acc += delta, elementwise over rows x cols. */
 K2_API int32_t k2_add(k2_context* context, k2_stream* stream, float* acc, int64_t acc_stride, const float* delta,
                       int64_t delta_stride, int32_t rows, int32_t cols);
 
 /* y = silu(gate) * up; y may be gate or up. */
-K2_API int32_t k2_silu_mul(k2_context* context, k2_stream* stream, const float* gate, int64_t gate_stride, const float* up,
-                           int64_t up_stride, float* y, int64_t y_stride, int32_t rows, int32_t cols);
+K2_API int32_t k2_silu_mul(k2_context* context, k2_stream* stream, const float* gate, int64_t gate_stride,
+                           const float* up, int64_t up_stride, float* y, int64_t y_stride, int32_t rows, int32_t cols);
 
 /* dst[i, :] = src[rows[i], :] for i < count; a row index outside [0, src_rows) gives a NaN row. */
-K2_API int32_t k2_gather_rows(k2_context* context, k2_stream* stream, const float* src, int64_t src_stride, int32_t src_rows,
-                              const int32_t* rows, int32_t count, int32_t cols, float* dst, int64_t dst_stride);
+K2_API int32_t k2_gather_rows(k2_context* context, k2_stream* stream, const float* src, int64_t src_stride,
+                              int32_t src_rows, const int32_t* rows, int32_t count, int32_t cols, float* dst,
+                              int64_t dst_stride);
 
 /* Rotary embedding on interleaved pairs, in place: for each row t and head h, the pairs (x[c], x[c+1]) at
    c = h*head_stride + offset + 2i are rotated by angle positions[t] * inv_freq[i] (float64; inv_freq in device
@@ -319,9 +326,9 @@ K2_API int32_t k2_rope(k2_context* context, k2_stream* stream, float* x, int64_t
    kpe [S, Dr] (rope applied); query t attends to keys 0..positions[t]; out [T, H*Dv]. Softmax in float32.
    A position outside [0, keys) gives NaN for that token. nope/rope/value dims <= K2_MAX_HEAD_DIM. */
 K2_API int32_t k2_attention_prefill(k2_context* context, k2_stream* stream, const k2_attention_shape* shape,
-                                    const float* q, int64_t q_stride, const float* kv, int64_t kv_stride, const float* kpe,
-                                    int64_t kpe_stride, const int32_t* positions, int32_t tokens, int32_t keys, float* out,
-                                    int64_t out_stride);
+                                    const float* q, int64_t q_stride, const float* kv, int64_t kv_stride,
+                                    const float* kpe, int64_t kpe_stride, const int32_t* positions, int32_t tokens,
+                                    int32_t keys, float* out, int64_t out_stride);
 
 /* Stores row t of latent [T, latent_dim] and kpe [T, rope_dim] into slot slots[t] of `layer` (bf16 caches round
    once). A slot outside the pool is skipped. On error nothing is written. */
@@ -329,12 +336,12 @@ K2_API int32_t k2_kv_append(k2_context* context, k2_stream* stream, const k2_kv_
                             const float* latent, int64_t latent_stride, const float* kpe, int64_t kpe_stride,
                             const int32_t* slots, int32_t tokens);
 
-/* Folds the k_nope half of kv_b into the queries: q_latent[t, h, :] = sum_d q[t, h, d] * kv_b[h*(Dn+Dv) + d, :] over the
-   Dn non-rotated columns of head h. kv_b [H*(Dn+Dv), latent_dim] bf16 or INT4; q [T, H*(Dn+Dr)];
+/* Folds the k_nope half of kv_b into the queries: q_latent[t, h, :] = sum_d q[t, h, d] * kv_b[h*(Dn+Dv) + d, :] over
+   the Dn non-rotated columns of head h. kv_b [H*(Dn+Dv), latent_dim] bf16 or INT4; q [T, H*(Dn+Dr)];
    q_latent [T, H*latent_dim]. */
 K2_API int32_t k2_mla_absorb_query(k2_context* context, k2_stream* stream, const k2_attention_shape* shape,
-                                   const k2_matrix* kv_b, const float* q, int64_t q_stride, int32_t tokens, float* q_latent,
-                                   int64_t q_latent_stride);
+                                   const k2_matrix* kv_b, const float* q, int64_t q_stride, int32_t tokens,
+                                   float* q_latent, int64_t q_latent_stride);
 
 /* Bytes of workspace k2_mla_decode needs for this batch size and key-count bound: at most 256 MiB plus one token's
    split partials (splits x heads x (latent_dim + 2) floats), however many tokens the batch holds. */
@@ -347,15 +354,15 @@ K2_API int32_t k2_mla_decode_workspace_size(const k2_attention_shape* shape, int
    chunks whose size depends only on the token's key count (split-K); a combine kernel merges the chunks in order,
    so a token's result does not depend on the rest of the batch. A token whose key count is < 1, above
    max_key_count or beyond its table, or whose table names a block outside the pool, gets NaN. */
-K2_API int32_t k2_mla_decode(k2_context* context, k2_stream* stream, const k2_attention_shape* shape, const k2_kv_cache* cache,
-                             int32_t layer, const k2_paged_batch* batch, const float* q_latent, int64_t q_latent_stride,
-                             const float* q, int64_t q_stride, float* o_latent, int64_t o_latent_stride, void* workspace,
-                             size_t workspace_bytes);
+K2_API int32_t k2_mla_decode(k2_context* context, k2_stream* stream, const k2_attention_shape* shape,
+                             const k2_kv_cache* cache, int32_t layer, const k2_paged_batch* batch,
+                             const float* q_latent, int64_t q_latent_stride, const float* q, int64_t q_stride,
+                             float* o_latent, int64_t o_latent_stride, void* workspace, size_t workspace_bytes);
 
 /* The v half of kv_b per head: out[t, h, v] = sum_r kv_b[h*(Dn+Dv) + Dn + v, r] * o_latent[t, h, r]; out [T, H*Dv]. */
 K2_API int32_t k2_mla_expand_values(k2_context* context, k2_stream* stream, const k2_attention_shape* shape,
-                                    const k2_matrix* kv_b, const float* o_latent, int64_t o_latent_stride, int32_t tokens,
-                                    float* out, int64_t out_stride);
+                                    const k2_matrix* kv_b, const float* o_latent, int64_t o_latent_stride,
+                                    int32_t tokens, float* out, int64_t out_stride);
 
 /* ---- Mixture of experts ---- */
 
@@ -388,8 +395,8 @@ K2_API int32_t k2_moe_experts(k2_context* context, k2_stream* stream, const k2_m
 /* ---- Sampling ---- */
 
 /* ids[r] = index of the first maximum of logits row r (cols values); -1 when the row holds a NaN or is all -inf. */
-K2_API int32_t k2_argmax(k2_context* context, k2_stream* stream, const float* logits, int64_t logits_stride, int32_t rows,
-                         int32_t cols, int32_t* ids);
+K2_API int32_t k2_argmax(k2_context* context, k2_stream* stream, const float* logits, int64_t logits_stride,
+                         int32_t rows, int32_t cols, int32_t* ids);
 
 /* Nucleus sampling per row: p = softmax(logits / temperature); keep the most likely tokens whose mass reaches top_p
    (at least one; tokens tied with the last one kept stay), draw with uniforms[r] in [0, 1) (device memory) over the

@@ -32,7 +32,8 @@ __global__ void __launch_bounds__(kThreads) attention_prefill_kernel(PrefillArgs
     for (int32_t i = threadIdx.x; i < dn + dr; i += kThreads) query[i] = q[i];
 
     constexpr int kOutputs = K2_MAX_HEAD_DIM / kThreads;
-    static_assert(K2_MAX_HEAD_DIM % kThreads == 0, "attention_prefill: value columns must split evenly over the threads");
+    static_assert(K2_MAX_HEAD_DIM % kThreads == 0,
+                  "attention_prefill: value columns must split evenly over the threads");
     float acc[kOutputs];
 #pragma unroll
     for (int j = 0; j < kOutputs; j++) acc[j] = 0.0f;
@@ -75,7 +76,8 @@ __global__ void __launch_bounds__(kThreads) attention_prefill_kernel(PrefillArgs
             if (v < dv) {
                 float sum = acc[jj] * correction;
                 for (int32_t j = 0; j < n; j++)
-                    sum = fmaf(probabilities[j], a.kv[(s0 + j) * a.kv_stride + static_cast<int64_t>(h) * (dn + dv) + dn + v], sum);
+                    sum = fmaf(probabilities[j],
+                               a.kv[(s0 + j) * a.kv_stride + static_cast<int64_t>(h) * (dn + dv) + dn + v], sum);
                 acc[jj] = sum;
             }
         }
@@ -95,8 +97,10 @@ __global__ void __launch_bounds__(kThreads) attention_prefill_kernel(PrefillArgs
 
 int32_t launch_attention_prefill(const PrefillArgs& a, cudaStream_t stream)
 {
-    if (a.nope_dim + a.rope_dim > 2 * K2_MAX_HEAD_DIM || a.nope_dim > K2_MAX_HEAD_DIM || a.rope_dim > K2_MAX_HEAD_DIM || a.value_dim > K2_MAX_HEAD_DIM)
-        return fail(K2_ERR_UNSUPPORTED, "attention_prefill: head dims %d/%d/%d exceed K2_MAX_HEAD_DIM (%d)", a.nope_dim, a.rope_dim, a.value_dim, K2_MAX_HEAD_DIM);
+    if (a.nope_dim + a.rope_dim > 2 * K2_MAX_HEAD_DIM || a.nope_dim > K2_MAX_HEAD_DIM || a.rope_dim > K2_MAX_HEAD_DIM
+        || a.value_dim > K2_MAX_HEAD_DIM)
+        return fail(K2_ERR_UNSUPPORTED, "attention_prefill: head dims %d/%d/%d exceed K2_MAX_HEAD_DIM (%d)", a.nope_dim,
+                    a.rope_dim, a.value_dim, K2_MAX_HEAD_DIM);
     if (a.heads > 65535) return fail(K2_ERR_UNSUPPORTED, "attention_prefill: %d heads exceed the grid", a.heads);
     if (a.tokens == 0 || a.heads == 0) return K2_OK;
     attention_prefill_kernel<<<dim3(a.tokens, a.heads), kThreads, 0, stream>>>(a);

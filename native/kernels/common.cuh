@@ -52,7 +52,8 @@ __host__ __device__ inline float fp8_e4m3_to_float(uint32_t code)
 {
     const uint32_t magnitude = code & 0x7Fu;
 #ifdef __CUDA_ARCH__
-    const float value = magnitude >= 8u ? __uint_as_float((magnitude << 20) + 0x3C000000u) : static_cast<float>(magnitude) * 0.001953125f;
+    const float value = magnitude >= 8u ? __uint_as_float((magnitude << 20) + 0x3C000000u)
+                                        : static_cast<float>(magnitude) * 0.001953125f;
 #else
     uint32_t bits = (magnitude << 20) + 0x3C000000u;
     float normal;
@@ -103,12 +104,14 @@ __device__ inline float warp_max(float value)
 template <int Format, bool VectorBf16>
 __device__ inline void load8(const MatrixView& w, int64_t row, int32_t chunk, float out[8])
 {
-    static_assert(Format == K2_FORMAT_BF16 || Format == K2_FORMAT_INT4 || Format == K2_FORMAT_FP8, "load8: unknown weight format");
+    static_assert(Format == K2_FORMAT_BF16 || Format == K2_FORMAT_INT4 || Format == K2_FORMAT_FP8,
+                  "load8: unknown weight format");
     if constexpr (Format == K2_FORMAT_FP8) {
         // Eight bytes never straddle a 128-column block (128 % 8 == 0): one scale for all eight.
         uint2 v = __ldg(reinterpret_cast<const uint2*>(static_cast<const uint8_t*>(w.data) + row * w.cols) + chunk);
         const int32_t block_cols = (w.cols + kFp8Block - 1) / kFp8Block;
-        float scale = __ldg(static_cast<const float*>(w.scales) + (row / kFp8Block) * block_cols + (8 * chunk) / kFp8Block);
+        float scale =
+            __ldg(static_cast<const float*>(w.scales) + (row / kFp8Block) * block_cols + (8 * chunk) / kFp8Block);
 #pragma unroll
         for (int i = 0; i < 4; i++) {
             out[i] = fp8_e4m3_to_float((v.x >> (8 * i)) & 0xFFu) * scale;
@@ -117,9 +120,11 @@ __device__ inline void load8(const MatrixView& w, int64_t row, int32_t chunk, fl
     } else if constexpr (Format == K2_FORMAT_INT4) {
         const int32_t words = w.cols / 8;
         uint32_t word = static_cast<uint32_t>(__ldg(static_cast<const int32_t*>(w.data) + row * words + chunk));
-        float scale = bf16_to_float(__ldg(static_cast<const uint16_t*>(w.scales) + row * (w.cols / w.group_size) + (8 * chunk) / w.group_size));
+        float scale = bf16_to_float(
+            __ldg(static_cast<const uint16_t*>(w.scales) + row * (w.cols / w.group_size) + (8 * chunk) / w.group_size));
 #pragma unroll
-        for (int i = 0; i < 8; i++) out[i] = static_cast<float>(static_cast<int32_t>((word >> (4 * i)) & 0xFu) - 8) * scale;
+        for (int i = 0; i < 8; i++)
+            out[i] = static_cast<float>(static_cast<int32_t>((word >> (4 * i)) & 0xFu) - 8) * scale;
     } else if constexpr (VectorBf16) {
         uint4 v = __ldg(reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(w.data) + row * w.cols) + chunk);
         const uint32_t parts[4] = {v.x, v.y, v.z, v.w};

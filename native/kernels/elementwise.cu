@@ -26,8 +26,8 @@ __global__ void silu_mul_kernel(const float* gate, int64_t gate_stride, const fl
     y[blockIdx.x * y_stride + c] = g / (1.0f + expf(-g)) * u;
 }
 
-__global__ void gather_rows_kernel(const float* src, int64_t src_stride, int32_t src_rows, const int32_t* rows, int32_t cols,
-                                   float* dst, int64_t dst_stride)
+__global__ void gather_rows_kernel(const float* src, int64_t src_stride, int32_t src_rows, const int32_t* rows,
+                                   int32_t cols, float* dst, int64_t dst_stride)
 {
     const int32_t r = rows[blockIdx.x];
     int32_t c = blockIdx.y * kThreads + threadIdx.x;
@@ -37,26 +37,30 @@ __global__ void gather_rows_kernel(const float* src, int64_t src_stride, int32_t
 
 }  // namespace
 
-int32_t launch_add(float* acc, int64_t acc_stride, const float* delta, int64_t delta_stride, int32_t rows, int32_t cols, cudaStream_t stream)
+int32_t launch_add(float* acc, int64_t acc_stride, const float* delta, int64_t delta_stride, int32_t rows, int32_t cols,
+                   cudaStream_t stream)
 {
     if (rows == 0 || cols == 0) return K2_OK;
-    add_kernel<<<dim3(rows, static_cast<uint32_t>(ceil_div(cols, kThreads))), kThreads, 0, stream>>>(acc, acc_stride, delta, delta_stride, cols);
+    add_kernel<<<dim3(rows, static_cast<uint32_t>(ceil_div(cols, kThreads))), kThreads, 0, stream>>>(
+        acc, acc_stride, delta, delta_stride, cols);
     return launch_status("add_kernel");
 }
 
-int32_t launch_silu_mul(const float* gate, int64_t gate_stride, const float* up, int64_t up_stride, float* y, int64_t y_stride,
-                        int32_t rows, int32_t cols, cudaStream_t stream)
+int32_t launch_silu_mul(const float* gate, int64_t gate_stride, const float* up, int64_t up_stride, float* y,
+                        int64_t y_stride, int32_t rows, int32_t cols, cudaStream_t stream)
 {
     if (rows == 0 || cols == 0) return K2_OK;
-    silu_mul_kernel<<<dim3(rows, static_cast<uint32_t>(ceil_div(cols, kThreads))), kThreads, 0, stream>>>(gate, gate_stride, up, up_stride, y, y_stride, cols);
+    silu_mul_kernel<<<dim3(rows, static_cast<uint32_t>(ceil_div(cols, kThreads))), kThreads, 0, stream>>>(
+        gate, gate_stride, up, up_stride, y, y_stride, cols);
     return launch_status("silu_mul_kernel");
 }
 
-int32_t launch_gather_rows(const float* src, int64_t src_stride, int32_t src_rows, const int32_t* rows, int32_t count, int32_t cols,
-                           float* dst, int64_t dst_stride, cudaStream_t stream)
+int32_t launch_gather_rows(const float* src, int64_t src_stride, int32_t src_rows, const int32_t* rows, int32_t count,
+                           int32_t cols, float* dst, int64_t dst_stride, cudaStream_t stream)
 {
     if (count == 0 || cols == 0) return K2_OK;
-    gather_rows_kernel<<<dim3(count, static_cast<uint32_t>(ceil_div(cols, kThreads))), kThreads, 0, stream>>>(src, src_stride, src_rows, rows, cols, dst, dst_stride);
+    gather_rows_kernel<<<dim3(count, static_cast<uint32_t>(ceil_div(cols, kThreads))), kThreads, 0, stream>>>(
+        src, src_stride, src_rows, rows, cols, dst, dst_stride);
     return launch_status("gather_rows_kernel");
 }
 

@@ -19,7 +19,8 @@ __global__ void embed_kernel(MatrixView table, const int32_t* tokens, float* y, 
 
 }  // namespace
 
-int32_t launch_embed(const MatrixView& table, const int32_t* tokens, int32_t count, float* y, int64_t y_stride, cudaStream_t stream)
+int32_t launch_embed(const MatrixView& table, const int32_t* tokens, int32_t count, float* y, int64_t y_stride,
+                     cudaStream_t stream)
 {
     if (count == 0) return K2_OK;
     embed_kernel<<<count, 256, 0, stream>>>(table, tokens, y, y_stride);

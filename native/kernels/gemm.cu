@@ -66,7 +66,8 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a)
 template <int Format, bool VectorBf16>
 int32_t launch(const GemvArgs& a, cudaStream_t stream)
 {
-    dim3 grid(static_cast<uint32_t>(ceil_div(a.rows, kWarps)), static_cast<uint32_t>(ceil_div(a.tokens, kTokens)), a.batches);
+    dim3 grid(static_cast<uint32_t>(ceil_div(a.rows, kWarps)), static_cast<uint32_t>(ceil_div(a.tokens, kTokens)),
+              a.batches);
     gemv_kernel<Format, VectorBf16><<<grid, kWarps * 32, 0, stream>>>(a);
     return launch_status("gemv_kernel");
 }
@@ -77,17 +78,21 @@ int32_t launch_gemv(const GemvArgs& a, cudaStream_t stream)
 {
     if (a.tokens == 0 || a.rows == 0 || a.batches == 0) return K2_OK;
     if (a.batches > 65535 || ceil_div(a.tokens, kTokens) > 65535)
-        return fail(K2_ERR_UNSUPPORTED, "gemv: %d batches of %d tokens exceed the grid (65535 x %d tokens)", a.batches, a.tokens, kTokens);
+        return fail(K2_ERR_UNSUPPORTED, "gemv: %d batches of %d tokens exceed the grid (65535 x %d tokens)", a.batches,
+                    a.tokens, kTokens);
     switch (a.w.format) {
     case K2_FORMAT_INT4:
-        if (a.cols % 8 != 0) return fail(K2_ERR_UNSUPPORTED, "gemv: INT4 reduction length %d is not a multiple of 8", a.cols);
+        if (a.cols % 8 != 0)
+            return fail(K2_ERR_UNSUPPORTED, "gemv: INT4 reduction length %d is not a multiple of 8", a.cols);
         return launch<K2_FORMAT_INT4, false>(a, stream);
     case K2_FORMAT_FP8:
         if (a.cols % 8 != 0 || a.w.cols % 8 != 0)
-            return fail(K2_ERR_UNSUPPORTED, "gemv: FP8 reduction length %d / row length %d is not a multiple of 8", a.cols, a.w.cols);
+            return fail(K2_ERR_UNSUPPORTED, "gemv: FP8 reduction length %d / row length %d is not a multiple of 8",
+                        a.cols, a.w.cols);
         return launch<K2_FORMAT_FP8, false>(a, stream);
     case K2_FORMAT_BF16:
-        return bf16_rows_vectorizable(a.w) ? launch<K2_FORMAT_BF16, true>(a, stream) : launch<K2_FORMAT_BF16, false>(a, stream);
+        return bf16_rows_vectorizable(a.w) ? launch<K2_FORMAT_BF16, true>(a, stream)
+                                           : launch<K2_FORMAT_BF16, false>(a, stream);
     default:
         return fail(K2_ERR_INVALID_ARGUMENT, "gemv: unknown weight format %d", a.w.format);
     }

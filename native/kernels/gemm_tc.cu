@@ -21,7 +21,8 @@ constexpr int kStep = 32;                 // columns per shared-memory stage
 constexpr int kPitch = kStep + 8;         // bf16 elements per staged row: a multiple of 8 (WMMA), off the bank stride
 constexpr int kThreads = 128;
 
-static_assert(kStep % 16 == 0 && kTileTokens % 32 == 0 && kTileRows % 32 == 0, "gemm_tc: tile shapes must fit 2x2 WMMA fragments per warp");
+static_assert(kStep % 16 == 0 && kTileTokens % 32 == 0 && kTileRows % 32 == 0,
+              "gemm_tc: tile shapes must fit 2x2 WMMA fragments per warp");
 static_assert(kPitch % 8 == 0, "gemm_tc: WMMA needs a pitch that is a multiple of 8 bf16 elements");
 
 template <int Format>
@@ -69,9 +70,13 @@ __global__ void __launch_bounds__(kThreads) gemm_tc_kernel(MatrixView w, const f
                 int r = e / (kStep / 8), c8 = e % (kStep / 8);
                 int32_t n = n0 + r, k = k0 + 8 * c8;
                 uint32_t word = 0x88888888u;   // nibbles of value 0
-                if (n < w.rows && k < w.cols) word = static_cast<uint32_t>(__ldg(static_cast<const int32_t*>(w.data) + static_cast<int64_t>(n) * words + k / 8));
+                if (n < w.rows && k < w.cols)
+                    word = static_cast<uint32_t>(
+                        __ldg(static_cast<const int32_t*>(w.data) + static_cast<int64_t>(n) * words + k / 8));
 #pragma unroll
-                for (int i = 0; i < 8; i++) b_tile[r * kPitch + 8 * c8 + i] = __int2bfloat16_rn(static_cast<int32_t>((word >> (4 * i)) & 0xFu) - 8);
+                for (int i = 0; i < 8; i++)
+                    b_tile[r * kPitch + 8 * c8 + i] =
+                        __int2bfloat16_rn(static_cast<int32_t>((word >> (4 * i)) & 0xFu) - 8);
             }
         } else {
             for (int e = threadIdx.x; e < kTileRows * kStep; e += kThreads) {
@@ -106,13 +111,17 @@ __global__ void __launch_bounds__(kThreads) gemm_tc_kernel(MatrixView w, const f
                 const int32_t n = n0 + wn + 16 * j + lane % 16;
                 float scale = 1.0f;
                 if constexpr (Format == K2_FORMAT_INT4)
-                    scale = n < w.rows ? bf16_to_float(__ldg(static_cast<const uint16_t*>(w.scales) + static_cast<int64_t>(n) * (w.cols / w.group_size) + k0 / w.group_size)) : 0.0f;
+                    scale = n < w.rows ? bf16_to_float(__ldg(static_cast<const uint16_t*>(w.scales)
+                                                             + static_cast<int64_t>(n) * (w.cols / w.group_size)
+                                                             + k0 / w.group_size))
+                                       : 0.0f;
 #pragma unroll
                 for (int i = 0; i < 2; i++) {
                     wmma::store_matrix_sync(c_tile[warp], acc[i][j], 16, wmma::mem_row_major);
                     __syncwarp();
 #pragma unroll
-                    for (int r = 0; r < 8; r++) total[i][j][r] = fmaf(scale, c_tile[warp][lane + 32 * r], total[i][j][r]);
+                    for (int r = 0; r < 8; r++)
+                        total[i][j][r] = fmaf(scale, c_tile[warp][lane + 32 * r], total[i][j][r]);
                     __syncwarp();
                     wmma::fill_fragment(acc[i][j], 0.0f);
                 }
@@ -137,19 +146,28 @@ __global__ void __launch_bounds__(kThreads) gemm_tc_kernel(MatrixView w, const f
 
 }  // namespace
 
-bool tensor_core_int4_ok(const MatrixView& w) { return w.group_size > 0 && w.group_size % kStep == 0 && w.cols % w.group_size == 0; }
+bool tensor_core_int4_ok(const MatrixView& w)
+{
+    return w.group_size > 0 && w.group_size % kStep == 0 && w.cols % w.group_size == 0;
+}
 
 int32_t launch_gemm_tensor_core(const MatrixView& w, const float* x, int64_t x_stride, float* y, int64_t y_stride,
                                 int32_t tokens, int32_t compute_major, cudaStream_t stream)
 {
-    if (compute_major < 8) return fail(K2_ERR_UNSUPPORTED, "gemm (tensor cores): needs compute capability 8.0 or newer, device has %d.x", compute_major);
+    if (compute_major < 8)
+        return fail(K2_ERR_UNSUPPORTED, "gemm (tensor cores): needs compute capability 8.0 or newer, device has %d.x",
+                    compute_major);
     if (tokens == 0 || w.rows == 0) return K2_OK;
-    if (ceil_div(tokens, kTileTokens) > 65535) return fail(K2_ERR_UNSUPPORTED, "gemm (tensor cores): %d tokens exceed the grid", tokens);
+    if (ceil_div(tokens, kTileTokens) > 65535)
+        return fail(K2_ERR_UNSUPPORTED, "gemm (tensor cores): %d tokens exceed the grid", tokens);
     dim3 grid(static_cast<uint32_t>(ceil_div(w.rows, kTileRows)), static_cast<uint32_t>(ceil_div(tokens, kTileTokens)));
     switch (w.format) {
     case K2_FORMAT_INT4:
         if (!tensor_core_int4_ok(w))
-            return fail(K2_ERR_UNSUPPORTED, "gemm (tensor cores): INT4 group size %d is not a multiple of %d (or cols %d not a multiple of it)", w.group_size, kStep, w.cols);
+            return fail(
+                K2_ERR_UNSUPPORTED,
+                "gemm (tensor cores): INT4 group size %d is not a multiple of %d (or cols %d not a multiple of it)",
+                w.group_size, kStep, w.cols);
         gemm_tc_kernel<K2_FORMAT_INT4><<<grid, kThreads, 0, stream>>>(w, x, x_stride, y, y_stride, tokens);
         break;
     case K2_FORMAT_BF16:

@@ -20,7 +20,8 @@ struct KvCacheView {
 };
 
 // Stores latent row t and kpe row t into slot slots[t] of `layer`; slots outside the pool are skipped.
-int32_t launch_kv_append(const KvCacheView& cache, int32_t layer, const float* latent, int64_t latent_stride, const float* kpe,
-                         int64_t kpe_stride, const int32_t* slots, int32_t tokens, cudaStream_t stream);
+int32_t launch_kv_append(const KvCacheView& cache, int32_t layer, const float* latent, int64_t latent_stride,
+                         const float* kpe, int64_t kpe_stride, const int32_t* slots, int32_t tokens,
+                         cudaStream_t stream);
 
 }  // namespace k2

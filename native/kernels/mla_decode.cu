@@ -26,7 +26,8 @@ constexpr int kAccPerThread = kHeads * K2_MAX_LATENT_DIM / kThreads;
 constexpr size_t kWorkspaceBudget = size_t{256} << 20;
 
 static_assert(kHeads * kKeys % (kThreads / 32) == 0, "mla_decode: score pairs must split evenly over the warps");
-static_assert(kHeads * K2_MAX_LATENT_DIM % kThreads == 0, "mla_decode: accumulators must split evenly over the threads");
+static_assert(kHeads * K2_MAX_LATENT_DIM % kThreads == 0,
+              "mla_decode: accumulators must split evenly over the threads");
 static_assert(kMinChunk % kKeys == 0, "mla_decode: chunks are whole tiles");
 
 __host__ __device__ inline int32_t chunk_size(int32_t keys)
@@ -58,7 +59,8 @@ __device__ inline float cache_value(const KvCacheView& c, int64_t index)
 }
 
 // Partials of token t live at index t - token0 (the first token of the launch).
-__global__ void __launch_bounds__(kThreads) mla_split_kernel(DecodeArgs a, float* partials, int32_t splits_in_grid, int32_t token0)
+__global__ void __launch_bounds__(kThreads)
+    mla_split_kernel(DecodeArgs a, float* partials, int32_t splits_in_grid, int32_t token0)
 {
     __shared__ float query[kHeads][kMaxWidth];
     __shared__ float entries[kKeys][kMaxWidth + 1];   // +1: keys of one column fall in different banks
@@ -78,9 +80,9 @@ __global__ void __launch_bounds__(kThreads) mla_split_kernel(DecodeArgs a, float
 
     for (int32_t e = threadIdx.x; e < hn * width; e += kThreads) {
         const int32_t h = e / width, i = e % width;
-        query[h][i] = i < latent
-            ? a.q_latent[t * a.q_latent_stride + static_cast<int64_t>(h0 + h) * latent + i]
-            : a.q[t * a.q_stride + static_cast<int64_t>(h0 + h) * (a.nope_dim + a.rope_dim) + a.nope_dim + (i - latent)];
+        query[h][i] = i < latent ? a.q_latent[t * a.q_latent_stride + static_cast<int64_t>(h0 + h) * latent + i]
+                                 : a.q[t * a.q_stride + static_cast<int64_t>(h0 + h) * (a.nope_dim + a.rope_dim)
+                                       + a.nope_dim + (i - latent)];
     }
     if (threadIdx.x < kHeads) {
         running_max[threadIdx.x] = -INFINITY;
@@ -186,7 +188,8 @@ __global__ void mla_combine_kernel(DecodeArgs a, const float* partials, int32_t 
     const float inv = 1.0f / total;
     for (int32_t r = threadIdx.x; r < latent; r += blockDim.x) {
         float sum = 0.0f;
-        for (int32_t i = 0; i < splits; i++) sum = fmaf(first[i * split_stride + 2 + r], expf(first[i * split_stride] - max), sum);
+        for (int32_t i = 0; i < splits; i++)
+            sum = fmaf(first[i * split_stride + 2 + r], expf(first[i * split_stride] - max), sum);
         out[r] = bad ? NAN : sum * inv;
     }
 }
@@ -209,16 +212,19 @@ int32_t decode_tokens_per_launch(int32_t heads, int32_t latent_dim, int32_t toke
 
 size_t decode_workspace_bytes(int32_t heads, int32_t latent_dim, int32_t tokens, int32_t max_key_count)
 {
-    return token_partial_bytes(heads, latent_dim, max_key_count) * decode_tokens_per_launch(heads, latent_dim, tokens, max_key_count);
+    return token_partial_bytes(heads, latent_dim, max_key_count)
+           * decode_tokens_per_launch(heads, latent_dim, tokens, max_key_count);
 }
 
 int32_t launch_mla_decode(const DecodeArgs& a, float* workspace, size_t workspace_bytes, cudaStream_t stream)
 {
     if (a.cache.latent_dim > K2_MAX_LATENT_DIM || a.cache.rope_dim > K2_MAX_ROPE_DIM)
-        return fail(K2_ERR_UNSUPPORTED, "mla_decode: cache entries %d + %d exceed K2_MAX_LATENT_DIM (%d) + K2_MAX_ROPE_DIM (%d)",
+        return fail(K2_ERR_UNSUPPORTED,
+                    "mla_decode: cache entries %d + %d exceed K2_MAX_LATENT_DIM (%d) + K2_MAX_ROPE_DIM (%d)",
                     a.cache.latent_dim, a.cache.rope_dim, K2_MAX_LATENT_DIM, K2_MAX_ROPE_DIM);
     if (a.tokens > 65535 || ceil_div(a.heads, kHeads) > 65535)
-        return fail(K2_ERR_UNSUPPORTED, "mla_decode: %d tokens x %d heads exceed the grid (65535 tokens)", a.tokens, a.heads);
+        return fail(K2_ERR_UNSUPPORTED, "mla_decode: %d tokens x %d heads exceed the grid (65535 tokens)", a.tokens,
+                    a.heads);
     if (a.tokens == 0 || a.heads == 0) return K2_OK;
     const int32_t splits = grid_splits(a.max_key_count);
     const size_t needed = decode_workspace_bytes(a.heads, a.cache.latent_dim, a.tokens, a.max_key_count);
@@ -228,7 +234,8 @@ int32_t launch_mla_decode(const DecodeArgs& a, float* workspace, size_t workspac
     for (int32_t t0 = 0; t0 < a.tokens; t0 += group) {
         const int32_t count = min(group, a.tokens - t0);
         if (splits > 0) {
-            mla_split_kernel<<<dim3(static_cast<uint32_t>(ceil_div(a.heads, kHeads)), splits, count), kThreads, 0, stream>>>(a, workspace, splits, t0);
+            mla_split_kernel<<<dim3(static_cast<uint32_t>(ceil_div(a.heads, kHeads)), splits, count), kThreads, 0,
+                               stream>>>(a, workspace, splits, t0);
             if (int32_t s = launch_status("mla_split_kernel")) return s;
         }
         mla_combine_kernel<<<dim3(a.heads, count), 128, 0, stream>>>(a, workspace, splits, t0);

@@ -7,7 +7,8 @@
 //      up, runs it over the expert's slots 8 at a time, and writes silu(gate·x) · (up·x) to the hidden rows;
 //   3. down: the same over the hidden rows, writing each slot's expert output [slot, hidden];
 //   4. combine: per token, acc += Σ_k routing[t, k] · output[t, k] in k order: deterministic, no atomics on floats.
-// Weight rows are read eight values at a time as in gemm.cu (INT4 word + group scale, 8 FP8 bytes + block scale, or 16 bytes of bf16).
+// Weight rows are read eight values at a time as in gemm.cu (INT4 word + group scale, 8 FP8 bytes + block scale, or 16
+// bytes of bf16).
 #include <cmath>
 
 #include "moe.cuh"
@@ -77,7 +78,9 @@ __global__ void __launch_bounds__(kSortThreads) sort_kernel(MoeArgs a, Workspace
         const int32_t count = counts[e];
         const int32_t first = static_cast<int32_t>(inclusive >> 32) - count;
         fill[e] = first;
-        if (count > 0) w.active[static_cast<int32_t>(inclusive & 0xFFFFFFFF) - 1] = ActiveExpert{a.weights[e], first, first + count};
+        if (count > 0)
+            w.active[static_cast<int32_t>(inclusive & 0xFFFFFFFF) - 1] =
+                ActiveExpert{a.weights[e], first, first + count};
         if (e == a.experts - 1) *w.active_count = static_cast<int32_t>(inclusive & 0xFFFFFFFF);
     }
     __syncthreads();
@@ -88,7 +91,8 @@ __global__ void __launch_bounds__(kSortThreads) sort_kernel(MoeArgs a, Workspace
 }
 
 // Rows of one expert matrix (gate/up: hidden columns; down: inner columns) as a MatrixView.
-__device__ inline MatrixView expert_matrix(const MoeArgs& a, const void* data, const void* scales, int32_t rows, int32_t cols)
+__device__ inline MatrixView expert_matrix(const MoeArgs& a, const void* data, const void* scales, int32_t rows,
+                                           int32_t cols)
 {
     return MatrixView{a.format, rows, cols, a.group_size, data, scales};
 }
@@ -133,7 +137,8 @@ __global__ void __launch_bounds__(kWarps * 32) gate_up_kernel(MoeArgs a, Workspa
 #pragma unroll
         for (int t = 0; t < kTokens; t++) {
             const float gs = warp_sum(g[t]), us = warp_sum(u[t]);
-            if (lane == 0 && t < count) w.hidden[static_cast<int64_t>(p0 + t) * a.inner + n] = gs / (1.0f + expf(-gs)) * us;
+            if (lane == 0 && t < count)
+                w.hidden[static_cast<int64_t>(p0 + t) * a.inner + n] = gs / (1.0f + expf(-gs)) * us;
         }
     }
 }
@@ -183,7 +188,9 @@ __global__ void combine_kernel(MoeArgs a, Workspace w)
         float sum = acc[c];
         for (int32_t k = 0; k < a.top_k; k++) {
             const int32_t slot = t * a.top_k + k, e = a.ids[slot];
-            sum = (e >= 0 && e < a.experts) ? fmaf(a.routing[slot], w.output[static_cast<int64_t>(slot) * a.hidden + c], sum) : NAN;
+            sum = (e >= 0 && e < a.experts)
+                      ? fmaf(a.routing[slot], w.output[static_cast<int64_t>(slot) * a.hidden + c], sum)
+                      : NAN;
         }
         acc[c] = sum;
     }
@@ -192,9 +199,11 @@ __global__ void combine_kernel(MoeArgs a, Workspace w)
 template <int Format, bool VectorBf16>
 int32_t launch_experts(const MoeArgs& a, const Workspace& w, int32_t max_active, cudaStream_t stream)
 {
-    gate_up_kernel<Format, VectorBf16><<<dim3(static_cast<uint32_t>(ceil_div(a.inner, kWarps)), max_active), kWarps * 32, 0, stream>>>(a, w);
+    gate_up_kernel<Format, VectorBf16>
+        <<<dim3(static_cast<uint32_t>(ceil_div(a.inner, kWarps)), max_active), kWarps * 32, 0, stream>>>(a, w);
     if (int32_t s = launch_status("moe gate_up_kernel")) return s;
-    down_kernel<Format, VectorBf16><<<dim3(static_cast<uint32_t>(ceil_div(a.hidden, kWarps)), max_active), kWarps * 32, 0, stream>>>(a, w);
+    down_kernel<Format, VectorBf16>
+        <<<dim3(static_cast<uint32_t>(ceil_div(a.hidden, kWarps)), max_active), kWarps * 32, 0, stream>>>(a, w);
     return launch_status("moe down_kernel");
 }
 
@@ -210,14 +219,18 @@ size_t moe_workspace_bytes(int32_t experts, int32_t top_k, int32_t hidden, int32
 int32_t launch_moe(const MoeArgs& a, void* workspace, size_t workspace_bytes, cudaStream_t stream)
 {
     if (a.experts > K2_MAX_EXPERTS || a.top_k > K2_MAX_TOP_K)
-        return fail(K2_ERR_UNSUPPORTED, "moe: %d experts, top-%d exceed the limits (%d, %d)", a.experts, a.top_k, K2_MAX_EXPERTS, K2_MAX_TOP_K);
+        return fail(K2_ERR_UNSUPPORTED, "moe: %d experts, top-%d exceed the limits (%d, %d)", a.experts, a.top_k,
+                    K2_MAX_EXPERTS, K2_MAX_TOP_K);
     if (a.hidden % 8 != 0 || a.inner % 8 != 0)
         return fail(K2_ERR_UNSUPPORTED, "moe: hidden %d and inner %d must be multiples of 8", a.hidden, a.inner);
     const int64_t slots = static_cast<int64_t>(a.tokens) * a.top_k;
     if (slots > 2147483647 / (a.hidden > a.inner ? a.hidden : a.inner))
         return fail(K2_ERR_UNSUPPORTED, "moe: %d tokens x top-%d exceed the slot limit", a.tokens, a.top_k);
-    if (a.format == K2_FORMAT_INT4 && (a.group_size <= 0 || a.group_size % 8 != 0 || a.hidden % a.group_size != 0 || a.inner % a.group_size != 0))
-        return fail(K2_ERR_INVALID_ARGUMENT, "moe: INT4 group size %d must be a multiple of 8 dividing hidden %d and inner %d", a.group_size, a.hidden, a.inner);
+    if (a.format == K2_FORMAT_INT4
+        && (a.group_size <= 0 || a.group_size % 8 != 0 || a.hidden % a.group_size != 0 || a.inner % a.group_size != 0))
+        return fail(K2_ERR_INVALID_ARGUMENT,
+                    "moe: INT4 group size %d must be a multiple of 8 dividing hidden %d and inner %d", a.group_size,
+                    a.hidden, a.inner);
     if (a.format != K2_FORMAT_INT4 && a.format != K2_FORMAT_BF16 && a.format != K2_FORMAT_FP8)
         return fail(K2_ERR_INVALID_ARGUMENT, "moe: unknown weight format %d", a.format);
     if (a.tokens == 0 || a.top_k == 0) return K2_OK;

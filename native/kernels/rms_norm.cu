@@ -44,7 +44,8 @@ int32_t launch_rms_norm(float* x, int64_t x_stride, const float* residual, int64
                         float eps, int32_t rows, int32_t cols, float* y, int64_t y_stride, cudaStream_t stream)
 {
     if (rows == 0) return K2_OK;
-    rms_norm_kernel<<<rows, kThreads, 0, stream>>>(x, x_stride, residual, residual_stride, weight, eps, cols, y, y_stride);
+    rms_norm_kernel<<<rows, kThreads, 0, stream>>>(x, x_stride, residual, residual_stride, weight, eps, cols, y,
+                                                   y_stride);
     return launch_status("rms_norm_kernel");
 }
 

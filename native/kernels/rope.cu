@@ -9,8 +9,9 @@ namespace {
 
 constexpr int kThreads = 128;
 
-__global__ void __launch_bounds__(kThreads) rope_kernel(float* x, int64_t x_stride, int32_t heads, int32_t head_stride, int32_t offset,
-                                                        const double* inv_freq, int32_t pairs, float cos_sin_scale, const int32_t* positions)
+__global__ void __launch_bounds__(kThreads)
+    rope_kernel(float* x, int64_t x_stride, int32_t heads, int32_t head_stride, int32_t offset, const double* inv_freq,
+                int32_t pairs, float cos_sin_scale, const int32_t* positions)
 {
     __shared__ float cos_table[K2_MAX_ROPE_PAIRS];
     __shared__ float sin_table[K2_MAX_ROPE_PAIRS];
@@ -36,11 +37,14 @@ __global__ void __launch_bounds__(kThreads) rope_kernel(float* x, int64_t x_stri
 }  // namespace
 
 int32_t launch_rope(float* x, int64_t x_stride, int32_t rows, int32_t heads, int32_t head_stride, int32_t offset,
-                    const double* inv_freq, int32_t pairs, float cos_sin_scale, const int32_t* positions, cudaStream_t stream)
+                    const double* inv_freq, int32_t pairs, float cos_sin_scale, const int32_t* positions,
+                    cudaStream_t stream)
 {
-    if (pairs > K2_MAX_ROPE_PAIRS) return fail(K2_ERR_UNSUPPORTED, "rope: %d pairs exceed K2_MAX_ROPE_PAIRS (%d)", pairs, K2_MAX_ROPE_PAIRS);
+    if (pairs > K2_MAX_ROPE_PAIRS)
+        return fail(K2_ERR_UNSUPPORTED, "rope: %d pairs exceed K2_MAX_ROPE_PAIRS (%d)", pairs, K2_MAX_ROPE_PAIRS);
     if (rows == 0 || heads == 0 || pairs == 0) return K2_OK;
-    rope_kernel<<<rows, kThreads, 0, stream>>>(x, x_stride, heads, head_stride, offset, inv_freq, pairs, cos_sin_scale, positions);
+    rope_kernel<<<rows, kThreads, 0, stream>>>(x, x_stride, heads, head_stride, offset, inv_freq, pairs, cos_sin_scale,
+                                               positions);
     return launch_status("rope_kernel");
 }
 

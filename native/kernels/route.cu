@@ -53,7 +53,10 @@ __global__ void __launch_bounds__(kThreads) route_kernel(RouteArgs a)
                 int32_t best = -1;
                 float best_value = -INFINITY;
                 for (int32_t g = 0; g < a.groups; g++)
-                    if (!keep_group[g] && (best < 0 || group_scores[g] > best_value)) { best_value = group_scores[g]; best = g; }
+                    if (!keep_group[g] && (best < 0 || group_scores[g] > best_value)) {
+                        best_value = group_scores[g];
+                        best = g;
+                    }
                 keep_group[best] = 1;
             }
         }
@@ -106,8 +109,8 @@ __global__ void __launch_bounds__(kThreads) route_kernel(RouteArgs a)
 int32_t launch_route(const RouteArgs& a, cudaStream_t stream)
 {
     if (a.experts > K2_MAX_EXPERTS || a.top_k > K2_MAX_TOP_K || a.groups > K2_MAX_EXPERT_GROUPS)
-        return fail(K2_ERR_UNSUPPORTED, "route: %d experts, top-%d, %d groups exceed the limits (%d, %d, %d)", a.experts, a.top_k, a.groups,
-                    K2_MAX_EXPERTS, K2_MAX_TOP_K, K2_MAX_EXPERT_GROUPS);
+        return fail(K2_ERR_UNSUPPORTED, "route: %d experts, top-%d, %d groups exceed the limits (%d, %d, %d)",
+                    a.experts, a.top_k, a.groups, K2_MAX_EXPERTS, K2_MAX_TOP_K, K2_MAX_EXPERT_GROUPS);
     if (a.tokens == 0) return K2_OK;
     route_kernel<<<a.tokens, kThreads, 0, stream>>>(a);
     return launch_status("route_kernel");

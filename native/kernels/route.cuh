@@ -6,7 +6,8 @@
 namespace k2 {
 
 struct RouteArgs {
-    int32_t experts, top_k, groups, topk_groups, normalize;   // experts <= K2_MAX_EXPERTS, top_k <= K2_MAX_TOP_K, groups <= K2_MAX_EXPERT_GROUPS
+    int32_t experts, top_k, groups, topk_groups,
+        normalize;  // experts <= K2_MAX_EXPERTS, top_k <= K2_MAX_TOP_K, groups <= K2_MAX_EXPERT_GROUPS
     float scaling_factor;
     const float* logits; int64_t logits_stride;               // [T, experts]
     const float* bias;                                         // [experts]

@@ -52,7 +52,8 @@ __device__ int block_any(int flag, int* scratch)
     return any;
 }
 
-__global__ void __launch_bounds__(kThreads) argmax_kernel(const float* logits, int64_t stride, int32_t cols, int32_t* ids)
+__global__ void __launch_bounds__(kThreads)
+    argmax_kernel(const float* logits, int64_t stride, int32_t cols, int32_t* ids)
 {
     __shared__ ArgBest best_scratch[kWarps];
     __shared__ int flag_scratch[kWarps];
@@ -69,8 +70,9 @@ __global__ void __launch_bounds__(kThreads) argmax_kernel(const float* logits, i
     if (threadIdx.x == 0) ids[blockIdx.x] = any_nan || best.value == -INFINITY ? -1 : best.id;
 }
 
-__global__ void __launch_bounds__(kThreads) top_p_kernel(const float* logits, int64_t stride, int32_t cols, float temperature, float top_p,
-                                                         const float* uniforms, int32_t* ids)
+__global__ void __launch_bounds__(kThreads)
+    top_p_kernel(const float* logits, int64_t stride, int32_t cols, float temperature, float top_p,
+                 const float* uniforms, int32_t* ids)
 {
     __shared__ ArgBest best_scratch[kWarps];
     __shared__ float sum_scratch[kWarps];
@@ -163,15 +165,16 @@ __global__ void __launch_bounds__(kThreads) top_p_kernel(const float* logits, in
 
 }  // namespace
 
-int32_t launch_argmax(const float* logits, int64_t stride, int32_t rows, int32_t cols, int32_t* ids, cudaStream_t stream)
+int32_t launch_argmax(const float* logits, int64_t stride, int32_t rows, int32_t cols, int32_t* ids,
+                      cudaStream_t stream)
 {
     if (rows == 0) return K2_OK;
     argmax_kernel<<<rows, kThreads, 0, stream>>>(logits, stride, cols, ids);
     return launch_status("argmax_kernel");
 }
 
-int32_t launch_sample_top_p(const float* logits, int64_t stride, int32_t rows, int32_t cols, float temperature, float top_p,
-                            const float* uniforms, int32_t* ids, cudaStream_t stream)
+int32_t launch_sample_top_p(const float* logits, int64_t stride, int32_t rows, int32_t cols, float temperature,
+                            float top_p, const float* uniforms, int32_t* ids, cudaStream_t stream)
 {
     if (rows == 0) return K2_OK;
     top_p_kernel<<<rows, kThreads, 0, stream>>>(logits, stride, cols, temperature, top_p, uniforms, ids);

@@ -5,7 +5,9 @@ using K2Native.Backends.Cpu;
 using K2Native.Runtime;
 using K2Native.Text;
 
-string checkpoint = args.Length > 0 ? args[0] : Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "models", "tiny-random");
+string checkpoint = args.Length > 0
+    ? args[0]
+    : Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "models", "tiny-random");
 string question = args.Length > 1 ? args[1] : "What is 17 * 23?";
 
 using var host = ModelHost.Open(checkpoint, new CpuBackend());

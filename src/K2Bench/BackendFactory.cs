@@ -8,7 +8,8 @@ namespace K2Bench;
 
 internal static class BackendFactory
 {
-    /// <param name="int4Activations">The CPU backend's INT4 activations; Float32 is exact, the arithmetic the CUDA backend does.</param>
+    /// <param name="int4Activations">The CPU backend's INT4 activations; Float32 is exact, the arithmetic the CUDA
+    /// backend does.</param>
     /// <param name="graphs">CUDA backend: replay model steps from CUDA graphs.</param>
     public static Backend Create(string name, Int4Activations int4Activations = CpuBackend.DefaultInt4Activations, bool graphs = false) => name.ToLowerInvariant() switch
     {
@@ -17,7 +18,8 @@ internal static class BackendFactory
         _ => throw new UsageException($"--backend '{name}' is not one of: cpu, cuda"),
     };
 
-    /// <summary>The CUDA backend, or one message saying why it cannot run here (library missing, no GPU or driver).</summary>
+    /// <summary>The CUDA backend, or one message saying why it cannot run here (library missing, no GPU or
+    /// driver).</summary>
     public static CudaBackend CreateCuda(int tensorCoreMinTokens = 0, bool graphs = false)
     {
         try
@@ -26,7 +28,8 @@ internal static class BackendFactory
         }
         catch (Exception e) when (e is K2LibraryException or K2NativeException)
         {
-            throw new InvalidOperationException($"--backend cuda: {e.Message}. The CPU backend (--backend cpu, the default) needs neither.", e);
+            throw new InvalidOperationException(
+                $"--backend cuda: {e.Message}. The CPU backend (--backend cpu, the default) needs neither.", e);
         }
     }
 }

@@ -22,7 +22,8 @@ internal static class CommandLineText
         var help = HelpText.AutoBuild(result, h =>
         {
             h.Heading = verbList
-                ? $"{prefix}: the K2Native console.\nusage: {prefix} COMMAND [options]   ({prefix} COMMAND --help for a command's options and examples)"
+                ? $"{prefix}: the K2Native console.\nusage: {prefix} COMMAND [options]   ({prefix} COMMAND --help for "
+                    + "a command's options and examples)"
                 : $"{prefix} {verb!.Name}: {verb.HelpText}\nusage: {prefix} {verb.Name} [options]";
             h.Copyright = string.Empty;
             h.AdditionalNewLineAfterOption = false;
@@ -51,7 +52,8 @@ internal static class CommandLineText
         BadFormatConversionError b => BadValue(b.NameInfo.LongName, verb, args),
         SetValueExceptionError s => $"--{s.NameInfo.LongName}: {s.Exception.Message}",
         RepeatedOptionError r => $"--{r.NameInfo.LongName} is given more than once",
-        MutuallyExclusiveSetError m => $"--{m.NameInfo.LongName} cannot be used with the other options given (see --help)",
+        MutuallyExclusiveSetError m => $"--{m.NameInfo.LongName} cannot be used with the other options given (see "
+            + "--help)",
         SequenceOutOfRangeError s => $"--{s.NameInfo.LongName} has too many or too few values",
         BadFormatTokenError b => $"cannot read '{b.Token}'",
         _ => error.Tag.ToString(),
@@ -79,13 +81,15 @@ internal static class CommandLineText
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--" + name && i + 1 < args.Length) value = args[i + 1];
-            else if (args[i].StartsWith("--" + name + "=", StringComparison.Ordinal)) value = args[i][(name.Length + 3)..];
+            else if (args[i].StartsWith("--" + name + "=", StringComparison.Ordinal))
+                value = args[i][(name.Length + 3)..];
         }
         var type = verb?.GetProperties().FirstOrDefault(p => p.GetCustomAttribute<OptionAttribute>()?.LongName == name)?.PropertyType;
         type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
         string expected = type switch
         {
-            { IsEnum: true } => "is not one of: " + string.Join(", ", Enum.GetNames(type).Select(n => n.ToLowerInvariant())),
+            { IsEnum: true } => "is not one of: "
+                + string.Join(", ", Enum.GetNames(type).Select(n => n.ToLowerInvariant())),
             _ when type == typeof(int) || type == typeof(long) => "is not an integer",
             _ when type == typeof(ulong) => "is not a non-negative integer",
             _ when type == typeof(float) || type == typeof(double) => "is not a number",

@@ -12,14 +12,17 @@ internal abstract class EngineArguments
     [Option("model", HelpText = "Checkpoint directory (default: the bundled checkpoint).")]
     public string? Model { get; set; }
 
-    [Option("backend", Default = "cpu", HelpText = "Compute backend: cpu, or cuda (needs libk2native and an NVIDIA GPU).")]
+    [Option("backend", Default = "cpu", HelpText = "Compute backend: cpu, or cuda (needs libk2native and an NVIDIA "
+        + "GPU).")]
     public string Backend { get; set; } = "cpu";
 
     [Option("int4-activations", Default = K2Native.Backends.Cpu.CpuBackend.DefaultInt4Activations,
-        HelpText = "CPU backend: activations of INT4 products: Int16 (default), Int8 or Float32 (exact, as the CUDA backend computes).")]
+        HelpText = "CPU backend: activations of INT4 products: Int16 (default), Int8 or Float32 (exact, as the CUDA "
+            + "backend computes).")]
     public K2Native.Backends.Cpu.Int4Activations Int4Activations { get; set; } = K2Native.Backends.Cpu.CpuBackend.DefaultInt4Activations;
 
-    [Option("graphs", HelpText = "CUDA backend: replay each step shape from a CUDA graph after its first two steps (bit-identical results).")]
+    [Option("graphs", HelpText = "CUDA backend: replay each step shape from a CUDA graph after its first two steps "
+        + "(bit-identical results).")]
     public bool Graphs { get; set; }
 
     [Option("kv-cache-mb", Default = 256, HelpText = "Memory for the paged KV cache, in MiB.")]
@@ -37,7 +40,8 @@ internal abstract class EngineArguments
     [Option("no-prefix-cache", HelpText = "Do not reuse cached blocks of equal prefixes.")]
     public bool NoPrefixCache { get; set; }
 
-    [Option("stop-latency-ms", Default = 100, HelpText = "Cut prompt chunks so one layer of a step takes about this long, so Ctrl+C or a cancel stops within it (0: no cut).")]
+    [Option("stop-latency-ms", Default = 100, HelpText = "Cut prompt chunks so one layer of a step takes about this "
+        + "long, so Ctrl+C or a cancel stops within it (0: no cut).")]
     public int StopLatencyMs { get; set; }
 
     [Option("format", HelpText = "Chat format: thinking or instruct (default: what the checkpoint declares).")]
@@ -63,27 +67,34 @@ internal abstract class EngineArguments
         },
     };
 
-    /// <summary>Opens the checkpoint for generation; <paramref name="progress"/> sees (layers loaded, layers).</summary>
+    /// <summary>Opens the checkpoint for generation; <paramref name="progress"/> sees (layers loaded,
+    /// layers).</summary>
     public ModelHost Open(Action<int, int>? progress = null) => OpenWith(EngineOptions(), progress);
 
-    /// <summary>Opens the checkpoint with <paramref name="options"/> in place of the command line's engine options.</summary>
+    /// <summary>Opens the checkpoint with <paramref name="options"/> in place of the command line's engine
+    /// options.</summary>
     public ModelHost OpenWith(EngineOptions options, Action<int, int>? progress = null) =>
-        ModelHost.Open(ModelPaths.Resolve(Model), BackendFactory.Create(Backend, Int4Activations, Graphs), options, progress, Format);
+        ModelHost.Open(
+            ModelPaths.Resolve(Model), BackendFactory.Create(Backend, Int4Activations, Graphs), options, progress,
+            Format);
 }
 
-/// <summary>Engine options plus sampling: each sampling option left out falls back to GenerationPreset.K2Thinking.</summary>
+/// <summary>Engine options plus sampling: each sampling option left out falls back to
+/// GenerationPreset.K2Thinking.</summary>
 internal abstract class SamplingArguments : EngineArguments
 {
     [Option("temperature", HelpText = "Sampling temperature; 0 is greedy (default: K2 Thinking's 1.0).")]
     public float? Temperature { get; set; }
 
-    [Option("top-p", HelpText = "Nucleus sampling: keep the most likely tokens up to this probability (default: 1 = off).")]
+    [Option("top-p", HelpText = "Nucleus sampling: keep the most likely tokens up to this probability (default: 1 = "
+        + "off).")]
     public float? TopP { get; set; }
 
     [Option("top-k", HelpText = "Keep only the k most likely tokens (default: 0 = off).")]
     public int? TopK { get; set; }
 
-    [Option("min-p", HelpText = "Drop tokens less likely than min-p times the most likely one (default: K2 Thinking's 0.01).")]
+    [Option("min-p", HelpText = "Drop tokens less likely than min-p times the most likely one (default: K2 Thinking's "
+        + "0.01).")]
     public float? MinP { get; set; }
 
     [Option("seed", HelpText = "Seed for reproducible sampling.")]
@@ -95,7 +106,8 @@ internal abstract class SamplingArguments : EngineArguments
     [Option("stop", Separator = ',', HelpText = "Stop strings, comma-separated.")]
     public IEnumerable<string> Stop { get; set; } = [];
 
-    /// <summary>K2 Thinking's preset with the options given; throws ArgumentException naming a value out of range.</summary>
+    /// <summary>K2 Thinking's preset with the options given; throws ArgumentException naming a value out of
+    /// range.</summary>
     public GenerationPreset Preset() => GenerationPreset.K2Thinking.With(Temperature, TopP, TopK, MinP, Seed, MaxTokens);
 
     public SamplingParams Sampling() => Preset().Sampling;

@@ -13,12 +13,15 @@ internal static class ModelPaths
     /// <summary>The bundled checkpoint's directory.</summary>
     public static string Bundled => Path.Combine(AppContext.BaseDirectory, "models", BundledName);
 
-    /// <summary>The directory given, or the bundled checkpoint when none was; a file or a missing folder is refused.</summary>
+    /// <summary>The directory given, or the bundled checkpoint when none was; a file or a missing folder is
+    /// refused.</summary>
     public static string Resolve(string? model)
     {
         if (string.IsNullOrWhiteSpace(model)) return Bundled;
         if (File.Exists(model))
-            throw new ArgumentException($"--model {model} is a file; give the checkpoint's directory (the folder with config.json), such as --model {Path.GetDirectoryName(Path.GetFullPath(model))}");
+            throw new ArgumentException(
+                $"--model {model} is a file; give the checkpoint's directory (the folder with config.json), such as "
+                + $"--model {Path.GetDirectoryName(Path.GetFullPath(model))}");
         if (!Directory.Exists(model)) throw new ArgumentException($"--model {model}: no such directory");
         return model;
     }

@@ -54,7 +54,8 @@ static int Usage(Type? verb, string message, string prefix)
 {
     string command = verb is null ? prefix : $"{prefix} {verb.GetCustomAttribute<VerbAttribute>()!.Name}";
     Console.Error.WriteLine($"{command}: {message}");
-    Console.Error.WriteLine($"run '{command} --help' for the options{(verb is null ? " and commands" : " and examples")}");
+    Console.Error.WriteLine(
+        $"run '{command} --help' for the options{(verb is null ? " and commands" : " and examples")}");
     return 2;
 }
 

@@ -7,9 +7,11 @@ namespace K2Bench;
 internal static class Stats
 {
     public static string Describe(GenerationResult r, Engine engine) => string.Create(CultureInfo.InvariantCulture,
-        $"[{Reason(r)}] prompt {r.PromptTokens} tokens ({r.ReusedPromptTokens} reused from cache), prefill {r.PrefillTokensPerSecond:F1} tok/s; " +
+        $"[{Reason(r)}] prompt {r.PromptTokens} tokens ({r.ReusedPromptTokens} reused from cache), prefill "
+        + $"{r.PrefillTokensPerSecond:F1} tok/s; " +
         $"generated {r.GeneratedTokens} tokens, decode {r.DecodeTokensPerSecond:F1} tok/s; " +
-        $"cache {engine.Pool.InUse} of {engine.Pool.Blocks} blocks in use, {engine.Pool.Cached} cached, {engine.Pool.Hits} block hits");
+        $"cache {engine.Pool.InUse} of {engine.Pool.Blocks} blocks in use, {engine.Pool.Cached} cached, "
+        + $"{engine.Pool.Hits} block hits");
 
     public static string Reason(GenerationResult r) => r.Reason switch
     {

@@ -13,7 +13,8 @@ internal static class TokenList
             if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ids[i]))
                 throw new ArgumentException($"{option}: '{parts[i]}' (item {i}) is not a token id");
             if (ids[i] >= vocabSize)
-                throw new ArgumentException($"{option}: token id {ids[i]} (item {i}) is outside the vocabulary [0, {vocabSize})");
+                throw new ArgumentException(
+                    $"{option}: token id {ids[i]} (item {i}) is outside the vocabulary [0, {vocabSize})");
         }
         return ids;
     }

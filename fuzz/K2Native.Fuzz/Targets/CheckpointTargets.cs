@@ -21,9 +21,11 @@ internal static class CheckpointTargets
             foreach (var t in header.Tensors.Values)
             {
                 if (t.FileOffset < dataStart || t.FileOffset + t.ByteLength > dataStart + DataLength)
-                    throw new PropertyViolation($"tensor '{t.Name}' at {t.FileOffset}+{t.ByteLength} is outside the data area");
+                    throw new PropertyViolation(
+                        $"tensor '{t.Name}' at {t.FileOffset}+{t.ByteLength} is outside the data area");
                 if (t.ByteLength != t.ElementCount * DTypes.SizeOf(t.DType))
-                    throw new PropertyViolation($"tensor '{t.Name}': {t.ByteLength} bytes for {t.ElementCount} x {t.DType}");
+                    throw new PropertyViolation(
+                        $"tensor '{t.Name}': {t.ByteLength} bytes for {t.ElementCount} x {t.DType}");
             }
         },
         [typeof(CheckpointException)]);
@@ -62,12 +64,14 @@ internal static class CheckpointTargets
 
     public static readonly FuzzTarget Config = new(
         "config",
-        "CheckpointException or a config with a finite RoPE table and softmax scale, whose quantization patterns match in bounded time",
+        "CheckpointException or a config with a finite RoPE table and softmax scale, whose quantization patterns match "
+        + "in bounded time",
         input =>
         {
             var config = K2Config.Parse(input, "config.json");
             var rope = Yarn.Rope(config);
-            if (!rope.InverseFrequencies.All(double.IsFinite) || !float.IsFinite(rope.CosSinScale) || !float.IsFinite(Yarn.SoftmaxScale(config)))
+            if (!rope.InverseFrequencies.All(double.IsFinite) || !float.IsFinite(rope.CosSinScale)
+                || !float.IsFinite(Yarn.SoftmaxScale(config)))
                 throw new PropertyViolation("an accepted config gives a non-finite RoPE table or softmax scale");
             foreach (string module in ModuleNames) _ = config.Quantization.IsQuantized(module);
         },

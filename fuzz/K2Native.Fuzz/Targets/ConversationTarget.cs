@@ -15,8 +15,10 @@ internal static class ConversationTarget
             string thinking = ChatTemplate.Thinking.Render(conversation);
             _ = ChatTemplate.Instruct.Render(conversation);
             var again = Conversation.Parse(conversation.ToJson());
-            if (!again.Equals(conversation)) throw new PropertyViolation("ToJson -> Parse gave a different conversation");
-            if (ChatTemplate.Thinking.Render(again) != thinking) throw new PropertyViolation("ToJson -> Parse changed the rendered prompt");
+            if (!again.Equals(conversation))
+                throw new PropertyViolation("ToJson -> Parse gave a different conversation");
+            if (ChatTemplate.Thinking.Render(again) != thinking)
+                throw new PropertyViolation("ToJson -> Parse changed the rendered prompt");
         },
         [typeof(ChatFormatException)]);
 }

@@ -23,13 +23,17 @@ internal static class OutputParserTarget
                 var whole = Parse(format, [text]);
                 var pieces = Parse(format, Cut(text, input));
                 var single = Parse(format, text.Select(c => c.ToString()));
-                if (!whole.SequenceEqual(pieces)) throw new PropertyViolation($"{format}: pieces differ from whole:\n{Show(whole)}\n---\n{Show(pieces)}");
-                if (!whole.SequenceEqual(single)) throw new PropertyViolation($"{format}: one char at a time differs from whole");
+                if (!whole.SequenceEqual(pieces))
+                    throw new PropertyViolation(
+                        $"{format}: pieces differ from whole:\n{Show(whole)}\n---\n{Show(pieces)}");
+                if (!whole.SequenceEqual(single))
+                    throw new PropertyViolation($"{format}: one char at a time differs from whole");
             }
         },
         []);
 
-    /// <summary>The events with adjacent deltas of one channel merged, each as text; checks the marker property on the way.</summary>
+    /// <summary>The events with adjacent deltas of one channel merged, each as text; checks the marker property on the
+    /// way.</summary>
     private static List<string> Parse(ChatFormat format, IEnumerable<string> deltas)
     {
         var parser = new OutputParser(format);
@@ -70,7 +74,8 @@ internal static class OutputParserTarget
             merged.Add(e switch
             {
                 ToolCallStarted s => Checked(format, s),
-                ToolCallCompleted c => $"completed {c.Index} {c.Call.Id} {c.Call.Function.Name} {c.Call.Function.Arguments.Text} {c.ArgumentsAreValidJson}",
+                ToolCallCompleted c => $"completed {c.Index} {c.Call.Id} {c.Call.Function.Name} "
+                    + $"{c.Call.Function.Arguments.Text} {c.ArgumentsAreValidJson}",
                 _ => e.ToString(),
             });
         }
@@ -88,7 +93,8 @@ internal static class OutputParserTarget
     private static void NoMarker(ChatFormat format, string text, string where)
     {
         foreach (string m in Markers(format))
-            if (text.Contains(m, StringComparison.Ordinal)) throw new PropertyViolation($"marker {m} in {where}: {text}");
+            if (text.Contains(m, StringComparison.Ordinal))
+                throw new PropertyViolation($"marker {m} in {where}: {text}");
     }
 
     private static IEnumerable<string> Cut(string text, byte[] input)

@@ -18,8 +18,10 @@ internal static class ServerRequestTargets
 
     private static readonly Lazy<ChatCompletionService> Service = new(() =>
     {
-        var host = ModelHost.Open(BundledModel.Directory, new CpuBackend(), new EngineOptions { KvCacheBytes = 16L << 20 });
-        return new ChatCompletionService(host.Engine, host.Template, new ServingDefaults { ModelName = "k2", MaxTokens = MaxGeneratedTokens });
+        var host = ModelHost.Open(
+            BundledModel.Directory, new CpuBackend(), new EngineOptions { KvCacheBytes = 16L << 20 });
+        return new ChatCompletionService(
+            host.Engine, host.Template, new ServingDefaults { ModelName = "k2", MaxTokens = MaxGeneratedTokens });
     });
 
     public static readonly FuzzTarget Chat = new(
@@ -34,7 +36,9 @@ internal static class ServerRequestTargets
             var writer = new ChatResponseWriter("k2", service.Engine.Tokenizer);
             foreach (var e in Drain(run.StreamAsync()))
                 if (ChatResponseWriter.Shows(e)) Json(writer.Chunk(e), "choices");
-            var body = Json(writer.Completion(run.Message, run.FinishReason ?? FinishReason.Stop, run.Usage!, run.LogProbs), "choices");
+            var body = Json(
+                writer.Completion(run.Message, run.FinishReason ?? FinishReason.Stop, run.Usage!, run.LogProbs),
+                "choices");
             if (body.GetProperty("choices")[0].GetProperty("message").ValueKind != JsonValueKind.Object)
                 throw new PropertyViolation("choices[0].message is not an object");
         },
@@ -59,7 +63,10 @@ internal static class ServerRequestTargets
                 if (piece.LogProbs is { } lp) logProbs.Add(lp);
                 Json(writer.Chunk(piece.Text, piece.LogProbs is null ? null : [piece.LogProbs]), "choices");
             }
-            var body = Json(writer.Completion(text.ToString(), run.LogProbs ? logProbs : null, run.FinishReason ?? FinishReason.Stop, run.Usage!), "choices");
+            var body = Json(
+                writer.Completion(
+                    text.ToString(), run.LogProbs ? logProbs : null, run.FinishReason ?? FinishReason.Stop, run.Usage!),
+                "choices");
             if (body.GetProperty("choices")[0].GetProperty("text").ValueKind != JsonValueKind.String)
                 throw new PropertyViolation("choices[0].text is not a string");
         },
@@ -75,7 +82,8 @@ internal static class ServerRequestTargets
         }
         catch (ApiException e)
         {
-            if (e.Status is not (400 or 404)) throw new PropertyViolation($"status {e.Status} for a request body: {e.Message}");
+            if (e.Status is not (400 or 404))
+                throw new PropertyViolation($"status {e.Status} for a request body: {e.Message}");
             if (string.IsNullOrEmpty(e.Type)) throw new PropertyViolation($"no error type: {e.Message}");
             if (e.Param is { Length: 0 }) throw new PropertyViolation($"empty param: {e.Message}");
             throw;
@@ -104,7 +112,8 @@ internal static class ServerRequestTargets
         }
         catch (JsonException e)
         {
-            throw new PropertyViolation($"response is not JSON ({e.Message}): {System.Text.Encoding.UTF8.GetString(utf8)}");
+            throw new PropertyViolation(
+                $"response is not JSON ({e.Message}): {System.Text.Encoding.UTF8.GetString(utf8)}");
         }
         if (!root.TryGetProperty(required, out _)) throw new PropertyViolation($"response has no \"{required}\"");
         return root;

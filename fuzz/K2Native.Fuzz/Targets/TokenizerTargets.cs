@@ -44,7 +44,8 @@ internal static class TokenizerTargets
 
     public static readonly FuzzTarget Text = new(
         "tokenizer-text",
-        "no exception; decode(encode(text)) == text with and without specials; ids inside the vocabulary; any ids decode",
+        "no exception; decode(encode(text)) == text with and without specials; ids inside the vocabulary; any ids "
+        + "decode",
         input =>
         {
             var tokenizer = Bundled.Value;
@@ -62,10 +63,14 @@ internal static class TokenizerTargets
         {
             var ids = tokenizer.Encode(text, allowSpecial);
             foreach (int id in ids)
-                if ((uint)id >= (uint)tokenizer.VocabSize) throw new PropertyViolation($"id {id} outside the vocabulary {tokenizer.VocabSize}");
-            if (!allowSpecial && ids.Any(tokenizer.IsSpecial)) throw new PropertyViolation("a special id from encoding with specials off");
+                if ((uint)id >= (uint)tokenizer.VocabSize)
+                    throw new PropertyViolation($"id {id} outside the vocabulary {tokenizer.VocabSize}");
+            if (!allowSpecial && ids.Any(tokenizer.IsSpecial))
+                throw new PropertyViolation("a special id from encoding with specials off");
             string back = tokenizer.Decode(ids);
-            if (back != text) throw new PropertyViolation($"round trip (specials {allowSpecial}) gave {back.Length} chars for {text.Length}");
+            if (back != text)
+                throw new PropertyViolation(
+                    $"round trip (specials {allowSpecial}) gave {back.Length} chars for {text.Length}");
         }
     }
 

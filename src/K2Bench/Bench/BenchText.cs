@@ -9,5 +9,7 @@ internal static class BenchText
 
     /// <summary>The nearest-rank q-quantile of ascending <paramref name="sorted"/> (NaN when empty).</summary>
     public static double Percentile(IReadOnlyList<double> sorted, double q) =>
-        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
+        sorted.Count == 0
+            ? double.NaN
+            : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
 }

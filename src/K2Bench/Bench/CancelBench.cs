@@ -10,10 +10,12 @@ using static K2Bench.Bench.BenchText;
 
 namespace K2Bench.Bench;
 
-[Verb("cancel", HelpText = "Time from cancelling a generation (during prefill or decode) to its release, against one layer's prefill time.")]
+[Verb("cancel", HelpText = "Time from cancelling a generation (during prefill or decode) to its release, against one "
+    + "layer's prefill time.")]
 internal sealed class CancelBench : EngineArguments, IBenchCommand
 {
-    [Option("prompt-tokens", Default = 1024, HelpText = "Prompt length of each trial (long prompts make prefill the slow phase).")]
+    [Option("prompt-tokens", Default = 1024, HelpText = "Prompt length of each trial (long prompts make prefill the "
+        + "slow phase).")]
     public int PromptTokens { get; set; }
 
     [Option("trials", Default = 24, HelpText = "Cancelled generations to time.")]
@@ -27,7 +29,8 @@ internal sealed class CancelBench : EngineArguments, IBenchCommand
     public int Run()
     {
         if (PromptTokens < 2 || Trials < 1 || TargetMs <= 0)
-            throw new ArgumentException("--prompt-tokens must be at least 2, --trials at least 1 and --target-ms positive");
+            throw new ArgumentException(
+                "--prompt-tokens must be at least 2, --trials at least 1 and --target-ms positive");
         using var host = Open();
         int layers = host.Model.Config.NumHiddenLayers;
         int vocabulary = host.Tokenizer.RankCount;
@@ -51,9 +54,13 @@ internal sealed class CancelBench : EngineArguments, IBenchCommand
             if (latency is { } l) latencies.Add(l);
             else finishedFirst++;
         }
-        if (latencies.Count == 0) throw new InvalidOperationException("every generation finished before its cancel; use a longer --prompt-tokens");
+        if (latencies.Count == 0)
+            throw new InvalidOperationException(
+                "every generation finished before its cancel; use a longer --prompt-tokens");
         if (host.Engine.RunningSequences != 0 || host.Engine.WaitingSequences != 0)
-            throw new InvalidOperationException($"after the trials {host.Engine.RunningSequences} sequences still run and {host.Engine.WaitingSequences} wait");
+            throw new InvalidOperationException(
+                $"after the trials {host.Engine.RunningSequences} sequences still run and "
+                + $"{host.Engine.WaitingSequences} wait");
 
         var o = Console.Out;
         o.WriteLine(Invariant($"cancel: {latencies.Count} trials ({finishedFirst} more finished before their cancel and are left out), {PromptTokens}-token prompts, {DecodeTokens} decode tokens, model {ModelPaths.Resolve(Model)} ({layers} layers)"));

@@ -15,10 +15,12 @@ using static K2Bench.Bench.BenchText;
 
 namespace K2Bench.Bench;
 
-[Verb("serve", HelpText = "Load on k2 serve over loopback: N concurrent streaming clients; checks answers against solo runs and KV blocks for leaks; prints throughput, TTFT and inter-token latency.")]
+[Verb("serve", HelpText = "Load on k2 serve over loopback: N concurrent streaming clients; checks answers against solo "
+    + "runs and KV blocks for leaks; prints throughput, TTFT and inter-token latency.")]
 internal sealed class ServeBench : EngineArguments, IBenchCommand
 {
-    [Option("url", HelpText = "A running server's address (e.g. http://127.0.0.1:8000); default: start one in-process on a free loopback port.")]
+    [Option("url", HelpText = "A running server's address (e.g. http://127.0.0.1:8000); default: start one in-process "
+        + "on a free loopback port.")]
     public string? Url { get; set; }
 
     [Option("clients", Default = 32, HelpText = "Concurrent streaming clients.")]
@@ -27,7 +29,8 @@ internal sealed class ServeBench : EngineArguments, IBenchCommand
     [Option("requests", Default = 4, HelpText = "Requests each client sends, one after another.")]
     public int Requests { get; set; }
 
-    [Option("prompts", Default = 8, HelpText = "Distinct prompts the requests cycle through (each answered solo first).")]
+    [Option(
+        "prompts", Default = 8, HelpText = "Distinct prompts the requests cycle through (each answered solo first).")]
     public int Prompts { get; set; }
 
     [Option("max-tokens", Default = 32, HelpText = "Tokens each request generates at most (temperature 0).")]
@@ -41,7 +44,8 @@ internal sealed class ServeBench : EngineArguments, IBenchCommand
 
     public int Run()
     {
-        if (Clients < 1 || Requests < 1 || Prompts < 1 || MaxTokens < 1) throw new ArgumentException("--clients, --requests, --prompts and --max-tokens must be at least 1");
+        if (Clients < 1 || Requests < 1 || Prompts < 1 || MaxTokens < 1)
+            throw new ArgumentException("--clients, --requests, --prompts and --max-tokens must be at least 1");
         return RunAsync().GetAwaiter().GetResult();
     }
 
@@ -55,8 +59,10 @@ internal sealed class ServeBench : EngineArguments, IBenchCommand
             if (Url is null)
             {
                 host = OpenWith(EngineOptions() with { MaxSequences = MaxSequences });
-                var service = new ChatCompletionService(host.Engine, host.Template, new ServingDefaults { ModelName = "bench" });
-                server = await K2Server.StartAsync(new ServerOptions { Port = 0, Verbose = false, MaxQueue = MaxQueue }, service);
+                var service = new ChatCompletionService(
+                    host.Engine, host.Template, new ServingDefaults { ModelName = "bench" });
+                server = await K2Server.StartAsync(
+                    new ServerOptions { Port = 0, Verbose = false, MaxQueue = MaxQueue }, service);
                 url = server.Address;
             }
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Clients + 4 }) { Timeout = TimeSpan.FromMinutes(30) };
@@ -75,7 +81,9 @@ internal sealed class ServeBench : EngineArguments, IBenchCommand
         for (int p = 0; p < Prompts; p++)
         {
             var answer = await StreamingClient.SendAsync(http, url, Request(p));
-            if (answer.Status != 200) throw new InvalidOperationException($"the solo request for prompt {p} got HTTP {answer.Status}: {answer.Text}");
+            if (answer.Status != 200)
+                throw new InvalidOperationException(
+                    $"the solo request for prompt {p} got HTTP {answer.Status}: {answer.Text}");
             solo[p] = answer.Text;
         }
 
@@ -99,11 +107,16 @@ internal sealed class ServeBench : EngineArguments, IBenchCommand
         foreach (var (prompt, answer) in results)
         {
             if (answer.Status is not (200 or 429)) problems.Add($"HTTP {answer.Status}: {answer.Text}");
-            else if (answer.Status == 200 && !answer.Done) problems.Add($"prompt {prompt}: the stream ended without [DONE]");
-            else if (answer.Status == 200 && answer.Text != solo[prompt]) problems.Add($"prompt {prompt}: the answer under load differs from the solo answer");
+            else if (answer.Status == 200 && !answer.Done)
+                problems.Add($"prompt {prompt}: the stream ended without [DONE]");
+            else if (answer.Status == 200 && answer.Text != solo[prompt])
+                problems.Add($"prompt {prompt}: the answer under load differs from the solo answer");
         }
         var (running, used) = await IdleAsync(http, url);
-        if (running != 0 || used != 0) problems.Add($"after the load /metrics shows {running} running sequences and {used} used KV blocks (expected 0 and 0)");
+        if (running != 0 || used != 0)
+            problems.Add(
+                $"after the load /metrics shows {running} running sequences and {used} used KV blocks (expected 0 and "
+                + "0)");
 
         var ttft = completed.Where(r => r.Answer.DeltaSeconds.Count > 0).Select(r => r.Answer.DeltaSeconds[0]).Order().ToArray();
         var itl = completed.SelectMany(r => r.Answer.DeltaSeconds.Zip(r.Answer.DeltaSeconds.Skip(1), (a, b) => b - a)).Order().ToArray();
@@ -115,21 +128,27 @@ internal sealed class ServeBench : EngineArguments, IBenchCommand
         o.WriteLine(Invariant($"time to first token: p50 {Percentile(ttft, 0.5) * 1e3:F1} ms, p99 {Percentile(ttft, 0.99) * 1e3:F1} ms"));
         o.WriteLine(Invariant($"inter-token latency: p50 {Percentile(itl, 0.5) * 1e3:F2} ms, p99 {Percentile(itl, 0.99) * 1e3:F2} ms"));
         o.WriteLine(Invariant($"answers equal to the solo answers: {completed.Count(r => r.Answer.Text == solo[r.Prompt])} of {completed.Count}; KV blocks after the load: {used} used, {running} running sequences"));
-        foreach (string problem in problems.Distinct().Take(10)) Console.Error.WriteLine($"k2 bench serve: FAIL: {problem}");
+        foreach (string problem in problems.Distinct().Take(10))
+            Console.Error.WriteLine($"k2 bench serve: FAIL: {problem}");
         return problems.Count == 0 ? 0 : 1;
     }
 
-    /// <summary>A chat request: a shared system prompt (prefix reuse across requests) and a question of its own per prompt.</summary>
+    /// <summary>A chat request: a shared system prompt (prefix reuse across requests) and a question of its own per
+    /// prompt.</summary>
     private JsonObject Request(int prompt) => new()
     {
         ["messages"] = new JsonArray(
-            new JsonObject { ["role"] = "system", ["content"] = "You are a helpful assistant on a benchmark run. Answer briefly and precisely." },
-            new JsonObject { ["role"] = "user", ["content"] = $"Question {prompt}: {string.Join(' ', Enumerable.Repeat("tell me about the number", 1 + prompt % 5))} {prompt * 37}." }),
+            new JsonObject { ["role"] = "system", ["content"] = "You are a helpful assistant on a benchmark run. "
+                + "Answer briefly and precisely." },
+            new JsonObject { ["role"] = "user", ["content"] = $"Question {prompt}: "
+                + $"{string.Join(' ', Enumerable.Repeat("tell me about the number", 1 + prompt % 5))} "
+                + $"{prompt * 37}." }),
         ["max_tokens"] = MaxTokens,
         ["temperature"] = 0,
     };
 
-    /// <summary>/metrics' running sequences and used blocks once they are back to zero (cancellation is asynchronous), or after 10 s.</summary>
+    /// <summary>/metrics' running sequences and used blocks once they are back to zero (cancellation is asynchronous),
+    /// or after 10 s.</summary>
     private static async Task<(long Running, long Used)> IdleAsync(HttpClient http, string url)
     {
         (long, long) last = (-1, -1);

@@ -8,11 +8,13 @@ using System.Text.Json.Nodes;
 
 namespace K2Bench.Bench;
 
-internal sealed record StreamedAnswer(int Status, string Text, string? FinishReason, int GeneratedTokens, bool Done, List<double> DeltaSeconds);
+internal sealed record StreamedAnswer(
+    int Status, string Text, string? FinishReason, int GeneratedTokens, bool Done, List<double> DeltaSeconds);
 
 internal static class StreamingClient
 {
-    /// <summary>Sends <paramref name="request"/> (stream and usage are switched on here) and reads the stream to its end.</summary>
+    /// <summary>Sends <paramref name="request"/> (stream and usage are switched on here) and reads the stream to its
+    /// end.</summary>
     public static async Task<StreamedAnswer> SendAsync(HttpClient http, string baseUrl, JsonObject request)
     {
         request["stream"] = true;
@@ -20,11 +22,14 @@ internal static class StreamingClient
         var clock = Stopwatch.StartNew();
         using var message = new HttpRequestMessage(HttpMethod.Post, $"{baseUrl}/v1/chat/completions")
         {
-            Content = new StringContent(request.ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
+            Content = new StringContent(
+                request.ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
         };
         using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead);
         var deltas = new List<double>();
-        if (!response.IsSuccessStatusCode) return new StreamedAnswer((int)response.StatusCode, await response.Content.ReadAsStringAsync(), null, 0, false, deltas);
+        if (!response.IsSuccessStatusCode)
+            return new StreamedAnswer(
+                (int)response.StatusCode, await response.Content.ReadAsStringAsync(), null, 0, false, deltas);
 
         var text = new StringBuilder();
         string? finish = null;
@@ -41,11 +46,13 @@ internal static class StreamingClient
                 break;
             }
             var chunk = JsonNode.Parse(data)!;
-            if (chunk["error"] is { } error) throw new InvalidOperationException($"the stream ended with an error: {error.ToJsonString()}");
+            if (chunk["error"] is { } error)
+                throw new InvalidOperationException($"the stream ended with an error: {error.ToJsonString()}");
             generated = chunk["usage"]?["completion_tokens"]?.GetValue<int>() ?? generated;
             if (chunk["choices"] is not JsonArray { Count: > 0 } choices) continue;
             var delta = choices[0]!["delta"]!;
-            string piece = (delta["reasoning_content"]?.GetValue<string>() ?? "") + (delta["content"]?.GetValue<string>() ?? "")
+            string piece = (delta["reasoning_content"]?.GetValue<string>() ?? "")
+                + (delta["content"]?.GetValue<string>() ?? "")
                            + (delta["tool_calls"]?.ToJsonString() ?? "");
             if (piece.Length > 0)
             {

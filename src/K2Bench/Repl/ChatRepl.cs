@@ -25,7 +25,8 @@ internal sealed class ChatRepl
     private CancellationTokenSource? _answer;
 
     /// <param name="spinner">Makes what shows a turn's prefill progress (null: nothing, as on a pipe).</param>
-    public ChatRepl(ModelHost host, ReplState state, ReplOutput output, IReplInput input, Func<IPrefillProgress?>? spinner = null)
+    public ChatRepl(
+        ModelHost host, ReplState state, ReplOutput output, IReplInput input, Func<IPrefillProgress?>? spinner = null)
     {
         _host = host;
         _state = state;
@@ -88,7 +89,8 @@ internal sealed class ChatRepl
         }
         finally
         {
-            if (Autosave()) _out.Note($"[conversation saved to {AutosaveFile}; k2 chat --load {AutosaveFile} goes on with it]\n");
+            if (Autosave())
+                _out.Note($"[conversation saved to {AutosaveFile}; k2 chat --load {AutosaveFile} goes on with it]\n");
         }
     }
 
@@ -131,7 +133,8 @@ internal sealed class ChatRepl
         }
     }
 
-    /// <summary>Drops the oldest turns when the conversation outgrows the context; false (message refused) when the current turn alone cannot fit.</summary>
+    /// <summary>Drops the oldest turns when the conversation outgrows the context; false (message refused) when the
+    /// current turn alone cannot fit.</summary>
     private bool FitContext()
     {
         var engine = _host.Engine;
@@ -140,18 +143,23 @@ internal sealed class ChatRepl
             : $"the context of {engine.ContextLength} tokens";
         var fit = ContextWindow.Fit(_state.Messages, PromptTokens, engine.SequenceLimit, _state.MaxTokens, limitName);
         if (fit.DroppedTurns > 0)
-            _out.Note($"[context: dropped the oldest {Plural(fit.DroppedTurns, "turn")} ({Plural(fit.DroppedMessages, "message")}, {fit.DroppedTokens} tokens) " +
-                      $"to keep {fit.PromptTokens} + max_tokens {_state.MaxTokens} within {limitName}; the system prompt and tools stay]\n");
+            _out.Note($"[context: dropped the oldest {Plural(fit.DroppedTurns, "turn")} "
+                + $"({Plural(fit.DroppedMessages, "message")}, {fit.DroppedTokens} tokens) " +
+                      $"to keep {fit.PromptTokens} + max_tokens {_state.MaxTokens} within {limitName}; the system "
+                      + "prompt and tools stay]\n");
         if (fit.Fits) return true;
         _out.Error($"not sent: {fit.Refusal}\n");
-        if (_state.Messages.Count > 0 && _state.Messages[^1].Role == "user") _state.Messages.RemoveAt(_state.Messages.Count - 1);
+        if (_state.Messages.Count > 0 && _state.Messages[^1].Role == "user")
+            _state.Messages.RemoveAt(_state.Messages.Count - 1);
         return false;
     }
 
     private int PromptTokens(IReadOnlyList<ChatMessage> messages) =>
-        _host.Tokenizer.Encode(_host.Template.Render(_state.Conversation(messages), _state.Tools(), addGenerationPrompt: true)).Length;
+        _host.Tokenizer.Encode(
+            _host.Template.Render(_state.Conversation(messages), _state.Tools(), addGenerationPrompt: true)).Length;
 
-    /// <summary>One generation, streamed; returns the assistant message added to the conversation (null if nothing came).</summary>
+    /// <summary>One generation, streamed; returns the assistant message added to the conversation (null if nothing
+    /// came).</summary>
     private ChatMessage? Turn()
     {
         using var spinner = _spinner();
@@ -188,13 +196,15 @@ internal sealed class ChatRepl
         renderer.End();
         _state.Count(turn.Result, stopped);
         _out.Note(TurnStats.Line(turn.Result, _host.Engine, stopped) + "\n");
-        bool empty = string.IsNullOrEmpty(message.Content?.PlainText) && message.ReasoningContent is null && !message.HasToolCalls;
+        bool empty = string.IsNullOrEmpty(message.Content?.PlainText) && message.ReasoningContent is null
+            && !message.HasToolCalls;
         if (empty) return null;
         _state.Messages.Add(message);
         return stopped ? null : message;
     }
 
-    /// <summary>The result of a tool call: a built-in runs here; for another tool the user types it. Null ends the loop.</summary>
+    /// <summary>The result of a tool call: a built-in runs here; for another tool the user types it. Null ends the
+    /// loop.</summary>
     private string? RunTool(ToolCall call)
     {
         string arguments = call.Function.Arguments.ToPromptText();
@@ -211,5 +221,6 @@ internal sealed class ChatRepl
         return read.Kind == InputKind.Text ? read.Text : null;
     }
 
-    private static string Plural(int n, string noun) => string.Create(CultureInfo.InvariantCulture, $"{n} {noun}{(n == 1 ? "" : "s")}");
+    private static string Plural(int n, string noun) => string.Create(
+        CultureInfo.InvariantCulture, $"{n} {noun}{(n == 1 ? "" : "s")}");
 }

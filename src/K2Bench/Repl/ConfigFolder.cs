@@ -22,7 +22,10 @@ internal sealed class ConfigFolder(string path)
         string? own = Environment.GetEnvironmentVariable("K2_CONFIG_HOME");
         if (!string.IsNullOrEmpty(own)) return new ConfigFolder(own);
         string? xdg = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME");
-        string root = !string.IsNullOrEmpty(xdg) ? xdg : Environment.GetFolderPath(Environment.SpecialFolder.ApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        string root = !string.IsNullOrEmpty(xdg)
+            ? xdg
+            : Environment.GetFolderPath(
+                Environment.SpecialFolder.ApplicationData, Environment.SpecialFolderOption.DoNotVerify);
         return new ConfigFolder(System.IO.Path.Combine(root, "k2"));
     }
 }

@@ -33,7 +33,8 @@ internal sealed class PrefillSpinner : IPrefillProgress
         _timer = new Timer(_ => Draw(), null, TimeSpan.FromMilliseconds(80), TimeSpan.FromMilliseconds(100));
     }
 
-    /// <summary>(prompt tokens done, prompt tokens); the first report's count is taken as reused from the cache.</summary>
+    /// <summary>(prompt tokens done, prompt tokens); the first report's count is taken as reused from the
+    /// cache.</summary>
     public void Progress(int done, int total)
     {
         lock (_lock)
@@ -66,7 +67,9 @@ internal sealed class PrefillSpinner : IPrefillProgress
             double seconds = _clock.Elapsed.TotalSeconds;
             string text = _total == 0
                 ? "waiting for the engine"
-                : string.Create(CultureInfo.InvariantCulture, $"prefill {_done}/{_total} tokens · {(seconds > 0 ? (_done - _first) / seconds : 0):F0} tok/s");
+                : string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"prefill {_done}/{_total} tokens · {(seconds > 0 ? (_done - _first) / seconds : 0):F0} tok/s");
             _screen.Write($"\r\u001b[90m{Frames[_frame++ % Frames.Length]} {text} · Ctrl+C stops\u001b[0m\u001b[K");
             _screen.Flush();
         }

@@ -11,9 +11,13 @@ internal static class TurnStats
     {
         if (r is null) return "[stopped before the prompt reached the engine]";
         string reason = stopped ? "stopped" : Stats.Reason(r);
-        string firstToken = r.GeneratedTokens > 0 ? $"first token {r.PrefillTime.TotalSeconds:F2} s" : $"no token after {r.PrefillTime.TotalSeconds:F2} s";
+        string firstToken = r.GeneratedTokens > 0
+            ? $"first token {r.PrefillTime.TotalSeconds:F2} s"
+            : $"no token after {r.PrefillTime.TotalSeconds:F2} s";
         return string.Create(CultureInfo.InvariantCulture,
-            $"[{reason} · prompt {r.PromptTokens} tokens, {r.ReusedPromptTokens} reused, {firstToken}, prefill {r.PrefillTokensPerSecond:F0} tok/s · " +
-            $"{r.GeneratedTokens} tokens at {r.DecodeTokensPerSecond:F1} tok/s · cache {engine.Pool.InUse} blocks in use, {engine.Pool.Cached} cached]");
+            $"[{reason} · prompt {r.PromptTokens} tokens, {r.ReusedPromptTokens} reused, {firstToken}, prefill "
+            + $"{r.PrefillTokensPerSecond:F0} tok/s · " +
+            $"{r.GeneratedTokens} tokens at {r.DecodeTokensPerSecond:F1} tok/s · cache {engine.Pool.InUse} blocks in "
+            + $"use, {engine.Pool.Cached} cached]");
     }
 }

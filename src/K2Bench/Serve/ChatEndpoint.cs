@@ -18,7 +18,8 @@ internal static class ChatEndpoint
         var request = ChatRequestReader.Read(body, field => state.Log($"ignored unknown request field \"{field}\""));
         var run = service.Start(request);
         if (!state.TryAdmit(service))
-            throw new ApiException(429, "the server's queue is full; retry shortly", null, "queue_full", "rate_limit_error");
+            throw new ApiException(
+                429, "the server's queue is full; retry shortly", null, "queue_full", "rate_limit_error");
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, state.Stopping);
@@ -34,7 +35,9 @@ internal static class ChatEndpoint
         }
     }
 
-    private static async Task CompleteAsync(HttpContext http, ServerState state, ChatCompletionRun run, ChatResponseWriter writer, TokenTiming timing, CancellationToken cancellationToken)
+    private static async Task CompleteAsync(
+        HttpContext http, ServerState state, ChatCompletionRun run, ChatResponseWriter writer, TokenTiming timing,
+        CancellationToken cancellationToken)
     {
         try
         {
@@ -45,10 +48,13 @@ internal static class ChatEndpoint
         {
             throw new ApiException(503, "the server is shutting down", null, "server_shutdown", "server_error");
         }
-        await HttpIo.WriteJsonAsync(http, 200, writer.Completion(run.Message, run.FinishReason ?? FinishReason.Stop, run.Usage!, run.LogProbs));
+        await HttpIo.WriteJsonAsync(
+            http, 200, writer.Completion(run.Message, run.FinishReason ?? FinishReason.Stop, run.Usage!, run.LogProbs));
     }
 
-    private static async Task StreamAsync(HttpContext http, ServerState state, ChatCompletionRun run, ChatResponseWriter writer, TokenTiming timing, bool includeUsage, CancellationToken cancellationToken)
+    private static async Task StreamAsync(
+        HttpContext http, ServerState state, ChatCompletionRun run, ChatResponseWriter writer, TokenTiming timing,
+        bool includeUsage, CancellationToken cancellationToken)
     {
         await HttpIo.StartEventsAsync(http);
         await HttpIo.WriteEventAsync(http, writer.RoleChunk(), cancellationToken);
@@ -57,7 +63,8 @@ internal static class ChatEndpoint
             await foreach (var e in run.StreamAsync(cancellationToken))
             {
                 if (ChatResponseWriter.Shows(e) && e is not Finished) timing.Token();
-                if (ChatResponseWriter.Shows(e)) await HttpIo.WriteEventAsync(http, writer.Chunk(e, run.TakeLogProbs()), cancellationToken);
+                if (ChatResponseWriter.Shows(e))
+                    await HttpIo.WriteEventAsync(http, writer.Chunk(e, run.TakeLogProbs()), cancellationToken);
             }
         }
         catch (OperationCanceledException) when (state.Stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)

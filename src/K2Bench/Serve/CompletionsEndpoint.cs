@@ -20,7 +20,8 @@ internal static class CompletionsEndpoint
         var request = TextCompletionRequest.Read(body, field => state.Log($"ignored unknown request field \"{field}\""));
         var run = service.StartText(request);
         if (!state.TryAdmit(service))
-            throw new ApiException(429, "the server's queue is full; retry shortly", null, "queue_full", "rate_limit_error");
+            throw new ApiException(
+                429, "the server's queue is full; retry shortly", null, "queue_full", "rate_limit_error");
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, state.Stopping);
@@ -35,7 +36,9 @@ internal static class CompletionsEndpoint
         }
     }
 
-    private static async Task CompleteAsync(HttpContext http, ServerState state, TextCompletionRun run, TextResponseWriter writer, TokenTiming timing, CancellationToken cancellationToken)
+    private static async Task CompleteAsync(
+        HttpContext http, ServerState state, TextCompletionRun run, TextResponseWriter writer, TokenTiming timing,
+        CancellationToken cancellationToken)
     {
         var text = new StringBuilder(run.Echo);
         var logProbs = run.LogProbs ? new List<TokenLogProbs>() : null;
@@ -52,10 +55,13 @@ internal static class CompletionsEndpoint
         {
             throw new ApiException(503, "the server is shutting down", null, "server_shutdown", "server_error");
         }
-        await HttpIo.WriteJsonAsync(http, 200, writer.Completion(text.ToString(), logProbs, run.FinishReason ?? FinishReason.Stop, run.Usage!));
+        await HttpIo.WriteJsonAsync(
+            http, 200, writer.Completion(text.ToString(), logProbs, run.FinishReason ?? FinishReason.Stop, run.Usage!));
     }
 
-    private static async Task StreamAsync(HttpContext http, ServerState state, TextCompletionRun run, TextResponseWriter writer, TokenTiming timing, bool includeUsage, CancellationToken cancellationToken)
+    private static async Task StreamAsync(
+        HttpContext http, ServerState state, TextCompletionRun run, TextResponseWriter writer, TokenTiming timing,
+        bool includeUsage, CancellationToken cancellationToken)
     {
         await HttpIo.StartEventsAsync(http);
         if (run.Echo.Length > 0) await HttpIo.WriteEventAsync(http, writer.Chunk(run.Echo, null), cancellationToken);
@@ -64,7 +70,8 @@ internal static class CompletionsEndpoint
             await foreach (var piece in run.StreamAsync(cancellationToken))
             {
                 timing.Token();
-                await HttpIo.WriteEventAsync(http, writer.Chunk(piece.Text, piece.LogProbs is { } l ? [l] : null), cancellationToken);
+                await HttpIo.WriteEventAsync(
+                    http, writer.Chunk(piece.Text, piece.LogProbs is { } l ? [l] : null), cancellationToken);
             }
         }
         catch (OperationCanceledException) when (state.Stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)

@@ -43,7 +43,8 @@ internal sealed class K2Server : IAsyncDisposable
             k.Limits.MaxRequestBodySize = null;   // HttpIo enforces the limit with an OpenAI-shaped 413
             k.AddServerHeader = false;
         });
-        builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
+        builder.WebHost.UseUrls(
+            $"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
         var app = builder.Build();
         var state = new ServerState(options) { Service = service, Stopping = app.Lifetime.ApplicationStopping };
         Routes.Map(app, state);

@@ -39,7 +39,8 @@ internal static class Routes
         });
     }
 
-    private static void Route(WebApplication app, ServerState state, string path, string method, bool needsKey, bool needsModel,
+    private static void Route(
+        WebApplication app, ServerState state, string path, string method, bool needsKey, bool needsModel,
         Func<HttpContext, ChatCompletionService, Task> handler)
     {
         app.Map(path, async http =>
@@ -47,7 +48,8 @@ internal static class Routes
             try
             {
                 if (!HttpMethods.Equals(http.Request.Method, method))
-                    throw new ApiException(405, $"{path} takes {method}, not {http.Request.Method}", null, "method_not_allowed");
+                    throw new ApiException(
+                        405, $"{path} takes {method}, not {http.Request.Method}", null, "method_not_allowed");
                 if (needsKey) CheckKey(http, state.Options.ApiKey);
                 var service = state.Service;
                 if (service is null && needsModel)
@@ -64,12 +66,14 @@ internal static class Routes
             }
             catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
             {
-                if (!http.Response.HasStarted) http.Response.StatusCode = 499;   // the client went away; nobody reads the answer
+                // the client went away; nobody reads the answer
+                if (!http.Response.HasStarted) http.Response.StatusCode = 499;
             }
             catch (Exception e) when (!http.Response.HasStarted)
             {
                 state.Log($"{path}: internal error: {e}");
-                await HttpIo.WriteErrorAsync(http, new ApiException(500, $"internal error: {e.Message}", null, "internal_error", "server_error"));
+                await HttpIo.WriteErrorAsync(
+                    http, new ApiException(500, $"internal error: {e.Message}", null, "internal_error", "server_error"));
             }
             finally
             {
@@ -84,8 +88,11 @@ internal static class Routes
         string header = http.Request.Headers.Authorization.ToString();
         const string bearer = "Bearer ";
         bool ok = header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase)
-                  && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[bearer.Length..].Trim()), Encoding.UTF8.GetBytes(key));
-        if (!ok) throw new ApiException(401, "a valid API key is required (Authorization: Bearer KEY)", null, "invalid_api_key");
+                  && CryptographicOperations.FixedTimeEquals(
+                      Encoding.UTF8.GetBytes(header[bearer.Length..].Trim()), Encoding.UTF8.GetBytes(key));
+        if (!ok)
+            throw new ApiException(
+                401, "a valid API key is required (Authorization: Bearer KEY)", null, "invalid_api_key");
     }
 
     private static byte[] ModelsJson(ChatCompletionService service) => ChatResponseWriter.Write(w =>

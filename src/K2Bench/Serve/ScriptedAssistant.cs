@@ -29,7 +29,9 @@ internal sealed class ScriptedAssistant(Tokenizer tokenizer)
         return $"<think>{Reasoning}</think>{Greeting}";
     }
 
-    private int End() => tokenizer.TryGetSpecial("<|im_end|>", out int id) ? id : throw new InvalidOperationException("no <|im_end|> in the vocabulary");
+    private int End() => tokenizer.TryGetSpecial("<|im_end|>", out int id)
+        ? id
+        : throw new InvalidOperationException("no <|im_end|> in the vocabulary");
 
     /// <summary>Allows only the script's next token, then only the end token.</summary>
     private sealed class Forced(int[] script, int end) : ITokenConstraint

@@ -17,27 +17,36 @@ internal sealed class ServerMetrics
 
     public Histogram InterTokenLatency { get; } = new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
 
-    public void CountRequest(string endpoint, int status) => _requests.AddOrUpdate((endpoint, status), 1, (_, n) => n + 1);
+    public void CountRequest(string endpoint, int status) => _requests.AddOrUpdate(
+        (endpoint, status), 1, (_, n) => n + 1);
 
     public string Render(Engine? engine)
     {
         var sb = new StringBuilder();
         sb.Append("# HELP k2_requests_total HTTP requests by endpoint and status.\n# TYPE k2_requests_total counter\n");
         foreach (var ((endpoint, status), n) in _requests.OrderBy(p => p.Key))
-            sb.Append(CultureInfo.InvariantCulture, $"k2_requests_total{{endpoint=\"{endpoint}\",status=\"{status}\"}} {n}\n");
+            sb.Append(
+                CultureInfo.InvariantCulture, $"k2_requests_total{{endpoint=\"{endpoint}\",status=\"{status}\"}} {n}\n");
         if (engine is not null)
         {
             Gauge(sb, "k2_running_sequences", "Sequences computing now.", engine.RunningSequences);
             Gauge(sb, "k2_waiting_sequences", "Sequences waiting for room.", engine.WaitingSequences);
             Gauge(sb, "k2_kv_blocks_used", "KV cache blocks held by sequences.", engine.Pool.InUse);
-            Gauge(sb, "k2_kv_blocks_free", "KV cache blocks not held by any sequence (cached ones included).", engine.Pool.Available);
-            Gauge(sb, "k2_kv_blocks_cached", "Free KV cache blocks still findable by the prefix cache.", engine.Pool.Cached);
+            Gauge(
+                sb, "k2_kv_blocks_free", "KV cache blocks not held by any sequence (cached ones included).",
+                engine.Pool.Available);
+            Gauge(
+                sb, "k2_kv_blocks_cached", "Free KV cache blocks still findable by the prefix cache.",
+                engine.Pool.Cached);
             Counter(sb, "k2_prompt_tokens_computed_total", "Prompt tokens computed.", engine.ComputedPromptTokens);
-            Counter(sb, "k2_prompt_tokens_reused_total", "Prompt tokens served from the prefix cache.", engine.ReusedPromptTokens);
+            Counter(
+                sb, "k2_prompt_tokens_reused_total", "Prompt tokens served from the prefix cache.",
+                engine.ReusedPromptTokens);
             Counter(sb, "k2_generated_tokens_total", "Tokens generated.", engine.GeneratedTokens);
         }
         TimeToFirstToken.Render(sb, "k2_time_to_first_token_seconds", "Time from request to first generated token.");
-        InterTokenLatency.Render(sb, "k2_inter_token_latency_seconds", "Time between consecutive generated tokens of a stream.");
+        InterTokenLatency.Render(
+            sb, "k2_inter_token_latency_seconds", "Time between consecutive generated tokens of a stream.");
         return sb.ToString();
     }
 
@@ -77,7 +86,9 @@ internal sealed class ServerMetrics
                     cumulative += _counts[i];
                     sb.Append(CultureInfo.InvariantCulture, $"{name}_bucket{{le=\"{bounds[i]}\"}} {cumulative}\n");
                 }
-                sb.Append(CultureInfo.InvariantCulture, $"{name}_bucket{{le=\"+Inf\"}} {_count}\n{name}_sum {_sum}\n{name}_count {_count}\n");
+                sb.Append(
+                    CultureInfo.InvariantCulture,
+                    $"{name}_bucket{{le=\"+Inf\"}} {_count}\n{name}_sum {_sum}\n{name}_count {_count}\n");
             }
         }
     }

@@ -14,7 +14,8 @@ internal static class TokenizerEndpoints
     {
         var f = RequestFields.Parse(await HttpIo.ReadBodyAsync(http, state.Options.MaxBodyBytes));
         service.CheckModel(f.String("model"));
-        f.Bool("add_special_tokens");   // K2's tokenizer adds no BOS/EOS either way; the template writes its own markers
+        // K2's tokenizer adds no BOS/EOS either way; the template writes its own markers
+        f.Bool("add_special_tokens");
         string text;
         if (f.Has("messages"))
         {
@@ -28,7 +29,9 @@ internal static class TokenizerEndpoints
         }
         else
         {
-            text = f.String("prompt") ?? throw ApiException.Invalid("prompt", "missing (give prompt or messages)", "missing_required_parameter");
+            text = f.String("prompt")
+                ?? throw ApiException.Invalid(
+                    "prompt", "missing (give prompt or messages)", "missing_required_parameter");
         }
         int[] tokens = service.Engine.Tokenizer.Encode(text);
         await HttpIo.WriteJsonAsync(http, 200, ChatResponseWriter.Write(w =>
@@ -57,9 +60,11 @@ internal static class TokenizerEndpoints
         var ids = new int[a.Count];
         for (int i = 0; i < a.Count; i++)
         {
-            if (a[i] is not JsonValue v || v.GetValueKind() != JsonValueKind.Number || !v.GetValue<JsonElement>().TryGetInt32(out ids[i]))
+            if (a[i] is not JsonValue v || v.GetValueKind() != JsonValueKind.Number
+                || !v.GetValue<JsonElement>().TryGetInt32(out ids[i]))
                 throw RequestFields.WrongType($"{param}[{i}]", "an integer token id", a[i]);
-            if ((uint)ids[i] >= (uint)vocabSize) throw ApiException.Invalid($"{param}[{i}]", $"{ids[i]} is outside the vocabulary [0, {vocabSize})");
+            if ((uint)ids[i] >= (uint)vocabSize)
+                throw ApiException.Invalid($"{param}[{i}]", $"{ids[i]} is outside the vocabulary [0, {vocabSize})");
         }
         return ids;
     }

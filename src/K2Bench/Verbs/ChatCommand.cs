@@ -13,7 +13,8 @@ using Spectre.Console;
 
 namespace K2Bench.Verbs;
 
-[Verb("chat", HelpText = "Chat with a model in a REPL: streamed answers, reasoning shown dimmed, tool calls, slash commands (/help).")]
+[Verb("chat", HelpText = "Chat with a model in a REPL: streamed answers, reasoning shown dimmed, tool calls, slash "
+    + "commands (/help).")]
 internal sealed class ChatCommand : SamplingArguments, ICommand
 {
     [Option("system", HelpText = "System prompt (default: the chat template's).")]
@@ -22,7 +23,8 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
     [Option("tools", HelpText = "JSON file with an OpenAI tool list to offer the model; you answer its calls.")]
     public string? Tools { get; set; }
 
-    [Option("builtin-tools", HelpText = "Offer the built-in calculator and current_time tools, which the REPL runs itself.")]
+    [Option("builtin-tools", HelpText = "Offer the built-in calculator and current_time tools, which the REPL runs "
+        + "itself.")]
     public bool BuiltinTools { get; set; }
 
     [Option("load", HelpText = "Start from a conversation saved with /save (or autosaved).")]
@@ -31,21 +33,27 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
     [Option("hide-reasoning", HelpText = "Do not show the model's reasoning (/reasoning on shows it).")]
     public bool HideReasoning { get; set; }
 
-    [Option("no-demo-tools", HelpText = "Do not offer the tools of the checkpoint's demo_tools.json (offered by default when it has one).")]
+    [Option("no-demo-tools", HelpText = "Do not offer the tools of the checkpoint's demo_tools.json (offered by "
+        + "default when it has one).")]
     public bool NoDemoTools { get; set; }
 
     [Option("max-tool-rounds", Default = 8, HelpText = "Most tool rounds per user message.")]
     public int MaxToolRounds { get; set; }
 
-    [Option("no-history", HelpText = "On a terminal, neither read nor write the input history and autosaved conversations in the config folder.")]
+    [Option("no-history", HelpText = "On a terminal, neither read nor write the input history and autosaved "
+        + "conversations in the config folder.")]
     public bool NoHistory { get; set; }
 
     [Usage(ApplicationAlias = "k2")]
     public static IEnumerable<Example> Examples =>
     [
         new("Chat with the bundled model", CommandLineText.ExampleStyle, new ChatCommand()),
-        new("Chat with a checkpoint and a system prompt", CommandLineText.ExampleStyle, new ChatCommand { Model = "models/my-k2", System = "Answer briefly." }),
-        new("Go on with an autosaved conversation", CommandLineText.ExampleStyle, new ChatCommand { Load = "~/.config/k2/conversations/chat-20250101-120000.json" }),
+        new(
+            "Chat with a checkpoint and a system prompt", CommandLineText.ExampleStyle,
+            new ChatCommand { Model = "models/my-k2", System = "Answer briefly." }),
+        new(
+            "Go on with an autosaved conversation", CommandLineText.ExampleStyle,
+            new ChatCommand { Load = "~/.config/k2/conversations/chat-20250101-120000.json" }),
     ];
 
     public int Run()
@@ -72,7 +80,9 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
         if (state.DemoTools is { } demo && !NoDemoTools)
         {
             commands.OfferDemoTools();
-            output.Note($"[demo tools from {DemoToolSet.FileName}: {string.Join(", ", demo.ToolNames)}; they run here, built-in; /tools off removes them]\n");
+            output.Note(
+                $"[demo tools from {DemoToolSet.FileName}: {string.Join(", ", demo.ToolNames)}; they run here, "
+                + "built-in; /tools off removes them]\n");
         }
         if (BuiltinTools) commands.OfferBuiltinTools();
         output.Note(Banner.Text(host) + "\n");
@@ -80,11 +90,17 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
         bool terminal = !Console.IsInputRedirected && !Console.IsOutputRedirected;
         var config = ConfigFolder.ForUser();
         IReplInput input = terminal
-            ? new EditorInput(new LineEditor(new TerminalKeySource(), Console.Out, NoHistory ? new InputHistory() : new InputHistory(config.HistoryFile)))
+            ? new EditorInput(
+                new LineEditor(
+                    new TerminalKeySource(), Console.Out,
+                    NoHistory ? new InputHistory() : new InputHistory(config.HistoryFile)))
             : new PipedInput(Console.In, output);
         string? autosave = terminal && !NoHistory ? config.NewConversationFile(DateTime.Now) : null;
         if (terminal)
-            output.Note(NoHistory ? "[--no-history: nothing is saved]\n" : $"[history in {config.HistoryFile}; this conversation is saved as {autosave}]\n");
+            output.Note(
+                NoHistory
+                    ? "[--no-history: nothing is saved]\n"
+                    : $"[history in {config.HistoryFile}; this conversation is saved as {autosave}]\n");
         var repl = new ChatRepl(host, state, output, input, terminal ? () => new PrefillSpinner(Console.Out) : null) { AutosaveFile = autosave };
         ConsoleCancelEventHandler stop = (_, e) => e.Cancel = repl.Interrupt() || terminal;
         Console.CancelKeyPress += stop;

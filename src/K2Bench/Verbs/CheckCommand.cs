@@ -8,7 +8,8 @@ using K2Native.Checkpoint;
 
 namespace K2Bench.Verbs;
 
-[Verb("check", HelpText = "Validate a checkpoint: headers, config.json and shapes, then every tensor's values (NaN/Inf, zero or negative scales). Exit 1 on any problem.")]
+[Verb("check", HelpText = "Validate a checkpoint: headers, config.json and shapes, then every tensor's values "
+    + "(NaN/Inf, zero or negative scales). Exit 1 on any problem.")]
 internal sealed class CheckCommand : ICommand
 {
     [Option("model", HelpText = "Checkpoint directory (default: the bundled checkpoint).")]
@@ -24,7 +25,9 @@ internal sealed class CheckCommand : ICommand
         try
         {
             using var checkpoint = K2Checkpoint.Open(directory);
-            Console.Out.WriteLine($"structure: ok ({checkpoint.Tensors.Count} tensors in {checkpoint.Tensors.Files.Count} files match config.json)");
+            Console.Out.WriteLine(
+                $"structure: ok ({checkpoint.Tensors.Count} tensors in {checkpoint.Tensors.Files.Count} files match "
+                + "config.json)");
             foreach (var warning in checkpoint.Warnings) Console.Out.WriteLine($"warning: {warning}");
         }
         catch (CheckpointException e)

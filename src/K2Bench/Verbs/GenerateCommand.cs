@@ -12,16 +12,19 @@ using K2Native.Text;
 
 namespace K2Bench.Verbs;
 
-[Verb("generate", HelpText = "Generate from a prompt (--prompt raw text, --chat to wrap it as a user message, or --tokens ids), streaming the text.")]
+[Verb("generate", HelpText = "Generate from a prompt (--prompt raw text, --chat to wrap it as a user message, or "
+    + "--tokens ids), streaming the text.")]
 internal sealed class GenerateCommand : SamplingArguments, ICommand
 {
-    [Option("prompt", SetName = "text", HelpText = "Prompt text, tokenized as is (special-token strings become special ids).")]
+    [Option("prompt", SetName = "text", HelpText = "Prompt text, tokenized as is (special-token strings become special "
+        + "ids).")]
     public string? Prompt { get; set; }
 
     [Option("tokens", SetName = "ids", HelpText = "Prompt token ids, separated by spaces or commas.")]
     public string? Tokens { get; set; }
 
-    [Option("chat", HelpText = "Wrap --prompt in the checkpoint's chat template as a user message; print the answer only (reasoning: --show-reasoning).")]
+    [Option("chat", HelpText = "Wrap --prompt in the checkpoint's chat template as a user message; print the answer "
+        + "only (reasoning: --show-reasoning).")]
     public bool Chat { get; set; }
 
     [Option("system", HelpText = "With --chat: the system prompt (default: the chat template's).")]
@@ -30,7 +33,8 @@ internal sealed class GenerateCommand : SamplingArguments, ICommand
     [Option("show-reasoning", HelpText = "With --chat: write the model's reasoning to stderr.")]
     public bool ShowReasoning { get; set; }
 
-    [Option("json", HelpText = "Print one JSON object at the end: text (or content, reasoning and tool calls with --chat), token ids, finish reason and figures.")]
+    [Option("json", HelpText = "Print one JSON object at the end: text (or content, reasoning and tool calls with "
+        + "--chat), token ids, finish reason and figures.")]
     public bool Json { get; set; }
 
     [Option("print-ids", HelpText = "Print only the generated token ids, space-separated, on one line.")]
@@ -39,16 +43,23 @@ internal sealed class GenerateCommand : SamplingArguments, ICommand
     [Usage(ApplicationAlias = "k2")]
     public static IEnumerable<Example> Examples =>
     [
-        new("Continue raw text greedily", CommandLineText.ExampleStyle, new GenerateCommand { Prompt = "The capital of France is", Temperature = 0.01f, MaxTokens = 32 }),
-        new("Ask a question through the chat template, answer only", CommandLineText.ExampleStyle, new GenerateCommand { Prompt = "What is 17 * 23?", Chat = true }),
-        new("The same for a script: one JSON object", CommandLineText.ExampleStyle, new GenerateCommand { Prompt = "What is 17 * 23?", Chat = true, Json = true }),
+        new(
+            "Continue raw text greedily", CommandLineText.ExampleStyle,
+            new GenerateCommand { Prompt = "The capital of France is", Temperature = 0.01f, MaxTokens = 32 }),
+        new(
+            "Ask a question through the chat template, answer only", CommandLineText.ExampleStyle,
+            new GenerateCommand { Prompt = "What is 17 * 23?", Chat = true }),
+        new(
+            "The same for a script: one JSON object", CommandLineText.ExampleStyle,
+            new GenerateCommand { Prompt = "What is 17 * 23?", Chat = true, Json = true }),
     ];
 
     public int Run()
     {
         if (Prompt is null == Tokens is null) throw new UsageException("give exactly one of --prompt and --tokens");
         if (Chat && Prompt is null) throw new UsageException("--chat wraps --prompt; it cannot be used with --tokens");
-        if (!Chat && (System is not null || ShowReasoning)) throw new UsageException($"{(System is not null ? "--system" : "--show-reasoning")} needs --chat");
+        if (!Chat && (System is not null || ShowReasoning))
+            throw new UsageException($"{(System is not null ? "--system" : "--show-reasoning")} needs --chat");
         if (Json && PrintIds) throw new UsageException("--json and --print-ids cannot be used together");
         var preset = Preset();
         using var host = Open();
@@ -58,7 +69,9 @@ internal sealed class GenerateCommand : SamplingArguments, ICommand
 
     private int RunRaw(ModelHost host, GenerationPreset preset, TextWriter stdout)
     {
-        int[] prompt = Tokens is not null ? TokenList.Parse(Tokens, "--tokens", host.Model.Config.VocabSize) : host.Tokenizer.Encode(Prompt!);
+        int[] prompt = Tokens is not null
+            ? TokenList.Parse(Tokens, "--tokens", host.Model.Config.VocabSize)
+            : host.Tokenizer.Encode(Prompt!);
         CheckCache(host.Engine, prompt.Length, preset.MaxTokens);
         var request = new GenerationRequest { PromptTokens = prompt, Sampling = preset.Sampling, MaxTokens = preset.MaxTokens, StopStrings = Stop.ToArray() };
         var ids = new List<int>();
@@ -84,7 +97,9 @@ internal sealed class GenerateCommand : SamplingArguments, ICommand
 
     private int RunChat(ModelHost host, GenerationPreset preset, TextWriter stdout)
     {
-        List<ChatMessage> messages = System is null ? [ChatMessage.User(Prompt!)] : [ChatMessage.System(System), ChatMessage.User(Prompt!)];
+        List<ChatMessage> messages = System is null
+            ? [ChatMessage.User(Prompt!)]
+            : [ChatMessage.System(System), ChatMessage.User(Prompt!)];
         var turn = new ChatTurn(host.Engine, host.Template, messages, null,
             new ChatSettings { Sampling = preset.Sampling, MaxTokens = preset.MaxTokens, StopStrings = Stop.ToArray() });
         CheckCache(host.Engine, turn.PromptTokens.Length, preset.MaxTokens);
@@ -137,7 +152,8 @@ internal sealed class GenerateCommand : SamplingArguments, ICommand
     private void CheckCache(Engine engine, int promptTokens, int maxTokens)
     {
         if (promptTokens < engine.CacheTokens) return;
-        throw new ArgumentException($"the prompt has {promptTokens} tokens but the KV cache holds {engine.CacheTokens} (--kv-cache-mb {KvCacheMb}); " +
+        throw new ArgumentException($"the prompt has {promptTokens} tokens but the KV cache holds {engine.CacheTokens} "
+            + $"(--kv-cache-mb {KvCacheMb}); " +
                                     $"--kv-cache-mb {engine.CacheMebibytesFor(Math.Min(promptTokens + (long)maxTokens, engine.ContextLength))} holds the prompt and --max-tokens {maxTokens}");
     }
 
@@ -147,7 +163,8 @@ internal sealed class GenerateCommand : SamplingArguments, ICommand
         Console.Error.WriteLine(Stats.Describe(result, engine));
         if (result.Reason != StopReason.CacheFull) return 0;
         long wanted = Math.Min(result.PromptTokens + (long)maxTokens, engine.ContextLength);
-        Console.Error.WriteLine($"k2: error: the KV cache ({engine.CacheTokens} tokens, --kv-cache-mb {KvCacheMb}) filled after {result.GeneratedTokens} of --max-tokens {maxTokens}; " +
+        Console.Error.WriteLine($"k2: error: the KV cache ({engine.CacheTokens} tokens, --kv-cache-mb {KvCacheMb}) "
+            + $"filled after {result.GeneratedTokens} of --max-tokens {maxTokens}; " +
                                 $"--kv-cache-mb {engine.CacheMebibytesFor(wanted)} holds {wanted} tokens");
         return 1;
     }

@@ -9,13 +9,15 @@ using K2Native.Model;
 
 namespace K2Bench.Verbs;
 
-[Verb("info", HelpText = "Describe a checkpoint: architecture, parameter count, bytes by dtype and by part, quantization, context length.")]
+[Verb("info", HelpText = "Describe a checkpoint: architecture, parameter count, bytes by dtype and by part, "
+    + "quantization, context length.")]
 internal sealed class InfoCommand : ICommand
 {
     [Option("model", HelpText = "Checkpoint directory (default: the bundled checkpoint).")]
     public string? Model { get; set; }
 
-    [Option("context", HelpText = "Context length for the memory and per-token figures (default: the model's max_position_embeddings).")]
+    [Option("context", HelpText = "Context length for the memory and per-token figures (default: the model's "
+        + "max_position_embeddings).")]
     public int? Context { get; set; }
 
     [Option("kv-dtype", Default = "f32", HelpText = "KV cache element type for those figures: f32 or bf16.")]
@@ -25,7 +27,9 @@ internal sealed class InfoCommand : ICommand
     public static IEnumerable<Example> Examples =>
     [
         new("Describe the bundled checkpoint", CommandLineText.ExampleStyle, new InfoCommand()),
-        new("Memory and bytes per token of a checkpoint at 32K context with a bf16 KV cache", CommandLineText.ExampleStyle, new InfoCommand { Model = "models/my-k2", Context = 32768, KvDType = "bf16" }),
+        new(
+            "Memory and bytes per token of a checkpoint at 32K context with a bf16 KV cache",
+            CommandLineText.ExampleStyle, new InfoCommand { Model = "models/my-k2", Context = 32768, KvDType = "bf16" }),
     ];
 
     public int Run()
@@ -37,15 +41,30 @@ internal sealed class InfoCommand : ICommand
         o.WriteLine($"checkpoint      {checkpoint.Directory}");
         o.WriteLine($"files           {checkpoint.Tensors.Files.Count} safetensors, {checkpoint.Tensors.Count} tensors");
         o.WriteLine($"model type      {c.ModelType} (DeepSeek-V3 architecture)");
-        o.WriteLine($"layers          {c.NumHiddenLayers} ({Enumerable.Range(0, c.NumHiddenLayers).Count(l => !c.IsMoeLayer(l))} dense, {Enumerable.Range(0, c.NumHiddenLayers).Count(c.IsMoeLayer)} MoE)");
+        o.WriteLine(
+            $"layers          {c.NumHiddenLayers} "
+            + $"({Enumerable.Range(0, c.NumHiddenLayers).Count(l => !c.IsMoeLayer(l))} dense, "
+            + $"{Enumerable.Range(0, c.NumHiddenLayers).Count(c.IsMoeLayer)} MoE)");
         o.WriteLine($"hidden          {c.HiddenSize}, vocab {c.VocabSize}, dense MLP {c.IntermediateSize}");
-        o.WriteLine($"attention       MLA, {c.NumAttentionHeads} heads, q_lora {(c.QLoraRank?.ToString(CultureInfo.InvariantCulture) ?? "none")}, kv_lora {c.KvLoraRank}, nope {c.QkNopeHeadDim} + rope {c.QkRopeHeadDim}, v {c.VHeadDim}");
-        o.WriteLine($"experts         {c.NRoutedExperts} routed of width {c.MoeIntermediateSize}, {c.NumExpertsPerTok} per token, {c.NSharedExperts} shared; {c.ScoringFunc}/{c.TopkMethod}, groups {c.NGroup} (top {c.TopkGroup}), scaling {c.RoutedScalingFactor.ToString(CultureInfo.InvariantCulture)}");
-        o.WriteLine($"context         {c.MaxPositionEmbeddings} positions; rope theta {c.RopeTheta.ToString(CultureInfo.InvariantCulture)}" +
-                    (c.RopeScaling is { } s ? $", YaRN x{s.Factor.ToString(CultureInfo.InvariantCulture)} over {s.OriginalMaxPositionEmbeddings}" : ", no scaling"));
+        o.WriteLine(
+            $"attention       MLA, {c.NumAttentionHeads} heads, q_lora "
+            + $"{(c.QLoraRank?.ToString(CultureInfo.InvariantCulture) ?? "none")}, kv_lora {c.KvLoraRank}, nope "
+            + $"{c.QkNopeHeadDim} + rope {c.QkRopeHeadDim}, v {c.VHeadDim}");
+        o.WriteLine(
+            $"experts         {c.NRoutedExperts} routed of width {c.MoeIntermediateSize}, {c.NumExpertsPerTok} per "
+            + $"token, {c.NSharedExperts} shared; {c.ScoringFunc}/{c.TopkMethod}, groups {c.NGroup} (top "
+            + $"{c.TopkGroup}), scaling {c.RoutedScalingFactor.ToString(CultureInfo.InvariantCulture)}");
+        o.WriteLine($"context         {c.MaxPositionEmbeddings} positions; rope theta "
+            + $"{c.RopeTheta.ToString(CultureInfo.InvariantCulture)}" +
+                    (c.RopeScaling is { } s ? $", YaRN x{s.Factor.ToString(CultureInfo.InvariantCulture)} over "
+                        + $"{s.OriginalMaxPositionEmbeddings}" : ", no scaling"));
         o.WriteLine($"quantization    {c.Quantization.Description}");
-        o.WriteLine($"parameters      {Count(summary.TotalParameters)} total (every weight of every tensor; INT4 weights counted one each, their scales not counted)");
-        o.WriteLine($"                {Count(summary.ActiveParameters)} active per token (all but the embeddings and the {c.NRoutedExperts - c.NumExpertsPerTok} of {c.NRoutedExperts} routed experts a token does not pick)");
+        o.WriteLine(
+            $"parameters      {Count(summary.TotalParameters)} total (every weight of every tensor; INT4 weights "
+            + "counted one each, their scales not counted)");
+        o.WriteLine(
+            $"                {Count(summary.ActiveParameters)} active per token (all but the embeddings and the "
+            + $"{c.NRoutedExperts - c.NumExpertsPerTok} of {c.NRoutedExperts} routed experts a token does not pick)");
         o.WriteLine($"bytes           {Bytes(summary.TotalBytes)}");
         WriteCosts(o, c, summary);
         o.WriteLine();
@@ -70,20 +89,30 @@ internal sealed class InfoCommand : ICommand
         };
         int context = Context ?? c.MaxPositionEmbeddings;
         if (context < 1 || context > c.MaxPositionEmbeddings)
-            throw new UsageException($"--context {context} must be between 1 and the model's maximum of {c.MaxPositionEmbeddings}");
+            throw new UsageException(
+                $"--context {context} must be between 1 and the model's maximum of {c.MaxPositionEmbeddings}");
         long kvPerToken = K2Model.CacheLayout(c, 1, 1, dtype).BytesPerToken;
         long kvAtContext = kvPerToken * context;
         var read = summary.Parts.Where(kv => kv.Value.Bytes > 0).ToDictionary(kv => kv.Key.ToString(), kv => kv.Key switch
         {
             ModelPart.Embeddings => kv.Value.Bytes / Math.Max(1, c.VocabSize),
-            ModelPart.RoutedExperts => c.NRoutedExperts == 0 ? 0 : kv.Value.Bytes / c.NRoutedExperts * c.NumExpertsPerTok,
+            ModelPart.RoutedExperts => c.NRoutedExperts == 0
+                ? 0
+                : kv.Value.Bytes / c.NRoutedExperts * c.NumExpertsPerTok,
             _ => kv.Value.Bytes,
         });
         read[$"KV cache at {context}"] = kvAtContext;
-        o.WriteLine($"KV cache        {Bytes(kvPerToken)} per token ({c.NumHiddenLayers} layers x ({c.KvLoraRank} latent + {c.QkRopeHeadDim} rope) x {elementBytes} bytes, {KvDType})");
-        o.WriteLine($"memory          {Bytes(summary.TotalBytes + kvAtContext)} at a context of {context}: {Bytes(summary.TotalBytes)} weights + {Bytes(kvAtContext)} KV cache (k2 chat's --kv-cache-mb {(kvAtContext + (1L << 20) - 1) >> 20}); work buffers not counted");
+        o.WriteLine(
+            $"KV cache        {Bytes(kvPerToken)} per token ({c.NumHiddenLayers} layers x ({c.KvLoraRank} latent + "
+            + $"{c.QkRopeHeadDim} rope) x {elementBytes} bytes, {KvDType})");
+        o.WriteLine(
+            $"memory          {Bytes(summary.TotalBytes + kvAtContext)} at a context of {context}: "
+            + $"{Bytes(summary.TotalBytes)} weights + {Bytes(kvAtContext)} KV cache (k2 chat's --kv-cache-mb "
+            + $"{(kvAtContext + (1L << 20) - 1) >> 20}); work buffers not counted");
         o.WriteLine();
-        o.WriteLine($"read per decoded token, at a context of {context} ({Bytes(read.Values.Sum())} in all; the {c.NumExpertsPerTok} routed experts taken as distinct in every layer, one embedding row)");
+        o.WriteLine(
+            $"read per decoded token, at a context of {context} ({Bytes(read.Values.Sum())} in all; the "
+            + $"{c.NumExpertsPerTok} routed experts taken as distinct in every layer, one embedding row)");
         foreach (var (part, bytes) in read.OrderByDescending(kv => kv.Value))
             o.WriteLine($"  {part,-20} {Bytes(bytes),12}");
     }

@@ -7,7 +7,8 @@ using K2Native.Model;
 
 namespace K2Bench.Verbs;
 
-[Verb("logits", HelpText = "Run one causal forward pass over token ids and write float32 little-endian logits [tokens, vocab_size], row-major.")]
+[Verb("logits", HelpText = "Run one causal forward pass over token ids and write float32 little-endian logits [tokens, "
+    + "vocab_size], row-major.")]
 internal sealed class LogitsCommand : ICommand
 {
     [Option("model", HelpText = "Checkpoint directory (default: the bundled checkpoint).")]
@@ -16,13 +17,15 @@ internal sealed class LogitsCommand : ICommand
     [Option("tokens", Required = true, HelpText = "Token ids, separated by spaces or commas.")]
     public string Tokens { get; set; } = "";
 
-    [Option("backend", Default = "cpu", HelpText = "Compute backend: cpu, or cuda (needs libk2native and an NVIDIA GPU).")]
+    [Option("backend", Default = "cpu", HelpText = "Compute backend: cpu, or cuda (needs libk2native and an NVIDIA "
+        + "GPU).")]
     public string Backend { get; set; } = "cpu";
 
     [Option("out", Required = true, HelpText = "Output file for the logits.")]
     public string Out { get; set; } = "";
 
-    [Option("reference", HelpText = "Reference logits (same layout) to compare with: prints the relative L2 error, exit 1 above --tolerance.")]
+    [Option("reference", HelpText = "Reference logits (same layout) to compare with: prints the relative L2 error, "
+        + "exit 1 above --tolerance.")]
     public string? Reference { get; set; }
 
     [Option("tolerance", Default = 1e-2, HelpText = "Largest relative L2 error accepted against --reference.")]
@@ -45,11 +48,14 @@ internal sealed class LogitsCommand : ICommand
     {
         var bytes = File.ReadAllBytes(Reference!);
         if (bytes.Length != logits.Length * sizeof(float))
-            throw new ArgumentException($"--reference {Reference}: {bytes.Length} bytes, the logits are {logits.Length} floats ({logits.Length * sizeof(float)} bytes)");
+            throw new ArgumentException(
+                $"--reference {Reference}: {bytes.Length} bytes, the logits are {logits.Length} floats "
+                + $"({logits.Length * sizeof(float)} bytes)");
         var expected = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes);
         double error = K2Native.Backends.Verification.BackendComparison.RelativeL2(logits, expected);
         bool pass = error <= Tolerance;   // false for NaN too
-        Console.WriteLine($"{(pass ? "PASS" : "FAIL")}  logits vs {Reference}: relative L2 {error:E3} (tolerance {Tolerance:E0})");
+        Console.WriteLine(
+            $"{(pass ? "PASS" : "FAIL")}  logits vs {Reference}: relative L2 {error:E3} (tolerance {Tolerance:E0})");
         return pass ? 0 : 1;
     }
 }

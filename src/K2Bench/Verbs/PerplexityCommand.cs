@@ -9,19 +9,22 @@ using K2Native.Model;
 
 namespace K2Bench.Verbs;
 
-[Verb("perplexity", HelpText = "Perplexity of token sequences: every token after the first of each line of ids in --ids.")]
+[Verb("perplexity", HelpText = "Perplexity of token sequences: every token after the first of each line of ids in "
+    + "--ids.")]
 internal sealed class PerplexityCommand : ICommand
 {
     [Option("model", HelpText = "Checkpoint directory (default: the bundled checkpoint).")]
     public string? Model { get; set; }
 
-    [Option("ids", Required = true, HelpText = "File with one sequence of token ids per line (spaces or commas); empty lines are skipped.")]
+    [Option("ids", Required = true, HelpText = "File with one sequence of token ids per line (spaces or commas); empty "
+        + "lines are skipped.")]
     public string Ids { get; set; } = "";
 
     [Option("limit", HelpText = "Score at most this many sequences.")]
     public int? Limit { get; set; }
 
-    [Option("backend", Default = "cpu", HelpText = "Compute backend: cpu, or cuda (needs libk2native and an NVIDIA GPU).")]
+    [Option("backend", Default = "cpu", HelpText = "Compute backend: cpu, or cuda (needs libk2native and an NVIDIA "
+        + "GPU).")]
     public string Backend { get; set; } = "cpu";
 
     public int Run()
@@ -36,7 +39,9 @@ internal sealed class PerplexityCommand : ICommand
         foreach (var (line, ids) in sequences)
         {
             if (ids.Length > checkpoint.Config.MaxPositionEmbeddings)
-                throw new ArgumentException($"{Ids}:{line}: {ids.Length} tokens exceed max_position_embeddings {checkpoint.Config.MaxPositionEmbeddings}");
+                throw new ArgumentException(
+                    $"{Ids}:{line}: {ids.Length} tokens exceed max_position_embeddings "
+                    + $"{checkpoint.Config.MaxPositionEmbeddings}");
             total += Perplexity.Score(model, ids);
         }
         var result = new JsonObject
@@ -60,7 +65,8 @@ internal sealed class PerplexityCommand : ICommand
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
             if (sequences.Count == Limit) break;
-            sequences.Add((line, TokenList.Parse(text, string.Create(CultureInfo.InvariantCulture, $"{Ids}:{line}"), vocabSize)));
+            sequences.Add(
+                (line, TokenList.Parse(text, string.Create(CultureInfo.InvariantCulture, $"{Ids}:{line}"), vocabSize)));
         }
         return sequences;
     }

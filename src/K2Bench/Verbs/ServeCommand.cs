@@ -7,10 +7,12 @@ using K2Native.Serving;
 
 namespace K2Bench;
 
-[Verb("serve", HelpText = "Serve the model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models, /health, /metrics, /tokenize, /detokenize).")]
+[Verb("serve", HelpText = "Serve the model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, "
+    + "/v1/models, /health, /metrics, /tokenize, /detokenize).")]
 internal sealed class ServeCommand : SamplingArguments, ICommand
 {
-    [Option("host", Default = "127.0.0.1", HelpText = "Address to listen on (loopback by default; 0.0.0.0 for all interfaces).")]
+    [Option("host", Default = "127.0.0.1", HelpText = "Address to listen on (loopback by default; 0.0.0.0 for all "
+        + "interfaces).")]
     public string Host { get; set; } = "127.0.0.1";
 
     [Option("port", Default = 8000, HelpText = "TCP port.")]
@@ -19,10 +21,12 @@ internal sealed class ServeCommand : SamplingArguments, ICommand
     [Option("api-key", HelpText = "Require \"Authorization: Bearer KEY\" on /v1 and the tokenizer routes.")]
     public string? ApiKey { get; set; }
 
-    [Option("served-model-name", HelpText = "Model name in /v1/models and responses (default: the checkpoint directory's name).")]
+    [Option("served-model-name", HelpText = "Model name in /v1/models and responses (default: the checkpoint "
+        + "directory's name).")]
     public string? ServedModelName { get; set; }
 
-    [Option("max-queue", Default = 64, HelpText = "Requests that may wait beyond the running ones; more get 429 with Retry-After.")]
+    [Option("max-queue", Default = 64, HelpText = "Requests that may wait beyond the running ones; more get 429 with "
+        + "Retry-After.")]
     public int MaxQueue { get; set; }
 
     [Option("max-sequences", Default = 8, HelpText = "Sequences the engine runs at once (continuous batching).")]
@@ -31,7 +35,9 @@ internal sealed class ServeCommand : SamplingArguments, ICommand
     [Option("max-body-mb", Default = 8, HelpText = "Largest request body in MiB; larger ones get 413.")]
     public int MaxBodyMb { get; set; }
 
-    [Option("scripted-test-model", Hidden = true, HelpText = "TEST ONLY: force scripted answers (reasoning, a greeting, a call of the first tool, an answer after a tool result) so client tests can exercise tool calls on a random checkpoint.")]
+    [Option("scripted-test-model", Hidden = true, HelpText = "TEST ONLY: force scripted answers (reasoning, a "
+        + "greeting, a call of the first tool, an answer after a tool result) so client tests can exercise tool "
+        + "calls on a random checkpoint.")]
     public bool ScriptedTestModel { get; set; }
 
     public int Run()
@@ -47,21 +53,26 @@ internal sealed class ServeCommand : SamplingArguments, ICommand
     private async Task<int> RunAsync(ServerOptions options, K2Native.Runtime.SamplingParams sampling)
     {
         await using var server = await K2Server.StartAsync(options);
-        Console.Error.WriteLine($"k2 serve: listening on {server.Address} (loading the model; /health says 503 until ready)");
+        Console.Error.WriteLine(
+            $"k2 serve: listening on {server.Address} (loading the model; /health says 503 until ready)");
         string directory = ModelPaths.Resolve(Model);
         using var host = LoadModel(server.Stopping);
         if (host is null) return 0;
         server.State.Service = new ChatCompletionService(host.Engine, host.Template, new ServingDefaults
         {
-            ModelName = ServedModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory))),
+            ModelName = ServedModelName
+                ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory))),
             Sampling = sampling,
             MaxTokens = Preset().MaxTokens,
         })
         {
             ConstraintOverride = ScriptedTestModel ? new ScriptedAssistant(host.Tokenizer).For : null,
         };
-        if (ScriptedTestModel) Console.Error.WriteLine("k2 serve: TEST ONLY: --scripted-test-model forces scripted chat answers");
-        Console.Error.WriteLine($"k2 serve: ready: {server.Address}/v1 serves \"{server.State.Service.Defaults.ModelName}\" ({host.Template.Format} format, context {host.Engine.ContextLength} tokens)");
+        if (ScriptedTestModel)
+            Console.Error.WriteLine("k2 serve: TEST ONLY: --scripted-test-model forces scripted chat answers");
+        Console.Error.WriteLine(
+            $"k2 serve: ready: {server.Address}/v1 serves \"{server.State.Service.Defaults.ModelName}\" "
+            + $"({host.Template.Format} format, context {host.Engine.ContextLength} tokens)");
         await server.WaitForShutdownAsync();
         Console.Error.WriteLine("k2 serve: stopped");
         return 0;

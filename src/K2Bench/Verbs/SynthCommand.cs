@@ -7,7 +7,9 @@ using K2Native.Applications.Synth;
 
 namespace K2Bench.Verbs;
 
-[Verb("synth", HelpText = "Write a random-weight checkpoint in K2 Thinking's format (config, sharded safetensors with index, INT4 experts, tokenizer), or with --quant fp8 in K2 Instruct/Base's (FP8 e4m3 weights, 128x128 block scales).")]
+[Verb("synth", HelpText = "Write a random-weight checkpoint in K2 Thinking's format (config, sharded safetensors with "
+    + "index, INT4 experts, tokenizer), or with --quant fp8 in K2 Instruct/Base's (FP8 e4m3 weights, 128x128 block "
+    + "scales).")]
 internal sealed class SynthCommand : ICommand
 {
     [Option("preset", Required = true, HelpText = "tiny (a few MB) or k2-slice (K2 Thinking's real dimensions).")]
@@ -22,7 +24,8 @@ internal sealed class SynthCommand : ICommand
     [Option("context", HelpText = "max_position_embeddings (YaRN factor = context / the preset's original positions).")]
     public int? Context { get; set; }
 
-    [Option("quant", Default = "int4", HelpText = "int4 (K2 Thinking: INT4 routed experts, BF16 elsewhere) or fp8 (K2 Instruct/Base: every attention and MLP weight FP8 e4m3 with 128x128 block scales).")]
+    [Option("quant", Default = "int4", HelpText = "int4 (K2 Thinking: INT4 routed experts, BF16 elsewhere) or fp8 (K2 "
+        + "Instruct/Base: every attention and MLP weight FP8 e4m3 with 128x128 block scales).")]
     public string Quant { get; set; } = "int4";
 
     [Option("seed", Default = 0UL, HelpText = "Random seed; the same seed writes the same bytes.")]
@@ -31,20 +34,27 @@ internal sealed class SynthCommand : ICommand
     [Option("shard-mb", HelpText = "Largest shard in MiB (default: 1 for tiny, so it is sharded; 4096 for k2-slice).")]
     public long? ShardMb { get; set; }
 
-    [Option("vocab", HelpText = "vocab_size: byte-level BPE ranks plus K2's 256 special ids, at least 512 (k2-slice: 163840, K2's; smaller makes a small k2-slice).")]
+    [Option("vocab", HelpText = "vocab_size: byte-level BPE ranks plus K2's 256 special ids, at least 512 (k2-slice: "
+        + "163840, K2's; smaller makes a small k2-slice).")]
     public int? Vocab { get; set; }
 
     [Option("out", Required = true, HelpText = "Output directory (empty or new, unless --force).")]
     public string Out { get; set; } = "";
 
-    [Option("force", HelpText = "Write into an output directory that already holds files (its safetensors shards are replaced).")]
+    [Option("force", HelpText = "Write into an output directory that already holds files (its safetensors shards are "
+        + "replaced).")]
     public bool Force { get; set; }
 
     [Usage(ApplicationAlias = "k2")]
     public static IEnumerable<Example> Examples =>
     [
-        new("A tiny checkpoint (a few MB) for tests", CommandLineText.ExampleStyle, new SynthCommand { Preset = "tiny", Out = "models/tiny" }),
-        new("K2 Thinking's real layer dimensions, 2 layers, 16 experts, a small vocabulary", CommandLineText.ExampleStyle, new SynthCommand { Preset = "k2-slice", Layers = 2, Experts = 16, Vocab = 4096, Out = "models/slice" }),
+        new(
+            "A tiny checkpoint (a few MB) for tests", CommandLineText.ExampleStyle,
+            new SynthCommand { Preset = "tiny", Out = "models/tiny" }),
+        new(
+            "K2 Thinking's real layer dimensions, 2 layers, 16 experts, a small vocabulary",
+            CommandLineText.ExampleStyle,
+            new SynthCommand { Preset = "k2-slice", Layers = 2, Experts = 16, Vocab = 4096, Out = "models/slice" }),
     ];
 
     public int Run()
@@ -61,17 +71,24 @@ internal sealed class SynthCommand : ICommand
         if (Vocab is { } vocab)
         {
             if (vocab < 256 + SynthTokenizer.SpecialCount)
-                throw new UsageException($"--vocab {vocab} is too small: 256 byte ranks plus {SynthTokenizer.SpecialCount} special ids need at least {256 + SynthTokenizer.SpecialCount}");
+                throw new UsageException(
+                    $"--vocab {vocab} is too small: 256 byte ranks plus {SynthTokenizer.SpecialCount} special ids need "
+                    + $"at least {256 + SynthTokenizer.SpecialCount}");
             arch = arch with { VocabSize = vocab };
         }
         if (Directory.Exists(Out) && Directory.EnumerateFileSystemEntries(Out).Any() && !Force)
-            throw new ArgumentException($"--out {Out} is not empty; give an empty or new directory, or --force to write into it");
+            throw new ArgumentException(
+                $"--out {Out} is not empty; give an empty or new directory, or --force to write into it");
         if (File.Exists(Out)) throw new ArgumentException($"--out {Out} is a file; give a directory");
         long shard = (ShardMb ?? (Preset == "tiny" ? 1 : 4096)) * 1024 * 1024;
-        Console.Error.WriteLine($"writing {Preset} {Quant} ({arch.Layers} layers, {arch.Experts} experts, vocab {arch.VocabSize}): {SynthCheckpoint.TensorBytes(arch) / (1024.0 * 1024):F1} MiB of tensors to {Out}");
+        Console.Error.WriteLine(
+            $"writing {Preset} {Quant} ({arch.Layers} layers, {arch.Experts} experts, vocab {arch.VocabSize}): "
+            + $"{SynthCheckpoint.TensorBytes(arch) / (1024.0 * 1024):F1} MiB of tensors to {Out}");
         var started = System.Diagnostics.Stopwatch.StartNew();
         long bytes = SynthCheckpoint.Write(arch, Out, Seed, shard, message => Console.Error.WriteLine(message));
-        Console.Error.WriteLine($"wrote {Preset} {Quant} checkpoint ({arch.Layers} layers, {arch.Experts} experts, {bytes / (1024.0 * 1024):F1} MiB of tensors) to {Out} in {started.Elapsed.TotalSeconds:F1} s");
+        Console.Error.WriteLine(
+            $"wrote {Preset} {Quant} checkpoint ({arch.Layers} layers, {arch.Experts} experts, "
+            + $"{bytes / (1024.0 * 1024):F1} MiB of tensors) to {Out} in {started.Elapsed.TotalSeconds:F1} s");
         return 0;
     }
 }

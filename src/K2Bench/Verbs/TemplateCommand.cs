@@ -6,10 +6,12 @@ using K2Native.Text;
 
 namespace K2Bench.Verbs;
 
-[Verb("template", HelpText = "Render a conversation JSON file ({\"messages\", \"tools\", \"add_generation_prompt\"}) into the model's prompt text, written to stdout exactly.")]
+[Verb("template", HelpText = "Render a conversation JSON file ({\"messages\", \"tools\", \"add_generation_prompt\"}) "
+    + "into the model's prompt text, written to stdout exactly.")]
 internal sealed class TemplateCommand : ICommand
 {
-    [Option("file", Required = true, HelpText = "Conversation JSON file: { \"messages\": [...], \"tools\": [...], \"add_generation_prompt\": true|false (default true) }.")]
+    [Option("file", Required = true, HelpText = "Conversation JSON file: { \"messages\": [...], \"tools\": [...], "
+        + "\"add_generation_prompt\": true|false (default true) }.")]
     public string File { get; set; } = "";
 
     [Option("model", HelpText = "Checkpoint directory whose chat format to use (default: the bundled checkpoint).")]
@@ -27,7 +29,9 @@ internal sealed class TemplateCommand : ICommand
     internal int Run(Stream output)
     {
         var conversation = Conversation.Load(File);
-        var template = Format is { } format ? ChatTemplate.For(format) : ChatTemplate.ForCheckpoint(ModelPaths.Resolve(Model));
+        var template = Format is { } format
+            ? ChatTemplate.For(format)
+            : ChatTemplate.ForCheckpoint(ModelPaths.Resolve(Model));
         output.Write(Encoding.UTF8.GetBytes(template.Render(conversation)));
         output.Flush();
         return 0;

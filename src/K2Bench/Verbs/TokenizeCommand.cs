@@ -13,7 +13,8 @@ using K2Native.Text;
 
 namespace K2Bench.Verbs;
 
-[Verb("tokenize", HelpText = "Encode text to token ids with the checkpoint's tokenizer, or decode ids to text (--decode).")]
+[Verb("tokenize", HelpText = "Encode text to token ids with the checkpoint's tokenizer, or decode ids to text "
+    + "(--decode).")]
 internal sealed class TokenizeCommand : ICommand
 {
     private static readonly JsonSerializerOptions JsonOutput = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -21,13 +22,15 @@ internal sealed class TokenizeCommand : ICommand
     [Option("model", HelpText = "Checkpoint directory (default: the bundled checkpoint).")]
     public string? Model { get; set; }
 
-    [Option("text", SetName = "text", HelpText = "The text to encode (with --decode: ids separated by spaces or commas).")]
+    [Option("text", SetName = "text", HelpText = "The text to encode (with --decode: ids separated by spaces or "
+        + "commas).")]
     public string? Text { get; set; }
 
     [Option("file", SetName = "file", HelpText = "A UTF-8 file encoded as one text (with --decode: a file of ids).")]
     public string? File { get; set; }
 
-    [Option("jsonl", SetName = "jsonl", HelpText = "One JSON string per line, one line of ids out per line (with --decode: JSON arrays of ids in, JSON strings out).")]
+    [Option("jsonl", SetName = "jsonl", HelpText = "One JSON string per line, one line of ids out per line (with "
+        + "--decode: JSON arrays of ids in, JSON strings out).")]
     public string? Jsonl { get; set; }
 
     [Option("decode", HelpText = "Decode ids to text instead of encoding.")]
@@ -54,7 +57,10 @@ internal sealed class TokenizeCommand : ICommand
             foreach (var line in System.IO.File.ReadLines(Jsonl, Encoding.UTF8))
             {
                 lineNumber++;
-                if (Decode) output.WriteLine(JsonSerializer.Serialize(tokenizer.Decode(ParseIdArray(line, lineNumber, tokenizer)), JsonOutput));
+                if (Decode)
+                    output.WriteLine(
+                        JsonSerializer.Serialize(
+                            tokenizer.Decode(ParseIdArray(line, lineNumber, tokenizer)), JsonOutput));
                 else output.WriteLine(FormatIds(tokenizer.Encode(ParseString(line, lineNumber), !NoSpecial)));
             }
             return 0;
@@ -62,18 +68,22 @@ internal sealed class TokenizeCommand : ICommand
 
         string input = Text ?? new UTF8Encoding(false).GetString(System.IO.File.ReadAllBytes(File!));
         if (!Decode) output.WriteLine(FormatIds(tokenizer.Encode(input, !NoSpecial)));
-        else if (input.AsSpan().Trim().Length > 0) output.Write(tokenizer.Decode(TokenList.Parse(input, Text is null ? File! : "--text", tokenizer.VocabSize)));
+        else if (input.AsSpan().Trim().Length > 0)
+            output.Write(tokenizer.Decode(TokenList.Parse(input, Text is null ? File! : "--text", tokenizer.VocabSize)));
         return 0;
     }
 
-    private static string FormatIds(int[] ids) => string.Join(' ', ids.Select(id => id.ToString(CultureInfo.InvariantCulture)));
+    private static string FormatIds(int[] ids) => string.Join(
+        ' ', ids.Select(id => id.ToString(CultureInfo.InvariantCulture)));
 
     private string ParseString(string line, int lineNumber)
     {
         try
         {
             using var document = JsonDocument.Parse(line);
-            if (document.RootElement.ValueKind != JsonValueKind.String) throw new FormatException($"{Jsonl} line {lineNumber}: expected a JSON string, got {document.RootElement.ValueKind}");
+            if (document.RootElement.ValueKind != JsonValueKind.String)
+                throw new FormatException(
+                    $"{Jsonl} line {lineNumber}: expected a JSON string, got {document.RootElement.ValueKind}");
             return document.RootElement.GetString()!;
         }
         catch (JsonException e)
@@ -92,15 +102,19 @@ internal sealed class TokenizeCommand : ICommand
         try
         {
             using var document = JsonDocument.Parse(line);
-            if (document.RootElement.ValueKind != JsonValueKind.Array) throw new FormatException($"{Jsonl} line {lineNumber}: expected a JSON array of token ids");
+            if (document.RootElement.ValueKind != JsonValueKind.Array)
+                throw new FormatException($"{Jsonl} line {lineNumber}: expected a JSON array of token ids");
             var ids = new int[document.RootElement.GetArrayLength()];
             int i = 0;
             foreach (var item in document.RootElement.EnumerateArray())
             {
                 if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out ids[i]))
-                    throw new FormatException($"{Jsonl} line {lineNumber}: item {i} ({item.GetRawText()}) is not a token id");
+                    throw new FormatException(
+                        $"{Jsonl} line {lineNumber}: item {i} ({item.GetRawText()}) is not a token id");
                 if (ids[i] < 0 || ids[i] >= tokenizer.VocabSize)
-                    throw new FormatException($"{Jsonl} line {lineNumber}: token id {ids[i]} (item {i}) is outside the vocabulary [0, {tokenizer.VocabSize})");
+                    throw new FormatException(
+                        $"{Jsonl} line {lineNumber}: token id {ids[i]} (item {i}) is outside the vocabulary [0, "
+                        + $"{tokenizer.VocabSize})");
                 i++;
             }
             return ids;

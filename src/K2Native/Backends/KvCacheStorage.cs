@@ -15,7 +15,8 @@ public enum KvCacheDType
 }
 
 /// <summary>Shape of a paged latent cache.</summary>
-public sealed record KvCacheLayout(int Layers, int Blocks, int BlockSize, int LatentDim, int RopeDim, KvCacheDType DType)
+public sealed record KvCacheLayout(
+    int Layers, int Blocks, int BlockSize, int LatentDim, int RopeDim, KvCacheDType DType)
 {
     /// <summary>Values per cached token and layer.</summary>
     public int EntryWidth => LatentDim + RopeDim;
@@ -51,14 +52,16 @@ public abstract class KvCacheStorage : IDisposable
 /// <summary>
 /// Which cache entries each token of a step attends to: token t belongs to sequence TokenSequence[t] and sees that
 /// sequence's first KeyCounts[t] cached tokens, found through its row of BlockTables
-/// (BlockTables[seq · BlockTableStride + i] = pool block holding the sequence's tokens i·BlockSize .. (i+1)·BlockSize-1).
+/// (BlockTables[seq · BlockTableStride + i] = pool block holding the sequence's tokens i·BlockSize ..
+/// (i+1)·BlockSize-1).
 /// </summary>
 public sealed class AttentionBatch
 {
     public AttentionBatch(int[] tokenSequence, int[] keyCounts, int[] blockTables, int blockTableStride)
     {
         if (tokenSequence.Length != keyCounts.Length)
-            throw new ArgumentException($"AttentionBatch: {tokenSequence.Length} sequence indices but {keyCounts.Length} key counts");
+            throw new ArgumentException(
+                $"AttentionBatch: {tokenSequence.Length} sequence indices but {keyCounts.Length} key counts");
         ArgumentOutOfRangeException.ThrowIfLessThan(blockTableStride, 1);
         TokenSequence = tokenSequence;
         KeyCounts = keyCounts;
@@ -77,7 +80,8 @@ public sealed class AttentionBatch
 
     public int BlockTableStride { get; }
 
-    /// <summary>Checks every token's table against the cache: counts within the table, blocks inside the pool.</summary>
+    /// <summary>Checks every token's table against the cache: counts within the table, blocks inside the
+    /// pool.</summary>
     public void Validate(KvCacheLayout layout)
     {
         int sequences = BlockTables.Length / BlockTableStride;
@@ -90,7 +94,9 @@ public sealed class AttentionBatch
                 throw new ArgumentException($"AttentionBatch: token {t} names sequence {seq} of {sequences}");
             int blocks = (keys + layout.BlockSize - 1) / layout.BlockSize;
             if (keys < 1 || blocks > BlockTableStride)
-                throw new ArgumentException($"AttentionBatch: token {t} attends to {keys} keys; its table holds {BlockTableStride} blocks of {layout.BlockSize}");
+                throw new ArgumentException(
+                    $"AttentionBatch: token {t} attends to {keys} keys; its table holds {BlockTableStride} blocks of "
+                    + $"{layout.BlockSize}");
             for (int b = 0; b < blocks; b++)
             {
                 int block = BlockTables[seq * BlockTableStride + b];

@@ -15,10 +15,12 @@ public sealed class NonFiniteActivationException : InvalidOperationException
         Detail = detail;
     }
 
-    /// <summary>The decoder layer (0-based), or -1 outside the layers (embedding, final norm, lm_head) or when not yet known.</summary>
+    /// <summary>The decoder layer (0-based), or -1 outside the layers (embedding, final norm, lm_head) or when not yet
+    /// known.</summary>
     public int Layer { get; }
 
-    /// <summary>The first operation whose output is not finite, named as in the checkpoint (e.g. "self_attn.q_b_proj").</summary>
+    /// <summary>The first operation whose output is not finite, named as in the checkpoint (e.g.
+    /// "self_attn.q_b_proj").</summary>
     public string Operation { get; }
 
     /// <summary>How many values, and where the first one is.</summary>
@@ -28,5 +30,6 @@ public sealed class NonFiniteActivationException : InvalidOperationException
     public NonFiniteActivationException InLayer(int layer) => new(layer, Operation, Detail);
 
     private static string Format(int layer, string operation, string detail) =>
-        $"{(layer >= 0 ? $"layer {layer}: " : "")}non-finite activations (NaN or Inf) first appear in the output of {operation}: {detail}";
+        $"{(layer >= 0 ? $"layer {layer}: " : "")}non-finite activations (NaN or Inf) first appear in the output of "
+        + $"{operation}: {detail}";
 }

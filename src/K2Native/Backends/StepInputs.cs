@@ -2,8 +2,11 @@
 // in device memory uploads them once per step there, and one that records steps as graphs keys them by shape.
 namespace K2Native.Backends;
 
-/// <summary>The token ids, positions, cache slots, attention tables and logit rows of one step (first Count / LogitCount entries).</summary>
-public readonly struct StepInputs(int[] tokens, int[] positions, int[] slots, AttentionBatch attention, int[] logitRows, int count, int logitCount, KvCacheStorage cache)
+/// <summary>The token ids, positions, cache slots, attention tables and logit rows of one step (first Count /
+/// LogitCount entries).</summary>
+public readonly struct StepInputs(
+    int[] tokens, int[] positions, int[] slots, AttentionBatch attention, int[] logitRows, int count, int logitCount,
+    KvCacheStorage cache)
 {
     public int[] Tokens { get; } = tokens;
 

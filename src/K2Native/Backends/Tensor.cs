@@ -33,7 +33,9 @@ public readonly record struct TensorView
     public TensorView(Tensor tensor, int rows, int col, int cols)
     {
         if ((uint)rows > (uint)tensor.Rows || col < 0 || cols < 0 || col + cols > tensor.Cols)
-            throw new ArgumentOutOfRangeException(nameof(rows), $"view [{rows} rows, cols {col}..{col + cols}) outside tensor [{tensor.Rows}, {tensor.Cols}]");
+            throw new ArgumentOutOfRangeException(
+                nameof(rows),
+                $"view [{rows} rows, cols {col}..{col + cols}) outside tensor [{tensor.Rows}, {tensor.Cols}]");
         Tensor = tensor;
         Rows = rows;
         Col = col;
@@ -52,7 +54,8 @@ public readonly record struct TensorView
     public TensorView Columns(int col, int cols)
     {
         if (col < 0 || cols < 0 || col + cols > Cols)
-            throw new ArgumentOutOfRangeException(nameof(col), $"columns {col}..{col + cols} outside a view of {Cols} columns");
+            throw new ArgumentOutOfRangeException(
+                nameof(col), $"columns {col}..{col + cols} outside a view of {Cols} columns");
         return new TensorView(Tensor, Rows, Col + col, cols);
     }
 

@@ -28,13 +28,15 @@ public class CheckpointException : Exception
         new($"{file}: field '{field}': {problem}") { File = file, Field = field };
 }
 
-/// <summary>The checkpoint refers to a feature (quantization scheme, architecture option) this engine does not run.</summary>
+/// <summary>The checkpoint refers to a feature (quantization scheme, architecture option) this engine does not
+/// run.</summary>
 public sealed class UnsupportedCheckpointException : CheckpointException
 {
     public UnsupportedCheckpointException(string message) : base(message) { }
 }
 
-/// <summary>Several problems found while cross-checking config.json against the tensors; all of them are listed.</summary>
+/// <summary>Several problems found while cross-checking config.json against the tensors; all of them are
+/// listed.</summary>
 public sealed class CheckpointValidationException : CheckpointException
 {
     public CheckpointValidationException(string directory, IReadOnlyList<string> problems)
@@ -48,6 +50,7 @@ public sealed class CheckpointValidationException : CheckpointException
     public IReadOnlyList<string> Problems { get; }
 
     private static string Format(string directory, IReadOnlyList<string> problems) =>
-        $"checkpoint {directory} does not match its config.json ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}):"
+        $"checkpoint {directory} does not match its config.json ({problems.Count} "
+        + $"problem{(problems.Count == 1 ? "" : "s")}):"
         + string.Concat(problems.Select(p => "\n  - " + p));
 }

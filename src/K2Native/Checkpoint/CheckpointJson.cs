@@ -10,8 +10,10 @@ namespace K2Native.Checkpoint;
 internal static class CheckpointJson
 {
     /// <summary>Parses <paramref name="utf8"/> and checks that every key and string is valid Unicode text.</summary>
-    /// <param name="what">How the file's JSON is named in a syntax error, e.g. "header JSON (file bytes 8..1234)".</param>
-    /// <exception cref="CheckpointException">Malformed JSON, too deep, or a key or string that is not valid text.</exception>
+    /// <param name="what">How the file's JSON is named in a syntax error, e.g. "header JSON (file bytes
+    /// 8..1234)".</param>
+    /// <exception cref="CheckpointException">Malformed JSON, too deep, or a key or string that is not valid
+    /// text.</exception>
     public static JsonDocument Parse(byte[] utf8, string file, int maxDepth, string what = "JSON")
     {
         JsonDocument document;
@@ -64,5 +66,6 @@ internal static class CheckpointJson
 
     private static CheckpointException NotText(string file, string path, string what) =>
         CheckpointException.ForField(file, path.Length == 0 ? "(top level)" : path,
-            $"{what} {(path.Length == 0 || what == "the string" ? "" : "inside it ")}holds a lone surrogate escape or invalid UTF-8, which is not text");
+            $"{what} {(path.Length == 0 || what == "the string" ? "" : "inside it ")}holds a lone surrogate escape or "
+            + "invalid UTF-8, which is not text");
 }

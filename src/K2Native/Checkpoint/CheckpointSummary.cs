@@ -19,7 +19,9 @@ public enum ModelPart
 /// <summary>Counts of a checkpoint's parameters and bytes.</summary>
 public sealed class CheckpointSummary
 {
-    private CheckpointSummary(Dictionary<ModelPart, (long Parameters, long Bytes)> parts, Dictionary<DType, long> bytesByDType, long activeParameters)
+    private CheckpointSummary(
+        Dictionary<ModelPart, (long Parameters, long Bytes)> parts, Dictionary<DType, long> bytesByDType,
+        long activeParameters)
     {
         Parts = parts;
         BytesByDType = bytesByDType;
@@ -49,7 +51,9 @@ public sealed class CheckpointSummary
             var info = checkpoint.Tensors.Get(name).Info;
             bytesByDType[info.DType] = bytesByDType.GetValueOrDefault(info.DType) + info.ByteLength;
             long parameters = name.EndsWith(".weight_packed", StringComparison.Ordinal) ? info.ElementCount * 8
-                : name.EndsWith(".weight_scale", StringComparison.Ordinal) || name.EndsWith(".weight_scale_inv", StringComparison.Ordinal) || name.EndsWith(".weight_shape", StringComparison.Ordinal) ? 0
+                : name.EndsWith(".weight_scale", StringComparison.Ordinal)
+                    || name.EndsWith(".weight_scale_inv", StringComparison.Ordinal)
+                    || name.EndsWith(".weight_shape", StringComparison.Ordinal) ? 0
                 : info.ElementCount;
             var part = Classify(name);
             var (p, b) = parts[part];

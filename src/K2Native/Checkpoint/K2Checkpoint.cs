@@ -7,7 +7,9 @@ namespace K2Native.Checkpoint;
 /// <summary>A validated K2 checkpoint: config, mapped tensors and typed weights. Dispose to unmap.</summary>
 public sealed class K2Checkpoint : IDisposable
 {
-    private K2Checkpoint(string directory, K2Config config, SafetensorsCheckpoint tensors, K2Weights weights, IReadOnlyList<string> warnings)
+    private K2Checkpoint(
+        string directory, K2Config config, SafetensorsCheckpoint tensors, K2Weights weights,
+        IReadOnlyList<string> warnings)
     {
         Directory = directory;
         Config = config;
@@ -27,7 +29,8 @@ public sealed class K2Checkpoint : IDisposable
     /// <summary>Tensors present in the files that the model does not use.</summary>
     public IReadOnlyList<string> Warnings { get; }
 
-    /// <summary>Opens and validates <paramref name="directory"/>; throws <see cref="CheckpointException"/> on any problem.</summary>
+    /// <summary>Opens and validates <paramref name="directory"/>; throws <see cref="CheckpointException"/> on any
+    /// problem.</summary>
     public static K2Checkpoint Open(string directory)
     {
         var config = K2Config.Load(directory);
@@ -82,17 +85,25 @@ public sealed class K2Checkpoint : IDisposable
             {
                 qa = b.Linear(a + ".q_a_proj", rank, d, "q_lora_rank, hidden_size");
                 qaNorm = b.Vector(a + ".q_a_layernorm.weight", rank, "q_lora_rank");
-                qb = b.Linear(a + ".q_b_proj", h * c.QkHeadDim, rank, "num_attention_heads*(qk_nope_head_dim+qk_rope_head_dim), q_lora_rank");
+                qb = b.Linear(
+                    a + ".q_b_proj", h * c.QkHeadDim, rank,
+                    "num_attention_heads*(qk_nope_head_dim+qk_rope_head_dim), q_lora_rank");
                 queryOk = qa is not null && qaNorm is not null && qb is not null;
             }
             else
             {
-                q = b.Linear(a + ".q_proj", h * c.QkHeadDim, d, "num_attention_heads*(qk_nope_head_dim+qk_rope_head_dim), hidden_size; q_lora_rank is null");
+                q = b.Linear(
+                    a + ".q_proj", h * c.QkHeadDim, d,
+                    "num_attention_heads*(qk_nope_head_dim+qk_rope_head_dim), hidden_size; q_lora_rank is null");
                 queryOk = q is not null;
             }
-            var kvA = b.Linear(a + ".kv_a_proj_with_mqa", c.KvLoraRank + c.QkRopeHeadDim, d, "kv_lora_rank+qk_rope_head_dim, hidden_size");
+            var kvA = b.Linear(
+                a + ".kv_a_proj_with_mqa", c.KvLoraRank + c.QkRopeHeadDim, d,
+                "kv_lora_rank+qk_rope_head_dim, hidden_size");
             var kvANorm = b.Vector(a + ".kv_a_layernorm.weight", c.KvLoraRank, "kv_lora_rank");
-            var kvB = b.Linear(a + ".kv_b_proj", h * (c.QkNopeHeadDim + c.VHeadDim), c.KvLoraRank, "num_attention_heads*(qk_nope_head_dim+v_head_dim), kv_lora_rank");
+            var kvB = b.Linear(
+                a + ".kv_b_proj", h * (c.QkNopeHeadDim + c.VHeadDim), c.KvLoraRank,
+                "num_attention_heads*(qk_nope_head_dim+v_head_dim), kv_lora_rank");
             var o = b.Linear(a + ".o_proj", d, h * c.VHeadDim, "hidden_size, num_attention_heads*v_head_dim");
 
             MlpWeights? dense = null;
@@ -105,13 +116,16 @@ public sealed class K2Checkpoint : IDisposable
             }
             else
             {
-                dense = b.Mlp(K2Names.Mlp(l), d, c.IntermediateSize, $"hidden_size, intermediate_size; layer {l} is dense");
+                dense = b.Mlp(
+                    K2Names.Mlp(l), d, c.IntermediateSize, $"hidden_size, intermediate_size; layer {l} is dense");
                 mlpOk = dense is not null;
             }
 
-            if (!queryOk || inputNorm is null || postNorm is null || kvA is null || kvANorm is null || kvB is null || o is null || !mlpOk)
+            if (!queryOk || inputNorm is null || postNorm is null || kvA is null || kvANorm is null || kvB is null
+                || o is null || !mlpOk)
                 return null;
-            return new LayerWeights(inputNorm, new AttentionWeights(qa, qaNorm, qb, q, kvA, kvANorm, kvB, o), postNorm, dense, moe);
+            return new LayerWeights(
+                inputNorm, new AttentionWeights(qa, qaNorm, qb, q, kvA, kvANorm, kvB, o), postNorm, dense, moe);
         }
 
         static MoeWeights? BindMoe(K2Config c, WeightBinder b, int l)
@@ -126,7 +140,9 @@ public sealed class K2Checkpoint : IDisposable
             MlpWeights? shared = null;
             if (c.NSharedExperts > 0)
             {
-                shared = b.Mlp(K2Names.SharedExperts(l), d, c.SharedIntermediateSize, "hidden_size, moe_intermediate_size*n_shared_experts");
+                shared = b.Mlp(
+                    K2Names.SharedExperts(l), d, c.SharedIntermediateSize,
+                    "hidden_size, moe_intermediate_size*n_shared_experts");
                 if (shared is null) return null;
             }
             if (router is null || bias is null || experts.Any(e => e is null)) return null;

@@ -19,7 +19,8 @@ public sealed class K2Config
 {
     public const string FileName = "config.json";
 
-    /// <summary>Epsilon of q_a_layernorm and kv_a_layernorm: transformers builds them with 1e-6 whatever rms_norm_eps says.</summary>
+    /// <summary>Epsilon of q_a_layernorm and kv_a_layernorm: transformers builds them with 1e-6 whatever rms_norm_eps
+    /// says.</summary>
     public const float LatentNormEps = 1e-6f;
 
     /// <summary>The largest vocab_size accepted (K2: 163,840).</summary>
@@ -92,11 +93,13 @@ public sealed class K2Config
             var config = Read(reader, unsupported);
             if (unsupported.Count > 0)
                 throw new UnsupportedCheckpointException(
-                    $"{source}: this checkpoint uses what K2Native does not support:" + string.Concat(unsupported.Select(u => "\n  - " + u)))
+                    $"{source}: this checkpoint uses what K2Native does not support:"
+                        + string.Concat(unsupported.Select(u => "\n  - " + u)))
                 { File = source };
             if (problems.Count > 0)
                 throw new CheckpointException(
-                    $"{source}: {problems.Count} problem{(problems.Count == 1 ? "" : "s")}:" + string.Concat(problems.Select(p => "\n  - " + p)))
+                    $"{source}: {problems.Count} problem{(problems.Count == 1 ? "" : "s")}:"
+                        + string.Concat(problems.Select(p => "\n  - " + p)))
                 { File = source, Field = FirstField(problems) };
             return config!;
         }
@@ -157,10 +160,16 @@ public sealed class K2Config
         if (experts > 0 && nGroup > 0)
         {
             if (experts % nGroup != 0) r.Problem("n_group", $"{nGroup} does not divide n_routed_experts {experts}");
-            else if (nGroup > 1 && experts / nGroup < 2) r.Problem("n_group", $"{nGroup} groups of {experts / nGroup} expert: group scores need at least 2 experts per group");
+            else if (nGroup > 1 && experts / nGroup < 2)
+                r.Problem(
+                    "n_group",
+                    $"{nGroup} groups of {experts / nGroup} expert: group scores need at least 2 experts per group");
             if (topkGroup > nGroup) r.Problem("topk_group", $"{topkGroup} exceeds n_group {nGroup}");
             else if (perTok > topkGroup * (experts / nGroup))
-                r.Problem("num_experts_per_tok", $"{perTok} exceeds the {topkGroup * (experts / nGroup)} experts that topk_group {topkGroup} of n_group {nGroup} leave selectable");
+                r.Problem(
+                    "num_experts_per_tok",
+                    $"{perTok} exceeds the {topkGroup * (experts / nGroup)} experts that topk_group {topkGroup} of "
+                    + $"n_group {nGroup} leave selectable");
         }
         if (bos is int b && b >= vocab) r.Problem("bos_token_id", $"{b} is not below vocab_size {vocab}");
         foreach (int e in eos.Where(e => e >= vocab)) r.Problem("eos_token_id", $"{e} is not below vocab_size {vocab}");

@@ -18,7 +18,8 @@ internal static class K2Names
 
     public static string SharedExperts(int layer) => $"model.layers.{layer}.mlp.shared_experts";
 
-    /// <summary>True for tensors the engine knowingly ignores (stale rotary caches, multi-token-prediction layers).</summary>
+    /// <summary>True for tensors the engine knowingly ignores (stale rotary caches, multi-token-prediction
+    /// layers).</summary>
     public static bool IsIgnored(string name, K2Config config)
     {
         if (name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal)) return true;

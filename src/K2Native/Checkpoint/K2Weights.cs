@@ -2,7 +2,8 @@
 // Vectors (norms, router bias) are tiny and held as float32 arrays; matrices stay where they are.
 namespace K2Native.Checkpoint;
 
-/// <summary>down(silu(gate(x)) * up(x)): the dense MLP of the first layers, each routed expert, the shared expert.</summary>
+/// <summary>down(silu(gate(x)) * up(x)): the dense MLP of the first layers, each routed expert, the shared
+/// expert.</summary>
 public sealed record MlpWeights(MatrixSource Gate, MatrixSource Up, MatrixSource Down);
 
 /// <summary>Multi-head latent attention. Either QA/QANorm/QB (q-LoRA) or Q is present.</summary>

@@ -25,7 +25,9 @@ public enum WeightFormat
 /// <summary>A weight matrix [Rows = out features, Cols = in features] read in place from a mapped checkpoint.</summary>
 public sealed unsafe class MatrixSource
 {
-    private MatrixSource(string name, int rows, int cols, WeightFormat format, void* data, ushort* scales, int groupSize, float* blockScales = null)
+    private MatrixSource(
+        string name, int rows, int cols, WeightFormat format, void* data, ushort* scales, int groupSize,
+        float* blockScales = null)
     {
         BlockScales = blockScales;
         Name = name;
@@ -86,7 +88,9 @@ public sealed unsafe class MatrixSource
     public static MatrixSource FromInt4(string name, int rows, int cols, int groupSize, int* packed, ushort* scales)
     {
         if (cols % 8 != 0 || groupSize % 8 != 0 || cols % groupSize != 0)
-            throw new ArgumentException($"{name}: INT4 matrix needs cols ({cols}) divisible by the group size ({groupSize}), itself a multiple of 8");
+            throw new ArgumentException(
+                $"{name}: INT4 matrix needs cols ({cols}) divisible by the group size ({groupSize}), itself a multiple "
+                + "of 8");
         return new(name, rows, cols, WeightFormat.Int4, packed, scales, groupSize);
     }
 
@@ -97,7 +101,8 @@ public sealed unsafe class MatrixSource
     public ReadOnlySpan<byte> Fp8Row(int row) => new((byte*)Data + (long)row * Cols, Cols);
 
     /// <summary>The block scales covering row <paramref name="row"/> (FP8), one per 128 columns.</summary>
-    public ReadOnlySpan<float> BlockScaleRow(int row) => new(BlockScales + (long)(row / Fp8Block) * BlockColCount, BlockColCount);
+    public ReadOnlySpan<float> BlockScaleRow(int row) => new(
+        BlockScales + (long)(row / Fp8Block) * BlockColCount, BlockColCount);
 
     /// <summary>BF16 row <paramref name="row"/>.</summary>
     public ReadOnlySpan<ushort> Bf16Row(int row) => new((ushort*)Data + (long)row * Cols, Cols);

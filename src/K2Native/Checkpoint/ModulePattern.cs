@@ -26,12 +26,14 @@ internal sealed class ModulePattern
         string shown = text.Length <= 80 ? text : text[..77] + "...";
         if (text.Length > QuantizationScheme.MaxPatternLength)
         {
-            problem = $"pattern '{shown}' is {text.Length} characters long, over the {QuantizationScheme.MaxPatternLength}-character limit";
+            problem = $"pattern '{shown}' is {text.Length} characters long, over the "
+                + $"{QuantizationScheme.MaxPatternLength}-character limit";
             return null;
         }
         try
         {
-            var regex = new Regex("^(?:" + text[3..] + ")", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+            var regex = new Regex(
+                "^(?:" + text[3..] + ")", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
             return new ModulePattern(text, regex);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)

@@ -18,7 +18,8 @@ public sealed class QuantizationScheme
     private readonly IReadOnlyList<ModulePattern> _targets;
     private readonly IReadOnlyList<ModulePattern> _ignore;
 
-    private QuantizationScheme(int groupSize, IReadOnlyList<ModulePattern> targets, IReadOnlyList<ModulePattern> ignore, bool fp8 = false)
+    private QuantizationScheme(
+        int groupSize, IReadOnlyList<ModulePattern> targets, IReadOnlyList<ModulePattern> ignore, bool fp8 = false)
     {
         GroupSize = groupSize;
         _targets = targets;
@@ -47,14 +48,18 @@ public sealed class QuantizationScheme
 
     /// <summary>Human-readable summary, e.g. "INT4 pack-quantized (compressed-tensors), symmetric, group 32".</summary>
     public string Description => IsInt4
-        ? $"INT4 pack-quantized (compressed-tensors), symmetric, group {GroupSize}; {_ignore.Count} module pattern(s) kept unquantized"
+        ? $"INT4 pack-quantized (compressed-tensors), symmetric, group {GroupSize}; {_ignore.Count} module pattern(s) "
+            + "kept unquantized"
         : IsFp8
-            ? $"FP8 e4m3 weights with {Fp8Block}x{Fp8Block} float32 block scales (weight_scale_inv), dynamic activations (computed in float32)"
+            ? $"FP8 e4m3 weights with {Fp8Block}x{Fp8Block} float32 block scales (weight_scale_inv), dynamic "
+                + "activations (computed in float32)"
             : "none (all weights unquantized)";
 
-    /// <summary>True when the Linear module <paramref name="module"/> (name without ".weight") is stored as INT4.</summary>
+    /// <summary>True when the Linear module <paramref name="module"/> (name without ".weight") is stored as
+    /// INT4.</summary>
     public bool IsQuantized(string module) =>
-        IsInt4 && _targets.Any(t => t.Matches(module, isTarget: true)) && !_ignore.Any(i => i.Matches(module, isTarget: false));
+        IsInt4 && _targets.Any(t => t.Matches(module, isTarget: true))
+            && !_ignore.Any(i => i.Matches(module, isTarget: false));
 
     internal static QuantizationScheme Read(ConfigReader r, List<string> unsupported)
     {
@@ -67,17 +72,22 @@ public sealed class QuantizationScheme
             case "compressed-tensors": break;
             case "fp8": return ReadFp8(q, unsupported);
             default:
-                unsupported.Add($"quantization_config.quant_method '{method}' (supported: compressed-tensors pack-quantized INT4, fp8)");
+                unsupported.Add(
+                    $"quantization_config.quant_method '{method}' (supported: compressed-tensors pack-quantized INT4, "
+                    + "fp8)");
                 return None;
         }
 
         string? format = q.String("format", required: false);
         string? status = q.String("quantization_status", required: false);
         if (status is not null && status != "compressed")
-            unsupported.Add($"quantization_config.quantization_status '{status}' (only 'compressed' checkpoints hold packed weights)");
+            unsupported.Add(
+                $"quantization_config.quantization_status '{status}' (only 'compressed' checkpoints hold packed "
+                + "weights)");
         if (q.TryGet("kv_cache_scheme", out _))
             unsupported.Add("quantization_config.kv_cache_scheme (a quantized KV cache)");
-        if (q.TryGet("sparsity_config", out var sparsity) && sparsity.ValueKind == JsonValueKind.Object && sparsity.EnumerateObject().Any())
+        if (q.TryGet("sparsity_config", out var sparsity) && sparsity.ValueKind == JsonValueKind.Object
+            && sparsity.EnumerateObject().Any())
             unsupported.Add("quantization_config.sparsity_config (sparse weights)");
 
         var groups = q.Child("config_groups", required: true);
@@ -111,14 +121,17 @@ public sealed class QuantizationScheme
         if (bits != 4) unsupported.Add($"{weights.PathOf("num_bits")} {bits} (supported: 4)");
         if (type is not null && type != "int") unsupported.Add($"{weights.PathOf("type")} '{type}' (supported: int)");
         if (!symmetric) unsupported.Add($"{weights.PathOf("symmetric")} false (asymmetric INT4 with zero points)");
-        if (strategy is not null && strategy != "group") unsupported.Add($"{weights.PathOf("strategy")} '{strategy}' (supported: group)");
+        if (strategy is not null && strategy != "group")
+            unsupported.Add($"{weights.PathOf("strategy")} '{strategy}' (supported: group)");
         if (dynamic) unsupported.Add($"{weights.PathOf("dynamic")} true");
         if (weights.TryGet("actorder", out var actorder) && actorder.ValueKind != JsonValueKind.False)
-            unsupported.Add($"{weights.PathOf("actorder")} {ConfigReader.Show(actorder)} (activation-ordered groups need g_idx)");
+            unsupported.Add(
+                $"{weights.PathOf("actorder")} {ConfigReader.Show(actorder)} (activation-ordered groups need g_idx)");
         if (weights.TryGet("block_structure", out _))
             unsupported.Add($"{weights.PathOf("block_structure")} (block quantization)");
         if (groupSize % 8 != 0)
-            weights.Problem("group_size", $"{groupSize} is not a multiple of 8 (eight INT4 values share one packed int32)");
+            weights.Problem(
+                "group_size", $"{groupSize} is not a multiple of 8 (eight INT4 values share one packed int32)");
         return new QuantizationScheme(groupSize, targets, ignore);
     }
 
@@ -130,23 +143,28 @@ public sealed class QuantizationScheme
             unsupported.Add($"{q.PathOf("fmt")} '{fmt}' (supported: e4m3)");
         string? activations = q.String("activation_scheme", required: false);
         if (activations is not null && activations != "dynamic")
-            unsupported.Add($"{q.PathOf("activation_scheme")} '{activations}' (supported: dynamic; static activation scales are not read)");
+            unsupported.Add(
+                $"{q.PathOf("activation_scheme")} '{activations}' (supported: dynamic; static activation scales are "
+                + "not read)");
         if (!q.TryGet("weight_block_size", out var block))
         {
             q.Problem("weight_block_size", "missing (FP8 checkpoints give their block shape, [128, 128] for K2)");
             return None;
         }
         var sizes = block.ValueKind == JsonValueKind.Array
-            ? block.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out long v) ? v : -1).ToList()
+            ? block.EnumerateArray().Select(
+                e => e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out long v) ? v : -1).ToList()
             : [];
         if (sizes.Count != 2 || sizes.Any(v => v <= 0))
         {
-            q.Problem("weight_block_size", $"expected two positive integers [rows, cols], found {ConfigReader.Show(block)}");
+            q.Problem(
+                "weight_block_size", $"expected two positive integers [rows, cols], found {ConfigReader.Show(block)}");
             return None;
         }
         if (sizes[0] != Fp8Block || sizes[1] != Fp8Block)
         {
-            unsupported.Add($"{q.PathOf("weight_block_size")} [{sizes[0]}, {sizes[1]}] (supported: [{Fp8Block}, {Fp8Block}])");
+            unsupported.Add(
+                $"{q.PathOf("weight_block_size")} [{sizes[0]}, {sizes[1]}] (supported: [{Fp8Block}, {Fp8Block}])");
             return None;
         }
         return Fp8;

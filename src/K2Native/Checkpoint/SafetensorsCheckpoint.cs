@@ -16,7 +16,8 @@ public sealed class SafetensorsCheckpoint : IDisposable
     private readonly List<SafetensorsFile> _files;
     private readonly Dictionary<string, TensorLocation> _tensors;
 
-    private SafetensorsCheckpoint(string directory, List<SafetensorsFile> files, Dictionary<string, TensorLocation> tensors)
+    private SafetensorsCheckpoint(
+        string directory, List<SafetensorsFile> files, Dictionary<string, TensorLocation> tensors)
     {
         Directory = directory;
         _files = files;
@@ -68,7 +69,8 @@ public sealed class SafetensorsCheckpoint : IDisposable
     private static SafetensorsCheckpoint OpenSingle(string directory, string path)
     {
         var file = SafetensorsFile.Open(path);
-        var tensors = file.Tensors.Values.ToDictionary(t => t.Name, t => new TensorLocation(file, t), StringComparer.Ordinal);
+        var tensors = file.Tensors.Values.ToDictionary(
+            t => t.Name, t => new TensorLocation(file, t), StringComparer.Ordinal);
         return new SafetensorsCheckpoint(directory, [file], tensors);
     }
 
@@ -86,14 +88,17 @@ public sealed class SafetensorsCheckpoint : IDisposable
                 {
                     string shardPath = Path.Combine(directory, fileName);
                     if (!File.Exists(shardPath))
-                        throw new CheckpointException($"{indexPath}: weight_map sends tensor '{name}' to '{fileName}', which does not exist")
+                        throw new CheckpointException(
+                            $"{indexPath}: weight_map sends tensor '{name}' to '{fileName}', which does not exist")
                         { File = indexPath, Tensor = name };
                     file = SafetensorsFile.Open(shardPath);
                     files.Add(file);
                     byFileName.Add(fileName, file);
                 }
                 if (!file.Tensors.TryGetValue(name, out var info))
-                    throw new CheckpointException($"{indexPath}: weight_map sends tensor '{name}' to '{fileName}', whose header does not contain it")
+                    throw new CheckpointException(
+                        $"{indexPath}: weight_map sends tensor '{name}' to '{fileName}', whose header does not contain "
+                        + "it")
                     { File = file.Path, Tensor = name };
                 tensors.Add(name, new TensorLocation(file, info));
             }
@@ -110,7 +115,8 @@ public sealed class SafetensorsCheckpoint : IDisposable
     {
         var info = new FileInfo(indexPath);
         if (info.Length > SafetensorsHeader.MaxHeaderBytes)
-            throw CheckpointException.InFile(indexPath, $"is {info.Length} bytes, over the {SafetensorsHeader.MaxHeaderBytes}-byte limit");
+            throw CheckpointException.InFile(
+                indexPath, $"is {info.Length} bytes, over the {SafetensorsHeader.MaxHeaderBytes}-byte limit");
         var doc = CheckpointJson.Parse(File.ReadAllBytes(indexPath), indexPath, maxDepth: 8);
         using (doc)
         {
@@ -123,10 +129,13 @@ public sealed class SafetensorsCheckpoint : IDisposable
             foreach (var entry in map.EnumerateObject())
             {
                 if (entry.Value.ValueKind != JsonValueKind.String)
-                    throw CheckpointException.ForField(indexPath, $"weight_map.{entry.Name}", "file name must be a string");
+                    throw CheckpointException.ForField(
+                        indexPath, $"weight_map.{entry.Name}", "file name must be a string");
                 string fileName = entry.Value.GetString()!;
                 if (fileName.Length == 0 || fileName != Path.GetFileName(fileName) || fileName is "." or "..")
-                    throw CheckpointException.ForField(indexPath, $"weight_map.{entry.Name}", $"'{fileName}' is not a plain file name inside the checkpoint directory");
+                    throw CheckpointException.ForField(
+                        indexPath, $"weight_map.{entry.Name}",
+                        $"'{fileName}' is not a plain file name inside the checkpoint directory");
                 if (!seen.Add(entry.Name))
                     throw CheckpointException.ForField(indexPath, $"weight_map.{entry.Name}", "tensor listed twice");
                 entries.Add((entry.Name, fileName));

@@ -4,14 +4,17 @@ using System.IO.MemoryMappedFiles;
 
 namespace K2Native.Checkpoint;
 
-/// <summary>A validated, memory-mapped safetensors file. Pointers it hands out live until <see cref="Dispose"/>.</summary>
+/// <summary>A validated, memory-mapped safetensors file. Pointers it hands out live until
+/// <see cref="Dispose"/>.</summary>
 public sealed unsafe class SafetensorsFile : IDisposable
 {
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private byte* _base;
 
-    private SafetensorsFile(string path, SafetensorsHeader header, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* basePointer)
+    private SafetensorsFile(
+        string path, SafetensorsHeader header, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view,
+        byte* basePointer)
     {
         Path = path;
         Header = header;
@@ -70,7 +73,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public ReadOnlySpan<byte> Bytes(TensorInfo tensor)
     {
         if (tensor.ByteLength > int.MaxValue)
-            throw CheckpointException.ForTensor(Path, tensor.Name, $"is {tensor.ByteLength} bytes, too large for a span; use Pointer");
+            throw CheckpointException.ForTensor(
+                Path, tensor.Name, $"is {tensor.ByteLength} bytes, too large for a span; use Pointer");
         return new ReadOnlySpan<byte>(Pointer(tensor), (int)tensor.ByteLength);
     }
 

@@ -25,13 +25,15 @@ public sealed class SafetensorsHeader
     /// <summary>The optional <c>__metadata__</c> string map.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    /// <summary>Reads and validates the header of <paramref name="path"/>; throws <see cref="CheckpointException"/>.</summary>
+    /// <summary>Reads and validates the header of <paramref name="path"/>; throws
+    /// <see cref="CheckpointException"/>.</summary>
     public static SafetensorsHeader Read(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
         long fileLength = stream.Length;
         if (fileLength < 8)
-            throw CheckpointException.InFile(path, $"file is {fileLength} bytes, shorter than the 8-byte header length field");
+            throw CheckpointException.InFile(
+                path, $"file is {fileLength} bytes, shorter than the 8-byte header length field");
         Span<byte> lengthBytes = stackalloc byte[8];
         stream.ReadExactly(lengthBytes);
         ulong headerLength = BitConverter.IsLittleEndian
@@ -39,9 +41,11 @@ public sealed class SafetensorsHeader
             : System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength > (ulong)(fileLength - 8))
             throw CheckpointException.InFile(path,
-                $"header length {headerLength} (bytes 0..7) runs past the end of the file ({fileLength} bytes; at most {fileLength - 8} available)");
+                $"header length {headerLength} (bytes 0..7) runs past the end of the file ({fileLength} bytes; at most "
+                + $"{fileLength - 8} available)");
         if (headerLength > MaxHeaderBytes)
-            throw CheckpointException.InFile(path, $"header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit");
+            throw CheckpointException.InFile(
+                path, $"header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit");
         if (headerLength < 2)
             throw CheckpointException.InFile(path, $"header length {headerLength} is too small to hold a JSON object");
         var json = new byte[(int)headerLength];
@@ -50,14 +54,17 @@ public sealed class SafetensorsHeader
         return Parse(json, dataStart, fileLength - dataStart, path);
     }
 
-    /// <summary>Validates header JSON whose data area starts at <paramref name="dataStart"/> and holds <paramref name="dataLength"/> bytes.</summary>
+    /// <summary>Validates header JSON whose data area starts at <paramref name="dataStart"/> and holds
+    /// <paramref name="dataLength"/> bytes.</summary>
     public static SafetensorsHeader Parse(ReadOnlySpan<byte> json, long dataStart, long dataLength, string path)
     {
-        var doc = CheckpointJson.Parse(json.ToArray(), path, maxDepth: 4, what: $"header JSON (file bytes 8..{8 + json.Length})");
+        var doc = CheckpointJson.Parse(
+            json.ToArray(), path, maxDepth: 4, what: $"header JSON (file bytes 8..{8 + json.Length})");
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw CheckpointException.InFile(path, $"header JSON must be an object, found {doc.RootElement.ValueKind}");
+                throw CheckpointException.InFile(
+                    path, $"header JSON must be an object, found {doc.RootElement.ValueKind}");
 
             var tensors = new Dictionary<string, TensorInfo>(StringComparer.Ordinal);
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -124,7 +131,8 @@ public sealed class SafetensorsHeader
         foreach (var dim in shapeElement.EnumerateArray())
         {
             if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out long d) || d < 0)
-                throw CheckpointException.ForTensor(path, name, $"shape dimension {i} is not a non-negative integer: {dim.GetRawText()}");
+                throw CheckpointException.ForTensor(
+                    path, name, $"shape dimension {i} is not a non-negative integer: {dim.GetRawText()}");
             shape[i++] = d;
             try { elements = checked(elements * d); }
             catch (OverflowException) { throw CheckpointException.ForTensor(path, name, $"shape {TensorInfo.FormatShape(shape)} overflows 64 bits"); }
@@ -142,10 +150,12 @@ public sealed class SafetensorsHeader
         catch (OverflowException) { throw CheckpointException.ForTensor(path, name, "byte size overflows 64 bits"); }
         if (end - begin != expectedBytes)
             throw CheckpointException.ForTensor(path, name,
-                $"data_offsets [{begin}, {end}] span {end - begin} bytes but shape {TensorInfo.FormatShape(shape)} x {dtypeName} needs {expectedBytes}");
+                $"data_offsets [{begin}, {end}] span {end - begin} bytes but shape {TensorInfo.FormatShape(shape)} x "
+                + $"{dtypeName} needs {expectedBytes}");
         if (end > dataLength)
             throw CheckpointException.ForTensor(path, name,
-                $"data_offsets [{begin}, {end}] (file bytes {dataStart + begin}..{dataStart + end}) run past the end of the file ({dataStart + dataLength} bytes)");
+                $"data_offsets [{begin}, {end}] (file bytes {dataStart + begin}..{dataStart + end}) run past the end "
+                + $"of the file ({dataStart + dataLength} bytes)");
 
         return new TensorInfo(name, dtype, shape, dataStart + begin, end - begin);
     }
@@ -153,7 +163,8 @@ public sealed class SafetensorsHeader
     private static long ReadOffset(JsonElement element, string which, string name, string path)
     {
         if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out long value) || value < 0)
-            throw CheckpointException.ForTensor(path, name, $"data_offsets {which} is not a non-negative integer: {element.GetRawText()}");
+            throw CheckpointException.ForTensor(
+                path, name, $"data_offsets {which} is not a non-negative integer: {element.GetRawText()}");
         return value;
     }
 
@@ -164,7 +175,8 @@ public sealed class SafetensorsHeader
         {
             if (previous is not null && t.FileOffset < previous.FileOffset + previous.ByteLength)
                 throw CheckpointException.ForTensor(path, t.Name,
-                    $"bytes {t.FileOffset - dataStart}..{t.FileOffset - dataStart + t.ByteLength} of the data area overlap tensor '{previous.Name}' " +
+                    $"bytes {t.FileOffset - dataStart}..{t.FileOffset - dataStart + t.ByteLength} of the data area "
+                    + $"overlap tensor '{previous.Name}' " +
                     $"({previous.FileOffset - dataStart}..{previous.FileOffset - dataStart + previous.ByteLength})");
             previous = t;
         }

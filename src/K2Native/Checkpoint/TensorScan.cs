@@ -19,7 +19,8 @@ internal static unsafe class TensorScan
 {
     private const int ChunkBytes = 1 << 26;
 
-    /// <summary>Scans every tensor of <paramref name="tensors"/>; <paramref name="progress"/> gets (bytes done, bytes in all) after each chunk.</summary>
+    /// <summary>Scans every tensor of <paramref name="tensors"/>; <paramref name="progress"/> gets (bytes done, bytes
+    /// in all) after each chunk.</summary>
     public static List<TensorProblem> Run(SafetensorsCheckpoint tensors, Action<long, long>? progress = null)
     {
         var all = tensors.Names.Order(StringComparer.Ordinal).Select(n => tensors.Get(n)).ToList();
@@ -28,7 +29,8 @@ internal static unsafe class TensorScan
         foreach (var (file, info) in all)
         {
             var counts = new Counts();
-            bool isScale = info.Name.EndsWith(".weight_scale", StringComparison.Ordinal) || info.Name.EndsWith(".weight_scale_inv", StringComparison.Ordinal);
+            bool isScale = info.Name.EndsWith(".weight_scale", StringComparison.Ordinal)
+                || info.Name.EndsWith(".weight_scale_inv", StringComparison.Ordinal);
             byte* data = file.Pointer(info);
             for (long offset = 0; offset < info.ByteLength; offset += ChunkBytes)
             {
@@ -67,7 +69,8 @@ internal static unsafe class TensorScan
         }
     }
 
-    /// <summary>Whether any 16-bit float has every exponent bit set (Inf or NaN); vectorized, since nearly all tensors have none.</summary>
+    /// <summary>Whether any 16-bit float has every exponent bit set (Inf or NaN); vectorized, since nearly all tensors
+    /// have none.</summary>
     private static bool AnyExponentAllOnes(ReadOnlySpan<ushort> values, ushort exponent)
     {
         var mask = new Vector<ushort>(exponent);

@@ -35,12 +35,16 @@ internal sealed unsafe class WeightBinder
         string plain = module + ".weight";
         string packed = module + ".weight_packed";
         if (_quantization.IsFp8)
-            return _tensors.TryGet(plain, out var stored) && stored.Info.DType == DType.F8_E4M3 ? Fp8(module, rows, cols, why) : Bf16Linear(module, rows, cols, why);
+            return _tensors.TryGet(plain, out var stored) && stored.Info.DType == DType.F8_E4M3
+                ? Fp8(module, rows, cols, why)
+                : Bf16Linear(module, rows, cols, why);
         if (!_quantization.IsQuantized(module))
         {
             if (!_tensors.Contains(plain) && _tensors.Contains(packed))
             {
-                _problems.Add($"{Where(packed)}: tensor '{packed}' is INT4-packed, but quantization_config leaves module '{module}' unquantized (listed in ignore, or no quantization_config)");
+                _problems.Add(
+                    $"{Where(packed)}: tensor '{packed}' is INT4-packed, but quantization_config leaves module "
+                    + $"'{module}' unquantized (listed in ignore, or no quantization_config)");
                 MarkInt4Used(module);
                 return null;
             }
@@ -48,7 +52,9 @@ internal sealed unsafe class WeightBinder
         }
         if (!_tensors.Contains(packed) && _tensors.Contains(plain))
         {
-            _problems.Add($"{Where(plain)}: tensor '{plain}' is stored unquantized, but quantization_config says module '{module}' is INT4 pack-quantized (expected '{packed}')");
+            _problems.Add(
+                $"{Where(plain)}: tensor '{plain}' is stored unquantized, but quantization_config says module "
+                + $"'{module}' is INT4 pack-quantized (expected '{packed}')");
             _used.Add(plain);
             return null;
         }
@@ -64,7 +70,8 @@ internal sealed unsafe class WeightBinder
         {
             string hint = location.Info.DType == DType.F8_E4M3
                 ? _quantization.IsFp8
-                    ? " (only Linear layers of attention and MLPs may be FP8; embeddings, lm_head and the router stay BF16)"
+                    ? " (only Linear layers of attention and MLPs may be FP8; embeddings, lm_head and the router stay "
+                        + "BF16)"
                     : " (FP8 weights need quantization_config {\"quant_method\": \"fp8\"} in config.json)"
                 : "";
             _problems.Add($"{location.File.Path}: tensor '{name}': dtype {location.Info.DType}, expected BF16{hint}");
@@ -86,13 +93,17 @@ internal sealed unsafe class WeightBinder
                 for (int i = 0; i < length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]);
                 break;
             case DType.BF16:
-                for (int i = 0; i < length; i++) values[i] = Numerics.Bf16.ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]));
+                for (int i = 0; i < length; i++)
+                    values[i] = Numerics.Bf16.ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]));
                 break;
             case DType.F16:
-                for (int i = 0; i < length; i++) values[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]));
+                for (int i = 0; i < length; i++)
+                    values[i] = (float)BitConverter.UInt16BitsToHalf(
+                        BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]));
                 break;
             default:
-                _problems.Add($"{location.File.Path}: tensor '{name}': dtype {location.Info.DType}, expected F32, BF16 or F16");
+                _problems.Add(
+                    $"{location.File.Path}: tensor '{name}': dtype {location.Info.DType}, expected F32, BF16 or F16");
                 return null;
         }
         for (int i = 0; i < length; i++)
@@ -129,7 +140,8 @@ internal sealed unsafe class WeightBinder
             {
                 int c = new ReadOnlySpan<byte>(data + (long)r * cols, cols).IndexOfAny((byte)0x7F, (byte)0xFF);
                 if (c < 0) continue;
-                found[i] = $"{weight.File.Path}: tensor '{weight.Info.Name}': element [{r}, {c}] is 0x{data[(long)r * cols + c]:X2}, " +
+                found[i] = $"{weight.File.Path}: tensor '{weight.Info.Name}': element [{r}, {c}] is "
+                    + $"0x{data[(long)r * cols + c]:X2}, " +
                            "a NaN code of float8 e4m3fn (0x7F and 0xFF are NaN; the format has no infinities)";
                 return;
             }
@@ -143,12 +155,14 @@ internal sealed unsafe class WeightBinder
         if (_tensors.Contains(scaleName))
         {
             _used.Add(scaleName);
-            _problems.Add($"{Where(scaleName)}: tensor '{scaleName}' scales module '{module}', but its weight is not F8_E4M3");
+            _problems.Add(
+                $"{Where(scaleName)}: tensor '{scaleName}' scales module '{module}', but its weight is not F8_E4M3");
         }
         return Matrix(module + ".weight", rows, cols, why);
     }
 
-    /// <summary>An FP8 e4m3 weight [rows, cols] and its float32 block scales [ceil(rows/128), ceil(cols/128)].</summary>
+    /// <summary>An FP8 e4m3 weight [rows, cols] and its float32 block scales [ceil(rows/128),
+    /// ceil(cols/128)].</summary>
     private MatrixSource? Fp8(string module, int rows, int cols, string why)
     {
         const int block = MatrixSource.Fp8Block;
@@ -157,8 +171,10 @@ internal sealed unsafe class WeightBinder
         if (!_tensors.TryGet(scaleName, out var scale))
         {
             _used.Add(scaleName);
-            _problems.Add($"{Where(weightName)}: tensor '{scaleName}' is missing: FP8 weight '{weightName}' needs its float32 block scales " +
-                          $"[{(rows + block - 1) / block}, {(cols + block - 1) / block}] (one per {block}x{block} block)");
+            _problems.Add($"{Where(weightName)}: tensor '{scaleName}' is missing: FP8 weight '{weightName}' needs its "
+                + "float32 block scales " +
+                          $"[{(rows + block - 1) / block}, {(cols + block - 1) / block}] (one per {block}x{block} "
+                          + "block)");
             return null;
         }
         _used.Add(scaleName);
@@ -166,7 +182,8 @@ internal sealed unsafe class WeightBinder
         long[] scaleShape = [(rows + block - 1) / block, (cols + block - 1) / block];
         if (!scale.Info.Shape.AsSpan().SequenceEqual(scaleShape))
         {
-            _problems.Add($"{scale.File.Path}: tensor '{scaleName}': shape {scale.Info.ShapeText}, but weight '{weightName}' [{rows}, {cols}] " +
+            _problems.Add($"{scale.File.Path}: tensor '{scaleName}': shape {scale.Info.ShapeText}, but weight "
+                + $"'{weightName}' [{rows}, {cols}] " +
                           $"with weight_block_size [{block}, {block}] needs {TensorInfo.FormatShape(scaleShape)}");
             ok = false;
         }
@@ -176,7 +193,9 @@ internal sealed unsafe class WeightBinder
         for (long i = 0; i < scaleShape[0] * scaleShape[1]; i++)
         {
             if (float.IsFinite(scales[i]) && scales[i] >= 0) continue;
-            _problems.Add($"{scale.File.Path}: tensor '{scaleName}': block [{i / scaleShape[1]}, {i % scaleShape[1]}] is {scales[i]} (scales must be finite and not negative)");
+            _problems.Add(
+                $"{scale.File.Path}: tensor '{scaleName}': block [{i / scaleShape[1]}, {i % scaleShape[1]}] is "
+                + $"{scales[i]} (scales must be finite and not negative)");
             return null;
         }
         _fp8Weights.Add((weight, rows, cols));
@@ -186,34 +205,48 @@ internal sealed unsafe class WeightBinder
     private MatrixSource? Int4(string module, int rows, int cols, string why)
     {
         int group = _quantization.GroupSize;
-        string packedName = module + ".weight_packed", scaleName = module + ".weight_scale", shapeName = module + ".weight_shape";
-        bool ok = Find(packedName, why, out var packed) & Find(scaleName, why, out var scale) & Find(shapeName, why, out var shape);
+        string packedName = module + ".weight_packed", scaleName = module + ".weight_scale", shapeName = module
+            + ".weight_shape";
+        bool ok = Find(packedName, why, out var packed) & Find(scaleName, why, out var scale) & Find(
+            shapeName, why, out var shape);
         if (!ok) return null;
         if (cols % group != 0)
         {
-            _problems.Add($"{packed.File.Path}: tensor '{packedName}': {cols} input columns are not a multiple of group_size {group}");
+            _problems.Add(
+                $"{packed.File.Path}: tensor '{packedName}': {cols} input columns are not a multiple of group_size "
+                + $"{group}");
             return null;
         }
-        ok = CheckShape(packed, [rows, cols / 8], why + ", 8 INT4 values per int32") & CheckShape(scale, [rows, cols / group], why + $", one scale per {group} columns");
+        ok = CheckShape(packed, [rows, cols / 8], why + ", 8 INT4 values per int32") & CheckShape(
+            scale, [rows, cols / group], why + $", one scale per {group} columns");
         ok &= CheckDType(packed, DType.I32) & CheckDType(scale, DType.BF16);
         if (shape.Info.DType is not (DType.I32 or DType.I64) || shape.Info.ElementCount != 2)
         {
-            _problems.Add($"{shape.File.Path}: tensor '{shapeName}': expected 2 elements of I32 or I64, found {shape.Info.DType} {shape.Info.ShapeText}");
+            _problems.Add(
+                $"{shape.File.Path}: tensor '{shapeName}': expected 2 elements of I32 or I64, found {shape.Info.DType} "
+                + $"{shape.Info.ShapeText}");
             ok = false;
         }
         else
         {
             var bytes = shape.File.Bytes(shape.Info);
-            long r = shape.Info.DType == DType.I32 ? BinaryPrimitives.ReadInt32LittleEndian(bytes) : BinaryPrimitives.ReadInt64LittleEndian(bytes);
-            long c = shape.Info.DType == DType.I32 ? BinaryPrimitives.ReadInt32LittleEndian(bytes[4..]) : BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]);
+            long r = shape.Info.DType == DType.I32
+                ? BinaryPrimitives.ReadInt32LittleEndian(bytes)
+                : BinaryPrimitives.ReadInt64LittleEndian(bytes);
+            long c = shape.Info.DType == DType.I32
+                ? BinaryPrimitives.ReadInt32LittleEndian(bytes[4..])
+                : BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]);
             if (r != rows || c != cols)
             {
-                _problems.Add($"{shape.File.Path}: tensor '{shapeName}': holds [{r}, {c}] but config.json implies [{rows}, {cols}] ({why})");
+                _problems.Add(
+                    $"{shape.File.Path}: tensor '{shapeName}': holds [{r}, {c}] but config.json implies [{rows}, "
+                    + $"{cols}] ({why})");
                 ok = false;
             }
         }
         if (!ok) return null;
-        return MatrixSource.FromInt4(module, rows, cols, group, (int*)packed.File.Pointer(packed.Info), (ushort*)scale.File.Pointer(scale.Info));
+        return MatrixSource.FromInt4(
+            module, rows, cols, group, (int*)packed.File.Pointer(packed.Info), (ushort*)scale.File.Pointer(scale.Info));
     }
 
     private void MarkInt4Used(string module)
@@ -234,14 +267,17 @@ internal sealed unsafe class WeightBinder
     private bool CheckShape(TensorLocation location, long[] expected, string why)
     {
         if (location.Info.Shape.AsSpan().SequenceEqual(expected)) return true;
-        _problems.Add($"{location.File.Path}: tensor '{location.Info.Name}': shape {location.Info.ShapeText} but config.json implies {TensorInfo.FormatShape(expected)} ({why})");
+        _problems.Add(
+            $"{location.File.Path}: tensor '{location.Info.Name}': shape {location.Info.ShapeText} but config.json "
+            + $"implies {TensorInfo.FormatShape(expected)} ({why})");
         return false;
     }
 
     private bool CheckDType(TensorLocation location, DType expected)
     {
         if (location.Info.DType == expected) return true;
-        _problems.Add($"{location.File.Path}: tensor '{location.Info.Name}': dtype {location.Info.DType}, expected {expected}");
+        _problems.Add(
+            $"{location.File.Path}: tensor '{location.Info.Name}': dtype {location.Info.DType}, expected {expected}");
         return false;
     }
 

@@ -15,7 +15,8 @@ internal sealed class ActivationCheck
     public ActivationCheck(Backend backend) => _backend = backend;
 
     /// <summary>The cheap check at a layer boundary: true when <paramref name="x"/> is finite, or when the backend's
-    /// tensors are on a device (a read there would synchronize every layer; the logits check catches it instead).</summary>
+    /// tensors are on a device (a read there would synchronize every layer; the logits check catches it
+    /// instead).</summary>
     public bool BoundaryOk(TensorView x) => !_backend.HostResident || IsFinite(x);
 
     /// <summary>True when every value of <paramref name="view"/> is finite.</summary>
@@ -29,26 +30,33 @@ internal sealed class ActivationCheck
         return AllFinite(values);
     }
 
-    /// <summary>The problem of the first of <paramref name="suspects"/> (in the order they were computed) that is not finite; null when all are.</summary>
-    public NonFiniteActivationException? FirstNonFinite(int layer, IEnumerable<(string Operation, TensorView Output)> suspects)
+    /// <summary>The problem of the first of <paramref name="suspects"/> (in the order they were computed) that is not
+    /// finite; null when all are.</summary>
+    public NonFiniteActivationException? FirstNonFinite(
+        int layer, IEnumerable<(string Operation, TensorView Output)> suspects)
     {
         foreach (var (operation, output) in suspects)
-            if (!IsFinite(output)) return Problem(layer, operation, output.Cols, _host.AsSpan(0, output.Rows * output.Cols));
+            if (!IsFinite(output))
+                return Problem(layer, operation, output.Cols, _host.AsSpan(0, output.Rows * output.Cols));
         return null;
     }
 
-    /// <summary>The problem of host values <paramref name="values"/> [rows, <paramref name="cols"/>] that are not all finite.</summary>
-    public static NonFiniteActivationException Problem(int layer, string operation, int cols, ReadOnlySpan<float> values)
+    /// <summary>The problem of host values <paramref name="values"/> [rows, <paramref name="cols"/>] that are not all
+    /// finite.</summary>
+    public static NonFiniteActivationException Problem(
+        int layer, string operation, int cols, ReadOnlySpan<float> values)
     {
         int first = 0;
         while (first < values.Length && float.IsFinite(values[first])) first++;
         int count = 0;
         foreach (float v in values) if (!float.IsFinite(v)) count++;
         return new NonFiniteActivationException(layer, operation,
-            $"{count} of {values.Length} values, the first {values[first]} at token row {first / cols}, column {first % cols}");
+            $"{count} of {values.Length} values, the first {values[first]} at token row {first / cols}, column "
+            + $"{first % cols}");
     }
 
-    /// <summary>x - x is 0 for a finite x and NaN for NaN or ±Inf, so one sum tells whether any value is not finite.</summary>
+    /// <summary>x - x is 0 for a finite x and NaN for NaN or ±Inf, so one sum tells whether any value is not
+    /// finite.</summary>
     public static bool AllFinite(ReadOnlySpan<float> values)
     {
         var acc = Vector<float>.Zero;

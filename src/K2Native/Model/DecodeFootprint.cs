@@ -29,7 +29,8 @@ public sealed class DecodeFootprint
     /// <summary>Everything one token reads.</summary>
     public long TotalBytes => LayerWeightBytes.Sum() + LayerCacheBytes.Sum() + FinalBytes;
 
-    /// <summary>The footprint of <paramref name="weights"/> at <paramref name="context"/> cached tokens with entries of <paramref name="cacheElementBytes"/> bytes.</summary>
+    /// <summary>The footprint of <paramref name="weights"/> at <paramref name="context"/> cached tokens with entries of
+    /// <paramref name="cacheElementBytes"/> bytes.</summary>
     public static DecodeFootprint Of(K2Config config, K2Weights weights, int context, int cacheElementBytes)
     {
         int layers = weights.Layers.Length;
@@ -39,7 +40,8 @@ public sealed class DecodeFootprint
         {
             var layer = weights.Layers[l];
             var a = layer.Attention;
-            long bytes = Vector(layer.InputNorm) + Vector(layer.PostAttentionNorm) + Vector(a.KvANorm) + Vector(a.QANorm)
+            long bytes = Vector(layer.InputNorm) + Vector(layer.PostAttentionNorm) + Vector(a.KvANorm)
+                + Vector(a.QANorm)
                 + Bytes(a.QA) + Bytes(a.QB) + Bytes(a.Q) + a.KvA.ByteSize + a.KvB.ByteSize + a.O.ByteSize;
             if (layer.Dense is { } dense) bytes += Mlp(dense);
             if (layer.Moe is { } moe)

@@ -12,7 +12,8 @@ public sealed partial class K2Model
 {
     /// <summary>The paged cache layout this model's steps read and write: per layer and token one latent entry of
     /// kv_lora_rank values and one rotated key of qk_rope_head_dim values.</summary>
-    public KvCacheLayout CacheLayout(int blocks, int blockSize, KvCacheDType dtype) => CacheLayout(Config, blocks, blockSize, dtype);
+    public KvCacheLayout CacheLayout(int blocks, int blockSize, KvCacheDType dtype) => CacheLayout(
+        Config, blocks, blockSize, dtype);
 
     /// <summary>The cache layout of a model with <paramref name="config"/>, before its weights are loaded.</summary>
     public static KvCacheLayout CacheLayout(K2Config config, int blocks, int blockSize, KvCacheDType dtype) =>
@@ -22,26 +23,31 @@ public sealed partial class K2Model
     public long CacheBytesPerToken(KvCacheDType dtype) => CacheLayout(1, 1, dtype).BytesPerToken;
 
     /// <summary>A zeroed cache of <paramref name="blocks"/> blocks of <paramref name="blockSize"/> tokens on this
-    /// model's backend, laid out as <see cref="Step"/> needs it (the backend's ops check a cache made elsewhere).</summary>
+    /// model's backend, laid out as <see cref="Step"/> needs it (the backend's ops check a cache made
+    /// elsewhere).</summary>
     public KvCacheStorage NewKvCache(int blocks, int blockSize, KvCacheDType dtype) =>
         Backend.NewKvCache(CacheLayout(blocks, blockSize, dtype));
 
-    /// <summary>Runs <paramref name="batch"/> against <paramref name="cache"/>; writes logits [batch.LogitCount, V] row-major.</summary>
-    /// <param name="abandon">Asked after each layer's attention and after each layer; when it returns true the step stops there and returns false. The
-    /// batch's cache slots then hold partial entries that no computed token refers to, and the logits are not written.</param>
+    /// <summary>Runs <paramref name="batch"/> against <paramref name="cache"/>; writes logits [batch.LogitCount, V]
+    /// row-major.</summary>
+    /// <param name="abandon">Asked after each layer's attention and after each layer; when it returns true the step
+    /// stops there and returns false. The batch's cache slots then hold partial entries that no computed token refers
+    /// to, and the logits are not written.</param>
     /// <returns>True when the step ran to the end.</returns>
     public bool Step(StepBatch batch, KvCacheStorage cache, Span<float> logits, Func<bool>? abandon = null)
     {
         int t = batch.Count, v = Config.VocabSize;
         if (t == 0) throw new ArgumentException("Step needs at least one token", nameof(batch));
         if (logits.Length != (long)batch.LogitCount * v)
-            throw new ArgumentException($"logits must hold {batch.LogitCount} x {v} values, got {logits.Length}", nameof(logits));
+            throw new ArgumentException(
+                $"logits must hold {batch.LogitCount} x {v} values, got {logits.Length}", nameof(logits));
         var tokens = batch.TokenIds.AsSpan(0, t);
         var positions = batch.Positions.AsSpan(0, t);
         CheckTokens(tokens);
         foreach (int p in positions)
             if ((uint)p >= (uint)Config.MaxPositionEmbeddings)
-                throw new ArgumentOutOfRangeException(nameof(batch), $"position {p} is outside the context of {Config.MaxPositionEmbeddings} positions");
+                throw new ArgumentOutOfRangeException(
+                    nameof(batch), $"position {p} is outside the context of {Config.MaxPositionEmbeddings} positions");
 
         _work.Prepare(t, paged: true);
         _stepBatch = batch;
@@ -51,7 +57,12 @@ public sealed partial class K2Model
         try
         {
             // A profiled step runs as it is (a replayed graph would have no per-layer times to record).
-            if (Profile is null) Backend.RunStep(new StepInputs(batch.TokenIds, batch.Positions, batch.Slots, batch.Attention, batch.LogitRows, t, batch.LogitCount, cache), _stepBody);
+            if (Profile is null)
+                Backend.RunStep(
+                    new StepInputs(
+                        batch.TokenIds, batch.Positions, batch.Slots, batch.Attention, batch.LogitRows, t,
+                        batch.LogitCount, cache),
+                    _stepBody);
             else RunStepBody();
         }
         finally
@@ -69,7 +80,8 @@ public sealed partial class K2Model
         return true;
     }
 
-    /// <summary>The device work of the step in _stepBatch against _stepCache (queued ops only; the caller reads logits).</summary>
+    /// <summary>The device work of the step in _stepBatch against _stepCache (queued ops only; the caller reads
+    /// logits).</summary>
     private void RunStepBody()
     {
         var batch = _stepBatch!;
@@ -85,10 +97,12 @@ public sealed partial class K2Model
         {
             var layer = _layers[l];
             Backend.RmsNorm(w.X, layer.InputNorm, (float)Config.RmsNormEps, w.H);       // h [T, D]
-            var kRope = ProjectAttentionInputs(layer.Attention, positions);              // q [T, H·(Dn+Dr)], c [T, Rkv], k_pe [T, Dr]
+            // q [T, H·(Dn+Dr)], c [T, Rkv], k_pe [T, Dr]
+            var kRope = ProjectAttentionInputs(layer.Attention, positions);
             Backend.WriteKv(cache, l, w.KvA.Columns(0, Config.KvLoraRank), kRope, batch.Slots.AsSpan(0, t));
             Backend.AbsorbQuery(w.Q, layer.Attention.KvB, Shape, w.AbsorbedQuery);       // q_lat [T, H·Rkv]
-            Backend.PagedAttention(w.AbsorbedQuery, w.Q, cache, l, batch.Attention, Shape, w.AttendedLatent); // o_lat [T, H·Rkv]
+            // o_lat [T, H·Rkv]
+            Backend.PagedAttention(w.AbsorbedQuery, w.Q, cache, l, batch.Attention, Shape, w.AttendedLatent);
             Backend.ExpandValues(w.AttendedLatent, layer.Attention.KvB, Shape, w.Attention); // attn [T, H·Dv]
             if (Abandoned()) return;
             FinishLayer(layer, l, paged: true);

@@ -27,7 +27,8 @@ public sealed partial class K2Model : IDisposable
     private readonly Action _stepBody;   // made once: a step allocates nothing
     private readonly ActivationCheck _check;
 
-    private K2Model(K2Config config, Backend backend, Layer[] layers, Weight embedding, WeightVector finalNorm, Weight lmHead)
+    private K2Model(
+        K2Config config, Backend backend, Layer[] layers, Weight embedding, WeightVector finalNorm, Weight lmHead)
     {
         Config = config;
         Backend = backend;
@@ -39,7 +40,9 @@ public sealed partial class K2Model : IDisposable
         _stepBody = RunStepBody;
         _check = new ActivationCheck(backend);
         Rope = Yarn.Rope(config);
-        Shape = new AttentionShape(config.NumAttentionHeads, config.QkNopeHeadDim, config.QkRopeHeadDim, config.VHeadDim, Yarn.SoftmaxScale(config));
+        Shape = new AttentionShape(
+            config.NumAttentionHeads, config.QkNopeHeadDim, config.QkRopeHeadDim, config.VHeadDim,
+            Yarn.SoftmaxScale(config));
     }
 
     public K2Config Config { get; }
@@ -50,7 +53,8 @@ public sealed partial class K2Model : IDisposable
 
     public AttentionShape Shape { get; }
 
-    /// <summary>Binds the checkpoint's weights to <paramref name="backend"/>; the checkpoint must outlive the model.</summary>
+    /// <summary>Binds the checkpoint's weights to <paramref name="backend"/>; the checkpoint must outlive the
+    /// model.</summary>
     /// <param name="progress">Called with (layers bound, layer count) as loading proceeds.</param>
     public static K2Model Load(K2Checkpoint checkpoint, Backend backend, Action<int, int>? progress = null)
     {
@@ -71,7 +75,9 @@ public sealed partial class K2Model : IDisposable
             Mlp? feedForward = null;
             if (lw.Moe is { } m)
             {
-                var settings = new RouterSettings(c.NRoutedExperts, c.NumExpertsPerTok, c.NGroup, c.TopkGroup, c.NormTopkProb, (float)c.RoutedScalingFactor);
+                var settings = new RouterSettings(
+                    c.NRoutedExperts, c.NumExpertsPerTok, c.NGroup, c.TopkGroup, c.NormTopkProb,
+                    (float)c.RoutedScalingFactor);
                 moe = new MoeLayer(backend.Load(m.Router), backend.Load(m.CorrectionBias), settings,
                     m.Experts.Select(e => backend.Load(e.Gate)).ToArray(),
                     m.Experts.Select(e => backend.Load(e.Up)).ToArray(),
@@ -82,13 +88,16 @@ public sealed partial class K2Model : IDisposable
             {
                 feedForward = LoadMlp(backend, lw.Dense!);
             }
-            layers[l] = new Layer(backend.Load(lw.InputNorm), attention, backend.Load(lw.PostAttentionNorm), feedForward, moe);
+            layers[l] = new Layer(
+                backend.Load(lw.InputNorm), attention, backend.Load(lw.PostAttentionNorm), feedForward, moe);
             progress?.Invoke(l + 1, layers.Length);
         }
-        return new K2Model(c, backend, layers, backend.Load(w.Embedding), backend.Load(w.FinalNorm), backend.Load(w.LmHead));
+        return new K2Model(
+            c, backend, layers, backend.Load(w.Embedding), backend.Load(w.FinalNorm), backend.Load(w.LmHead));
     }
 
-    /// <summary>One causal pass over <paramref name="tokens"/> at positions 0..T-1 with expanded MLA; writes logits [T, V] row-major.</summary>
+    /// <summary>One causal pass over <paramref name="tokens"/> at positions 0..T-1 with expanded MLA; writes logits [T,
+    /// V] row-major.</summary>
     public void Forward(ReadOnlySpan<int> tokens, Span<float> logits)
     {
         int t = tokens.Length, v = Config.VocabSize;
@@ -97,7 +106,8 @@ public sealed partial class K2Model : IDisposable
             throw new ArgumentException($"logits must hold {t} x {v} values, got {logits.Length}", nameof(logits));
         CheckTokens(tokens);
         if (t > Config.MaxPositionEmbeddings)
-            throw new ArgumentException($"{t} tokens exceed max_position_embeddings {Config.MaxPositionEmbeddings}", nameof(tokens));
+            throw new ArgumentException(
+                $"{t} tokens exceed max_position_embeddings {Config.MaxPositionEmbeddings}", nameof(tokens));
 
         var positions = new int[t];
         for (int i = 0; i < t; i++) positions[i] = i;
@@ -108,7 +118,8 @@ public sealed partial class K2Model : IDisposable
         {
             var layer = _layers[l];
             Backend.RmsNorm(w.X, layer.InputNorm, (float)Config.RmsNormEps, w.H);       // h [T, D]
-            var kRope = ProjectAttentionInputs(layer.Attention, positions);              // q [T, H·(Dn+Dr)], c [T, Rkv], k_pe [T, Dr]
+            // q [T, H·(Dn+Dr)], c [T, Rkv], k_pe [T, Dr]
+            var kRope = ProjectAttentionInputs(layer.Attention, positions);
             Backend.MatMul(w.KvA.Columns(0, Config.KvLoraRank), layer.Attention.KvB, w.Kv); // kv [T, H·(Dn+Dv)]
             Backend.CausalAttention(w.Q, w.Kv, kRope, Shape, positions, w.Attention);    // attn [T, H·Dv]
             FinishLayer(layer, l, paged: false);
@@ -130,10 +141,13 @@ public sealed partial class K2Model : IDisposable
     {
         for (int i = 0; i < tokens.Length; i++)
             if ((uint)tokens[i] >= (uint)Config.VocabSize)
-                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {tokens[i]} at position {i} is outside the vocabulary [0, {Config.VocabSize})");
+                throw new ArgumentOutOfRangeException(
+                    nameof(tokens),
+                    $"token id {tokens[i]} at position {i} is outside the vocabulary [0, {Config.VocabSize})");
     }
 
-    /// <summary>From h: q with rope applied, the normalized latent c and the rotated k_pe (views into the workspace); returns k_pe.</summary>
+    /// <summary>From h: q with rope applied, the normalized latent c and the rotated k_pe (views into the workspace);
+    /// returns k_pe.</summary>
     private TensorView ProjectAttentionInputs(Attention a, ReadOnlySpan<int> positions)
     {
         var w = _work;
@@ -157,14 +171,16 @@ public sealed partial class K2Model : IDisposable
         return kRope;
     }
 
-    /// <summary>x += o_proj(attn); x += MLP or MoE of RMSNorm(x); each half ends with a check that x is finite.</summary>
+    /// <summary>x += o_proj(attn); x += MLP or MoE of RMSNorm(x); each half ends with a check that x is
+    /// finite.</summary>
     private void FinishLayer(Layer layer, int l, bool paged)
     {
         var w = _work;
         Backend.MatMul(w.Attention, layer.Attention.O, w.Delta);                        // delta [T, D]
         Backend.Add(w.X, w.Delta);
         if (!_check.BoundaryOk(w.X))
-            throw _check.FirstNonFinite(l, AttentionOutputs(layer.Attention, paged)) ?? Unexplained(l, "the residual add after self_attn");
+            throw _check.FirstNonFinite(l, AttentionOutputs(layer.Attention, paged))
+                ?? Unexplained(l, "the residual add after self_attn");
         Backend.RmsNorm(w.X, layer.PostAttentionNorm, (float)Config.RmsNormEps, w.H);
         if (layer.FeedForward is { } mlp)
         {
@@ -195,7 +211,8 @@ public sealed partial class K2Model : IDisposable
             throw _check.FirstNonFinite(l, FeedForwardOutputs(layer)) ?? Unexplained(l, "the residual add after mlp");
     }
 
-    /// <summary>The buffers the attention half wrote, in the order it wrote them, named by the weights that made them.</summary>
+    /// <summary>The buffers the attention half wrote, in the order it wrote them, named by the weights that made
+    /// them.</summary>
     private IEnumerable<(string, TensorView)> AttentionOutputs(Attention a, bool paged)
     {
         var w = _work;
@@ -229,7 +246,8 @@ public sealed partial class K2Model : IDisposable
         var w = _work;
         yield return ("post_attention_layernorm", w.H);
         string prefix = layer.Moe is null ? "mlp" : "mlp.shared_experts";
-        if (layer.FeedForward is { } mlp) yield return ($"{prefix}.gate_proj and up_proj (silu(gate)·up)", w.Gate.Columns(0, mlp.Gate.Rows));
+        if (layer.FeedForward is { } mlp)
+            yield return ($"{prefix}.gate_proj and up_proj (silu(gate)·up)", w.Gate.Columns(0, mlp.Gate.Rows));
         yield return (layer.Moe is null ? "mlp.down_proj" : "mlp.experts and mlp.shared_experts (their sum)", w.Delta);
     }
 
@@ -242,17 +260,21 @@ public sealed partial class K2Model : IDisposable
     private void CheckLogits(TensorView final, ReadOnlySpan<float> logits)
     {
         if (ActivationCheck.AllFinite(logits)) return;
-        throw _check.FirstNonFinite(-1, [("model.norm", final)]) ?? ActivationCheck.Problem(-1, "lm_head", Config.VocabSize, logits);
+        throw _check.FirstNonFinite(-1, [("model.norm", final)])
+            ?? ActivationCheck.Problem(-1, "lm_head", Config.VocabSize, logits);
     }
 
     private static NonFiniteActivationException Unexplained(int layer, string operation) =>
         new(layer, operation, "every buffer before it was finite (an overflow in the sum)");
 
-    private static Mlp LoadMlp(Backend backend, MlpWeights m) => new(backend.Load(m.Gate), backend.Load(m.Up), backend.Load(m.Down));
+    private static Mlp LoadMlp(Backend backend, MlpWeights m) => new(
+        backend.Load(m.Gate), backend.Load(m.Up), backend.Load(m.Down));
 
-    private sealed record Attention(Weight? QA, WeightVector? QANorm, Weight? QB, Weight? Q, Weight KvA, WeightVector KvANorm, Weight KvB, Weight O);
+    private sealed record Attention(
+        Weight? QA, WeightVector? QANorm, Weight? QB, Weight? Q, Weight KvA, WeightVector KvANorm, Weight KvB, Weight O);
 
     private sealed record Mlp(Weight Gate, Weight Up, Weight Down);
 
-    private sealed record Layer(WeightVector InputNorm, Attention Attention, WeightVector PostAttentionNorm, Mlp? FeedForward, MoeLayer? Moe);
+    private sealed record Layer(
+        WeightVector InputNorm, Attention Attention, WeightVector PostAttentionNorm, Mlp? FeedForward, MoeLayer? Moe);
 }

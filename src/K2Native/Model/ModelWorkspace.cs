@@ -40,7 +40,8 @@ internal sealed class ModelWorkspace : IDisposable
     public TensorView AbsorbedQuery { get; private set; }
     public TensorView AttendedLatent { get; private set; }
 
-    /// <summary>Makes every buffer the chosen path needs hold <paramref name="tokens"/> rows and cuts the views to that count.</summary>
+    /// <summary>Makes every buffer the chosen path needs hold <paramref name="tokens"/> rows and cuts the views to that
+    /// count.</summary>
     public void Prepare(int tokens, bool paged)
     {
         if (tokens > _capacity || (paged ? !_paged : !_expanded))

@@ -20,7 +20,8 @@ public sealed class StepBatch
         Positions = new int[maxTokens];
         Slots = new int[maxTokens];
         LogitRows = new int[maxTokens];
-        Attention = new AttentionBatch(new int[maxTokens], new int[maxTokens], new int[maxSequences * maxBlocksPerSequence], maxBlocksPerSequence);
+        Attention = new AttentionBatch(
+            new int[maxTokens], new int[maxTokens], new int[maxSequences * maxBlocksPerSequence], maxBlocksPerSequence);
     }
 
     /// <summary>Tokens in this step.</summary>
@@ -54,15 +55,18 @@ public sealed class StepBatch
         Attention.Tokens = 0;
     }
 
-    /// <summary>The block table row of sequence <paramref name="sequence"/> (fill it before adding its tokens).</summary>
+    /// <summary>The block table row of sequence <paramref name="sequence"/> (fill it before adding its
+    /// tokens).</summary>
     public Span<int> BlockTable(int sequence) =>
         Attention.BlockTables.AsSpan(sequence * Attention.BlockTableStride, Attention.BlockTableStride);
 
-    /// <summary>Appends a token of <paramref name="sequence"/> at <paramref name="position"/>, stored in <paramref name="slot"/>; it sees positions 0..position.</summary>
+    /// <summary>Appends a token of <paramref name="sequence"/> at <paramref name="position"/>, stored in
+    /// <paramref name="slot"/>; it sees positions 0..position.</summary>
     public void Add(int token, int position, int slot, int sequence, bool wantLogits)
     {
         if (Count == MaxTokens) throw new InvalidOperationException($"StepBatch holds at most {MaxTokens} tokens");
-        if ((uint)sequence >= (uint)MaxSequences) throw new ArgumentOutOfRangeException(nameof(sequence), $"sequence {sequence} of at most {MaxSequences}");
+        if ((uint)sequence >= (uint)MaxSequences)
+            throw new ArgumentOutOfRangeException(nameof(sequence), $"sequence {sequence} of at most {MaxSequences}");
         TokenIds[Count] = token;
         Positions[Count] = position;
         Slots[Count] = slot;

@@ -53,5 +53,7 @@ internal static class Yarn
             ? Mscale(s.Factor, s.Mscale.Value) / Mscale(s.Factor, s.MscaleAllDim.Value)
             : Mscale(s.Factor, 1));
 
-    private static double Mscale(double factor, double mscale) => factor <= 1 ? 1.0 : 0.1 * mscale * Math.Log(factor) + 1.0;
+    private static double Mscale(double factor, double mscale) => factor <= 1
+        ? 1.0
+        : 0.1 * mscale * Math.Log(factor) + 1.0;
 }

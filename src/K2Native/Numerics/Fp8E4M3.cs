@@ -23,7 +23,8 @@ internal static class Fp8E4M3
         return (code & 0x80) != 0 ? -magnitude : magnitude;
     }
 
-    /// <summary>Round to nearest even, saturating at ±448 (as PyTorch's float8_e4m3fn cast of clamped values); NaN -> 0x7F.</summary>
+    /// <summary>Round to nearest even, saturating at ±448 (as PyTorch's float8_e4m3fn cast of clamped values); NaN ->
+    /// 0x7F.</summary>
     public static byte FromFloat(float value)
     {
         if (float.IsNaN(value)) return 0x7F;

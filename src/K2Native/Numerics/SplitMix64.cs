@@ -9,7 +9,8 @@ internal struct SplitMix64
 
     public SplitMix64(ulong seed) => _state = seed;
 
-    /// <summary>A generator for one named stream of a seed (e.g. one tensor, one chunk), independent of draw order elsewhere.</summary>
+    /// <summary>A generator for one named stream of a seed (e.g. one tensor, one chunk), independent of draw order
+    /// elsewhere.</summary>
     public static SplitMix64 For(ulong seed, string stream, long chunk = 0)
     {
         ulong h = 1469598103934665603UL;

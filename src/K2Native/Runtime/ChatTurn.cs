@@ -28,7 +28,9 @@ public sealed class ChatTurn
     private readonly ChatTemplate _template;
     private readonly AssistantMessageBuilder _builder = new();
 
-    public ChatTurn(Engine engine, ChatTemplate template, IReadOnlyList<ChatMessage> messages, JsonNode? tools, ChatSettings? settings = null)
+    public ChatTurn(
+        Engine engine, ChatTemplate template, IReadOnlyList<ChatMessage> messages, JsonNode? tools,
+        ChatSettings? settings = null)
     {
         _engine = engine;
         _template = template;
@@ -44,7 +46,8 @@ public sealed class ChatTurn
 
     public int[] PromptTokens { get; }
 
-    /// <summary>The generation's figures, once the stream has ended (after a cancellation: those of the part that ran).</summary>
+    /// <summary>The generation's figures, once the stream has ended (after a cancellation: those of the part that
+    /// ran).</summary>
     public GenerationResult? Result { get; private set; }
 
     /// <summary>The assistant message, once the stream has ended.</summary>
@@ -57,7 +60,8 @@ public sealed class ChatTurn
     public IReadOnlyList<MalformedOutput> Problems => _builder.Problems;
 
     /// <summary>Generates and streams the parsed output. Enumerate once.</summary>
-    public async IAsyncEnumerable<OutputEvent> StreamAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<OutputEvent> StreamAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var request = new GenerationRequest
         {
@@ -69,7 +73,8 @@ public sealed class ChatTurn
         };
         var parser = _template.CreateOutputParser();
         var events = new List<OutputEvent>();
-        await using var updates = _engine.GenerateAsync(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using var updates = _engine.GenerateAsync(request, cancellationToken).GetAsyncEnumerator(
+            cancellationToken);
         while (true)
         {
             try

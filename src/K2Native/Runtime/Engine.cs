@@ -46,12 +46,16 @@ public sealed class Engine : IDisposable
         _tokenizer = tokenizer;
         var c = model.Config;
         if (Options.ContextLength > c.MaxPositionEmbeddings)
-            throw new ArgumentException($"a context of {Options.ContextLength} tokens is more than the model's maximum of {c.MaxPositionEmbeddings} (config.json's max_position_embeddings)");
+            throw new ArgumentException(
+                $"a context of {Options.ContextLength} tokens is more than the model's maximum of "
+                + $"{c.MaxPositionEmbeddings} (config.json's max_position_embeddings)");
         ContextLength = Options.ContextLength ?? c.MaxPositionEmbeddings;
         long blockBytes = model.CacheBytesPerToken(Options.KvCacheDType) * Options.BlockSize;
         long blocks = Options.KvCacheBytes / blockBytes;
         if (blocks < 1)
-            throw new ArgumentException($"a KV cache budget of {Options.KvCacheBytes} bytes holds no block of {Options.BlockSize} tokens ({blockBytes} bytes each)");
+            throw new ArgumentException(
+                $"a KV cache budget of {Options.KvCacheBytes} bytes holds no block of {Options.BlockSize} tokens "
+                + $"({blockBytes} bytes each)");
         blocks = Math.Min(blocks, int.MaxValue / Options.BlockSize);
         Pool = new KvBlockPool((int)blocks, Options.BlockSize);
         _storage = model.NewKvCache((int)blocks, Options.BlockSize, Options.KvCacheDType);
@@ -61,7 +65,8 @@ public sealed class Engine : IDisposable
         _logits = new float[(long)Options.MaxSequences * c.VocabSize];
         _stopIds = [.. c.EosTokenIds];
         if (tokenizer.TryGetSpecial("<|im_end|>", out int imEnd)) _stopIds.Add(imEnd);
-        _abandonStep = () => _plan.TrueForAll(p => p.Sequence.Abandoned || p.Sequence.Cancellation.IsCancellationRequested);
+        _abandonStep = () => _plan.TrueForAll(
+            p => p.Sequence.Abandoned || p.Sequence.Cancellation.IsCancellationRequested);
         _thread = new Thread(Loop) { IsBackground = true, Name = "k2-engine" };
         _thread.Start();
     }
@@ -87,14 +92,16 @@ public sealed class Engine : IDisposable
     /// <summary>Bytes one token's cache entries take over all layers.</summary>
     public long CacheBytesPerToken => _storage.Layout.BytesPerToken;
 
-    /// <summary>The KV cache budget, rounded up to whole MiB, that holds <paramref name="tokens"/> tokens of one sequence.</summary>
+    /// <summary>The KV cache budget, rounded up to whole MiB, that holds <paramref name="tokens"/> tokens of one
+    /// sequence.</summary>
     public long CacheMebibytesFor(long tokens)
     {
         long blocks = (tokens + Pool.BlockSize - 1) / Pool.BlockSize;
         return (blocks * Pool.BlockSize * CacheBytesPerToken + (1L << 20) - 1) >> 20;
     }
 
-    /// <summary>The longest single sequence the engine can run: the context length, or less when the KV cache holds less.</summary>
+    /// <summary>The longest single sequence the engine can run: the context length, or less when the KV cache holds
+    /// less.</summary>
     public int SequenceLimit => (int)Math.Min(ContextLength, CacheTokens);
 
     /// <summary>Prompt tokens computed and reused since the engine started.</summary>
@@ -111,15 +118,18 @@ public sealed class Engine : IDisposable
     /// <summary>Generated tokens since the engine started.</summary>
     public long GeneratedTokens => Interlocked.Read(ref _generatedTokens);
 
-    /// <summary>Generates from <paramref name="request"/>, one update per token and a final one with the result.</summary>
+    /// <summary>Generates from <paramref name="request"/>, one update per token and a final one with the
+    /// result.</summary>
     /// <exception cref="ArgumentException">The request is invalid.</exception>
-    /// <exception cref="GenerationCancelledException"><paramref name="cancellationToken"/> fired; the sequence's blocks are
-    /// already released and the exception carries the figures of the part that ran.</exception>
-    public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <exception cref="GenerationCancelledException"><paramref name="cancellationToken"/> fired; the sequence's blocks
+    /// are already released and the exception carries the figures of the part that ran.</exception>
+    public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(
+        GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         request.Validate(_model.Config.VocabSize, ContextLength);
-        var sequence = new Sequence(Interlocked.Increment(ref _nextId), request, _tokenizer.CreateStreamingDecoder(), cancellationToken);
+        var sequence = new Sequence(
+            Interlocked.Increment(ref _nextId), request, _tokenizer.CreateStreamingDecoder(), cancellationToken);
         lock (_incoming) _incoming.Enqueue(sequence);
         _wake.Release();
         using var wakeOnCancel = cancellationToken.Register(() => _wake.Release());
@@ -166,7 +176,8 @@ public sealed class Engine : IDisposable
     }
 
     /// <summary>Runs <paramref name="request"/> to the end; returns the ids, the text and the result.</summary>
-    public (int[] Ids, string Text, GenerationResult Result) Generate(GenerationRequest request, CancellationToken cancellationToken = default)
+    public (int[] Ids, string Text, GenerationResult Result) Generate(
+        GenerationRequest request, CancellationToken cancellationToken = default)
     {
         var ids = new List<int>();
         var text = new System.Text.StringBuilder();
@@ -213,9 +224,11 @@ public sealed class Engine : IDisposable
                 foreach (var s in _running.ToArray()) Fail(s, e);
             }
         }
-        foreach (var s in _running.Concat(_waiting).ToArray()) Fail(s, new ObjectDisposedException(nameof(Engine), "the engine was disposed while generating"));
+        foreach (var s in _running.Concat(_waiting).ToArray())
+            Fail(s, new ObjectDisposedException(nameof(Engine), "the engine was disposed while generating"));
         lock (_incoming)
-            while (_incoming.TryDequeue(out var s)) Fail(s, new ObjectDisposedException(nameof(Engine), "the engine was disposed before this request ran"));
+            while (_incoming.TryDequeue(out var s))
+                Fail(s, new ObjectDisposedException(nameof(Engine), "the engine was disposed before this request ran"));
     }
 
     /// <summary>Drops cancelled sequences and moves waiting ones into the running set while there is room.</summary>
@@ -277,7 +290,8 @@ public sealed class Engine : IDisposable
             if (s.Generated == 0) ComputedPromptTokens += take;
             s.Computed += take;
             if (Options.PrefixCaching) s.RegisterFullBlocks(Pool);
-            if (s.Generated == 0) s.Request.PrefillProgress?.Invoke(Math.Min(s.Computed, s.PromptLength), s.PromptLength);
+            if (s.Generated == 0)
+                s.Request.PrefillProgress?.Invoke(Math.Min(s.Computed, s.PromptLength), s.PromptLength);
             if (!sampled) continue;
             var logits = _logits.AsSpan(row++ * v, v);
             s.Request.Constraint?.Apply(CollectionsMarshal.AsSpan(s.Tokens)[s.PromptLength..], logits);
@@ -304,12 +318,15 @@ public sealed class Engine : IDisposable
             if (take > 1 || s.Computed < s.PromptLength - 1) promptTokens += take;
         if (promptTokens < 2) return;
         double perToken = elapsed.TotalSeconds / _model.Config.NumHiddenLayers / _batch.Count;
-        _layerSecondsPerPromptToken = _layerSecondsPerPromptToken <= 0 ? perToken : 0.5 * (_layerSecondsPerPromptToken + perToken);
+        _layerSecondsPerPromptToken = _layerSecondsPerPromptToken <= 0
+            ? perToken
+            : 0.5 * (_layerSecondsPerPromptToken + perToken);
     }
 
     private double _layerSecondsPerPromptToken;
 
-    /// <summary>Chooses how many tokens each running sequence computes this step, preempting while blocks run short.</summary>
+    /// <summary>Chooses how many tokens each running sequence computes this step, preempting while blocks run
+    /// short.</summary>
     private void Plan()
     {
         while (true)
@@ -339,13 +356,15 @@ public sealed class Engine : IDisposable
                 return;
             }
             Finish(only, StopReason.CacheFull,
-                $"the KV cache ({CacheTokens} tokens in {Pool.Blocks} blocks of {Pool.BlockSize}) cannot hold more than this sequence's {only.Computed} tokens");
+                $"the KV cache ({CacheTokens} tokens in {Pool.Blocks} blocks of {Pool.BlockSize}) cannot hold more "
+                + $"than this sequence's {only.Computed} tokens");
             _plan.Clear();
             return;
         }
     }
 
-    /// <summary>Releases a sequence's blocks and sends it back to the head of the waiting line; it recomputes (or finds cached) its tokens later.</summary>
+    /// <summary>Releases a sequence's blocks and sends it back to the head of the waiting line; it recomputes (or finds
+    /// cached) its tokens later.</summary>
     private void Preempt(Sequence s)
     {
         s.ReleaseBlocks(Pool);
@@ -353,7 +372,8 @@ public sealed class Engine : IDisposable
         _waiting.Insert(0, s);
     }
 
-    /// <summary>Appends a sampled token, streams its text, and finishes the sequence when a stop condition holds.</summary>
+    /// <summary>Appends a sampled token, streams its text, and finishes the sequence when a stop condition
+    /// holds.</summary>
     private void Advance(Sequence s, int id, TokenLogProbs? logProbs)
     {
         if (s.Generated == 0) s.PrefillTime = s.Clock.Elapsed;
@@ -369,7 +389,8 @@ public sealed class Engine : IDisposable
         s.Output.Writer.TryWrite(new GenerationUpdate(id, text, null, logProbs));
         if (s.Stops.Stopped) Finish(s, StopReason.StopString, null);
         else if (s.Generated >= s.Request.MaxTokens) Finish(s, StopReason.MaxTokens, null);
-        else if (s.Tokens.Count >= ContextLength) Finish(s, StopReason.ContextFull, $"the sequence reached the context length of {ContextLength} tokens");
+        else if (s.Tokens.Count >= ContextLength)
+            Finish(s, StopReason.ContextFull, $"the sequence reached the context length of {ContextLength} tokens");
     }
 
     private void Finish(Sequence s, StopReason reason, string? detail)
@@ -381,7 +402,8 @@ public sealed class Engine : IDisposable
         }
         var elapsed = s.Clock.Elapsed;
         var prefill = s.Generated > 0 ? s.PrefillTime : elapsed;
-        var result = new GenerationResult(reason, s.PromptLength, s.ReusedPromptTokens, s.Generated, prefill, elapsed - prefill, detail);
+        var result = new GenerationResult(
+            reason, s.PromptLength, s.ReusedPromptTokens, s.Generated, prefill, elapsed - prefill, detail);
         s.Output.Writer.TryWrite(new GenerationUpdate(-1, "", result));
         s.Output.Writer.TryComplete();
         Retire(s);

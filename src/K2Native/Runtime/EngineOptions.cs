@@ -37,7 +37,8 @@ public sealed record EngineOptions
         if (BlockSize < 1) throw new ArgumentException($"block size {BlockSize} must be at least 1");
         if (MaxStepTokens < 1) throw new ArgumentException($"max step tokens {MaxStepTokens} must be at least 1");
         if (MaxSequences < 1) throw new ArgumentException($"max sequences {MaxSequences} must be at least 1");
-        if (StopLatency is { } latency && latency <= TimeSpan.Zero) throw new ArgumentException($"stop latency {latency} must be positive (or null for none)");
+        if (StopLatency is { } latency && latency <= TimeSpan.Zero)
+            throw new ArgumentException($"stop latency {latency} must be positive (or null for none)");
         if (ContextLength is < 2) throw new ArgumentException($"context length {ContextLength} must be at least 2");
     }
 }

@@ -3,10 +3,12 @@
 // right before sampling each token, with the ids generated so far; it lowers logits to -infinity to forbid them.
 namespace K2Native.Runtime;
 
-/// <summary>Restricts the next token of one generation. Called on the engine thread only, once per sampled token.</summary>
+/// <summary>Restricts the next token of one generation. Called on the engine thread only, once per sampled
+/// token.</summary>
 public interface ITokenConstraint
 {
-    /// <summary>Sets the logits of forbidden tokens to negative infinity; must leave at least one token allowed.</summary>
+    /// <summary>Sets the logits of forbidden tokens to negative infinity; must leave at least one token
+    /// allowed.</summary>
     /// <param name="generated">The ids generated so far in this request (the prompt excluded).</param>
     /// <param name="logits">The next token's logits, vocabulary order.</param>
     void Apply(ReadOnlySpan<int> generated, Span<float> logits);

@@ -46,7 +46,8 @@ public sealed class KvBlockPool
 
     public int BlockSize { get; }
 
-    /// <summary>Blocks that an allocation can still get: never-registered free ones plus unreferenced cached ones.</summary>
+    /// <summary>Blocks that an allocation can still get: never-registered free ones plus unreferenced cached
+    /// ones.</summary>
     public int Available { get; private set; }
 
     /// <summary>Blocks referenced by at least one sequence.</summary>
@@ -92,7 +93,8 @@ public sealed class KvBlockPool
     /// <summary>Drops one reference; an unreferenced block becomes free (or cached, if registered).</summary>
     public void Release(int block)
     {
-        if (_refCount[block] <= 0) throw new InvalidOperationException($"KV block {block} released more often than it was taken");
+        if (_refCount[block] <= 0)
+            throw new InvalidOperationException($"KV block {block} released more often than it was taken");
         if (--_refCount[block] > 0) return;
         Available++;
         if (_registered[block])
@@ -107,13 +109,14 @@ public sealed class KvBlockPool
     }
 
     /// <summary>
-    /// The registered block holding <paramref name="tokens"/> after the prefix whose chained hash is <paramref name="parentHash"/>,
-    /// referenced once more; -1 if there is none. The stored tokens and parent hash are compared, so a hash collision cannot
-    /// hand out a wrong block.
+    /// The registered block holding <paramref name="tokens"/> after the prefix whose chained hash is
+    /// <paramref name="parentHash"/>, referenced once more; -1 if there is none. The stored tokens and parent hash are
+    /// compared, so a hash collision cannot hand out a wrong block.
     /// </summary>
     public int Lookup(ulong parentHash, ReadOnlySpan<int> tokens)
     {
-        if (tokens.Length != BlockSize) throw new ArgumentException($"a block holds {BlockSize} tokens, got {tokens.Length}");
+        if (tokens.Length != BlockSize)
+            throw new ArgumentException($"a block holds {BlockSize} tokens, got {tokens.Length}");
         ulong hash = BlockHash.Next(parentHash, tokens);
         if (!_byHash.TryGetValue(hash, out int block) || _parentHash[block] != parentHash
             || !_tokens.AsSpan(block * BlockSize, BlockSize).SequenceEqual(tokens))
@@ -128,11 +131,14 @@ public sealed class KvBlockPool
         return block;
     }
 
-    /// <summary>Records that <paramref name="block"/> (referenced by the caller) now holds the full block <paramref name="tokens"/> after <paramref name="parentHash"/>; returns its hash.</summary>
+    /// <summary>Records that <paramref name="block"/> (referenced by the caller) now holds the full block
+    /// <paramref name="tokens"/> after <paramref name="parentHash"/>; returns its hash.</summary>
     public ulong Register(int block, ulong parentHash, ReadOnlySpan<int> tokens)
     {
-        if (tokens.Length != BlockSize) throw new ArgumentException($"a block holds {BlockSize} tokens, got {tokens.Length}");
-        if (_refCount[block] <= 0) throw new InvalidOperationException($"KV block {block} is registered while unreferenced");
+        if (tokens.Length != BlockSize)
+            throw new ArgumentException($"a block holds {BlockSize} tokens, got {tokens.Length}");
+        if (_refCount[block] <= 0)
+            throw new InvalidOperationException($"KV block {block} is registered while unreferenced");
         ulong hash = BlockHash.Next(parentHash, tokens);
         if (_registered[block] || _byHash.ContainsKey(hash)) return hash;   // an equal block is already findable
         _registered[block] = true;

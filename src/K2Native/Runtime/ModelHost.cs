@@ -34,14 +34,18 @@ public sealed class ModelHost : IDisposable
     /// <summary>Opens <paramref name="directory"/> on <paramref name="backend"/>.</summary>
     /// <param name="progress">Called with (layers bound, layer count) while the model loads.</param>
     /// <param name="format">Chat format to use instead of the one the checkpoint declares.</param>
-    public static ModelHost Open(string directory, Backend backend, EngineOptions? options = null, Action<int, int>? progress = null, ChatFormat? format = null)
+    public static ModelHost Open(
+        string directory, Backend backend, EngineOptions? options = null, Action<int, int>? progress = null,
+        ChatFormat? format = null)
     {
         var checkpoint = K2Checkpoint.Open(directory);
         try
         {
             var tokenizer = Tokenizer.Load(directory);
             if (tokenizer.VocabSize > checkpoint.Config.VocabSize)
-                throw new CheckpointException($"{directory}: the tokenizer has {tokenizer.VocabSize} ids but config.json's vocab_size is {checkpoint.Config.VocabSize}") { File = directory };
+                throw new CheckpointException(
+                    $"{directory}: the tokenizer has {tokenizer.VocabSize} ids but config.json's vocab_size is "
+                    + $"{checkpoint.Config.VocabSize}") { File = directory };
             var template = format is { } f ? ChatTemplate.For(f) : ChatTemplate.ForCheckpoint(directory);
             var model = K2Model.Load(checkpoint, backend, progress);
             return new ModelHost(checkpoint, model, tokenizer, template, new Engine(model, tokenizer, options));

@@ -28,7 +28,8 @@ internal sealed class Sampler
     public int Sample(ReadOnlySpan<float> logits, SamplingParams settings, ref SplitMix64 random)
     {
         if (logits.Length != _probabilities.Length)
-            throw new ArgumentException($"logits hold {logits.Length} values; this sampler is for a vocabulary of {_probabilities.Length}");
+            throw new ArgumentException(
+                $"logits hold {logits.Length} values; this sampler is for a vocabulary of {_probabilities.Length}");
         int best = ArgMax(logits);
         if (settings.IsGreedy) return best;
 
@@ -141,9 +142,11 @@ internal sealed class Sampler
     }
 }
 
-/// <summary>The model produced a NaN or +infinity logit: the numbers are broken, and no token is drawn from them.</summary>
+/// <summary>The model produced a NaN or +infinity logit: the numbers are broken, and no token is drawn from
+/// them.</summary>
 public sealed class NonFiniteLogitsException(int index, float value)
-    : InvalidOperationException($"the model produced a non-finite logit ({value} for token {index}); refusing to sample from it")
+    : InvalidOperationException(
+        $"the model produced a non-finite logit ({value} for token {index}); refusing to sample from it")
 {
     public int TokenId { get; } = index;
 }

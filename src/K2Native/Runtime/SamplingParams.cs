@@ -33,7 +33,8 @@ public sealed record SamplingParams
     /// <summary>Throws ArgumentException naming the first setting out of range.</summary>
     public void Validate()
     {
-        if (!float.IsFinite(Temperature) || Temperature < 0) throw new ArgumentException($"temperature {Temperature} must be a finite number >= 0");
+        if (!float.IsFinite(Temperature) || Temperature < 0)
+            throw new ArgumentException($"temperature {Temperature} must be a finite number >= 0");
         if (TopK < 0) throw new ArgumentException($"top_k {TopK} must be >= 0 (0 turns it off)");
         if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException($"top_p {TopP} must be in (0, 1]");
         if (!(MinP >= 0 && MinP <= 1)) throw new ArgumentException($"min_p {MinP} must be in [0, 1]");

@@ -50,7 +50,8 @@ internal sealed class Sequence
 
     public StopStringMatcher Stops { get; }
 
-    public Channel<GenerationUpdate> Output { get; } = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    public Channel<GenerationUpdate> Output { get; } = Channel.CreateUnbounded<GenerationUpdate>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
     public CancellationToken Cancellation { get; }
 
@@ -69,7 +70,8 @@ internal sealed class Sequence
     /// <summary>Tokens still to compute before the next token can be sampled (1 while decoding).</summary>
     public int Pending => Tokens.Count - Computed;
 
-    /// <summary>Takes the longest run of full prompt blocks that the prefix cache holds (always leaving one token to compute).</summary>
+    /// <summary>Takes the longest run of full prompt blocks that the prefix cache holds (always leaving one token to
+    /// compute).</summary>
     public void ReusePrefix(KvBlockPool pool)
     {
         int b = pool.BlockSize;
@@ -87,7 +89,8 @@ internal sealed class Sequence
     }
 
     /// <summary>Blocks needed beyond those held to compute the next <paramref name="tokens"/> tokens.</summary>
-    public int BlocksToGrow(int tokens, int blockSize) => Math.Max(0, (Computed + tokens + blockSize - 1) / blockSize - _blocks.Count);
+    public int BlocksToGrow(int tokens, int blockSize) => Math.Max(
+        0, (Computed + tokens + blockSize - 1) / blockSize - _blocks.Count);
 
     public void AddBlock(int block) => _blocks.Add(block);
 

@@ -18,7 +18,8 @@ internal sealed class StopStringMatcher
     /// <summary>True once a stop string has been seen.</summary>
     public bool Stopped { get; private set; }
 
-    /// <summary>Adds <paramref name="delta"/>; returns the text that is now safe to show (up to a stop string, if one completed).</summary>
+    /// <summary>Adds <paramref name="delta"/>; returns the text that is now safe to show (up to a stop string, if one
+    /// completed).</summary>
     public string Push(string delta)
     {
         if (Stopped) return "";

@@ -7,14 +7,15 @@ namespace K2Native.Runtime;
 /// <summary>One token id and its natural-log probability.</summary>
 public readonly record struct TokenLogProb(int TokenId, float LogProb);
 
-/// <summary>The sampled token's log-probability and the <c>top</c> most likely tokens (most likely first, ties by id).</summary>
+/// <summary>The sampled token's log-probability and the <c>top</c> most likely tokens (most likely first, ties by
+/// id).</summary>
 public sealed record TokenLogProbs(TokenLogProb Sampled, IReadOnlyList<TokenLogProb> Top)
 {
     /// <summary>The most alternatives a request may ask for (OpenAI's top_logprobs limit).</summary>
     public const int MaxTop = 20;
 
-    /// <summary>Log-softmax of <paramref name="logits"/> at <paramref name="sampled"/>, and the <paramref name="top"/> largest.
-    /// Forbidden tokens (logit -infinity) have no probability and are never listed.</summary>
+    /// <summary>Log-softmax of <paramref name="logits"/> at <paramref name="sampled"/>, and the <paramref name="top"/>
+    /// largest. Forbidden tokens (logit -infinity) have no probability and are never listed.</summary>
     public static TokenLogProbs Of(ReadOnlySpan<float> logits, int sampled, int top)
     {
         if ((uint)top > MaxTop) throw new ArgumentOutOfRangeException(nameof(top), top, $"expected 0 to {MaxTop}");

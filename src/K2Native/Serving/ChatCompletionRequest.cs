@@ -17,7 +17,8 @@ public sealed record ChatCompletionRequest
 
     public required IReadOnlyList<ChatMessage> Messages { get; init; }
 
-    /// <summary>The tools as OpenAI function definitions (rendered into the prompt by the template); null when none.</summary>
+    /// <summary>The tools as OpenAI function definitions (rendered into the prompt by the template); null when
+    /// none.</summary>
     public JsonArray? Tools { get; init; }
 
     public ToolChoice ToolChoice { get; init; } = ToolChoice.Auto;
@@ -44,16 +45,19 @@ public sealed record ChatCompletionRequest
 
     public bool IncludeUsage { get; init; }
 
-    /// <summary>Null: no log-probabilities; else each token's and this many alternatives' (logprobs: true, top_logprobs).</summary>
+    /// <summary>Null: no log-probabilities; else each token's and this many alternatives' (logprobs: true,
+    /// top_logprobs).</summary>
     public int? TopLogProbs { get; init; }
 
-    /// <summary>Reasoning on or off (chat_template_kwargs.thinking or Moonshot's thinking.type); null: the checkpoint's way.</summary>
+    /// <summary>Reasoning on or off (chat_template_kwargs.thinking or Moonshot's thinking.type); null: the checkpoint's
+    /// way.</summary>
     public bool? Thinking { get; init; }
 
     /// <summary>The names of the tools, in order.</summary>
     public IReadOnlyList<string> ToolNames => Tools?.Select(t => t?["function"]?["name"]?.GetValue<string>() ?? "").ToArray() ?? [];
 
-    /// <summary>The tool calls the conversation already holds (K2's ids number calls across the whole conversation).</summary>
+    /// <summary>The tool calls the conversation already holds (K2's ids number calls across the whole
+    /// conversation).</summary>
     public int PreviousToolCalls => Messages.Sum(m => m.ToolCalls?.Count ?? 0);
 
     /// <summary>Sampling: the request's fields over the server's defaults.</summary>
@@ -61,29 +65,38 @@ public sealed record ChatCompletionRequest
 
     private SamplingFields SamplingFields => new(Temperature, TopP, TopK, MinP, Seed);
 
-    /// <summary>Checks what every surface must: roles, tool results answering earlier calls, tool_choice against the tools.</summary>
+    /// <summary>Checks what every surface must: roles, tool results answering earlier calls, tool_choice against the
+    /// tools.</summary>
     /// <exception cref="ApiException">400 naming the field.</exception>
     public void Validate()
     {
-        if (Messages.Count == 0) throw ApiException.Invalid("messages", "at least one message is required", "invalid_value");
+        if (Messages.Count == 0)
+            throw ApiException.Invalid("messages", "at least one message is required", "invalid_value");
         var callIds = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < Messages.Count; i++)
         {
             var m = Messages[i];
             string path = $"messages[{i}]";
             if (!Roles.Contains(m.Role))
-                throw ApiException.Invalid(path + ".role", $"unknown role \"{m.Role}\" (expected system, developer, user, assistant or tool)");
+                throw ApiException.Invalid(
+                    path + ".role", $"unknown role \"{m.Role}\" (expected system, developer, user, assistant or tool)");
             if (m.Role is "system" or "developer" or "user" && m.Content is null)
-                throw ApiException.Invalid(path + ".content", $"a {m.Role} message needs content", "missing_required_parameter");
+                throw ApiException.Invalid(
+                    path + ".content", $"a {m.Role} message needs content", "missing_required_parameter");
             if (m.Role != "assistant" && m.ToolCalls is not null)
                 throw ApiException.Invalid(path + ".tool_calls", "only assistant messages carry tool calls");
             if (m.Role == "assistant")
                 foreach (var call in m.ToolCalls ?? []) callIds.Add(call.Id);
             if (m.Role == "tool")
             {
-                if (m.ToolCallId is null) throw ApiException.Invalid(path + ".tool_call_id", "a tool message needs the id of the call it answers", "missing_required_parameter");
+                if (m.ToolCallId is null)
+                    throw ApiException.Invalid(
+                        path + ".tool_call_id", "a tool message needs the id of the call it answers",
+                        "missing_required_parameter");
                 if (!callIds.Contains(m.ToolCallId))
-                    throw ApiException.Invalid(path + ".tool_call_id", $"\"{m.ToolCallId}\" answers no tool call of an earlier assistant message");
+                    throw ApiException.Invalid(
+                        path + ".tool_call_id",
+                        $"\"{m.ToolCallId}\" answers no tool call of an earlier assistant message");
             }
         }
         var names = ToolNames;
@@ -92,10 +105,12 @@ public sealed record ChatCompletionRequest
             case ToolChoiceMode.Required when names.Count == 0:
                 throw ApiException.Invalid("tool_choice", "\"required\" needs at least one tool in tools");
             case ToolChoiceMode.Named when !names.Contains(ToolChoice.Name):
-                throw ApiException.Invalid("tool_choice.function.name", $"\"{ToolChoice.Name}\" is not one of the tools");
+                throw ApiException.Invalid(
+                    "tool_choice.function.name", $"\"{ToolChoice.Name}\" is not one of the tools");
         }
         if (MaxTokens is < 1) throw ApiException.Invalid("max_tokens", $"{MaxTokens} must be at least 1");
-        if (TopLogProbs is < 0 or > TokenLogProbs.MaxTop) throw ApiException.Invalid("top_logprobs", $"{TopLogProbs} is out of range [0, {TokenLogProbs.MaxTop}]");
+        if (TopLogProbs is < 0 or > TokenLogProbs.MaxTop)
+            throw ApiException.Invalid("top_logprobs", $"{TopLogProbs} is out of range [0, {TokenLogProbs.MaxTop}]");
         SamplingFields.Validate();
     }
 }

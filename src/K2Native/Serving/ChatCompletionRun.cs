@@ -45,10 +45,12 @@ public sealed class ChatCompletionRun
     /// <summary>The answer folded so far (the whole answer once the stream has ended).</summary>
     public ChatMessage Message => _message.ToMessage();
 
-    /// <summary>Every generated token's log-probabilities so far, in order; null when the request did not ask.</summary>
+    /// <summary>Every generated token's log-probabilities so far, in order; null when the request did not
+    /// ask.</summary>
     public IReadOnlyList<TokenLogProbs>? LogProbs => _logProbs;
 
-    /// <summary>The log-probabilities of tokens not yet taken (a stream attaches them to its next chunk); null when not asked.</summary>
+    /// <summary>The log-probabilities of tokens not yet taken (a stream attaches them to its next chunk); null when not
+    /// asked.</summary>
     public IReadOnlyList<TokenLogProbs>? TakeLogProbs()
     {
         if (_logProbs is null) return null;
@@ -60,8 +62,10 @@ public sealed class ChatCompletionRun
     /// <summary>The engine's result (timings, stop reason), once the stream has ended.</summary>
     public GenerationResult? Result { get; private set; }
 
-    /// <summary>Reasoning, content and tool-call events, then <see cref="Finished"/>. Cancelling frees the sequence's blocks before it throws.</summary>
-    public async IAsyncEnumerable<OutputEvent> StreamAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>Reasoning, content and tool-call events, then <see cref="Finished"/>. Cancelling frees the sequence's
+    /// blocks before it throws.</summary>
+    public async IAsyncEnumerable<OutputEvent> StreamAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var events = new List<OutputEvent>();
         var tokenizer = _engine.Tokenizer;
@@ -71,13 +75,16 @@ public sealed class ChatCompletionRun
             events.Clear();
             if (update.TokenId >= 0 && _parser.IsReasoning) reasoningTokens++;
             if (update.LogProbs is { } logProbs) _logProbs?.Add(logProbs);
-            string text = update.TokenId >= 0 && tokenizer.IsSpecial(update.TokenId) ? WithoutForeignSpecial(update.Text, update.TokenId) : update.Text;
+            string text = update.TokenId >= 0 && tokenizer.IsSpecial(update.TokenId)
+                ? WithoutForeignSpecial(update.Text, update.TokenId)
+                : update.Text;
             if (text.Length > 0) _parser.Push(text, events);
             if (update.Result is { } result)
             {
                 Result = result;
                 _parser.Finish(ChatTurn.FinishReasonOf(result.Reason), events);
-                Usage = new ChatUsage(result.PromptTokens, result.ReusedPromptTokens, result.GeneratedTokens, reasoningTokens);
+                Usage = new ChatUsage(
+                    result.PromptTokens, result.ReusedPromptTokens, result.GeneratedTokens, reasoningTokens);
             }
             foreach (var e in events)
             {
@@ -88,7 +95,8 @@ public sealed class ChatCompletionRun
         }
     }
 
-    /// <summary>Drops the name of a special token that is not one of K2's output markers (reserved ids a model may emit): it is no text.</summary>
+    /// <summary>Drops the name of a special token that is not one of K2's output markers (reserved ids a model may
+    /// emit): it is no text.</summary>
     private string WithoutForeignSpecial(string text, int id)
     {
         string name = _engine.Tokenizer.Decode([id]);

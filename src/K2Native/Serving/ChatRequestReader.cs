@@ -47,7 +47,10 @@ public static partial class ChatRequestReader
 
     private static IReadOnlyList<ChatMessage> ReadMessages(JsonNode? node, bool present)
     {
-        if (node is null) throw ApiException.Invalid("messages", present ? "expected an array of messages, found null" : "missing", "missing_required_parameter");
+        if (node is null)
+            throw ApiException.Invalid(
+                "messages", present ? "expected an array of messages, found null" : "missing",
+                "missing_required_parameter");
         if (node is not JsonArray messages) throw RequestFields.WrongType("messages", "an array of messages", node);
         var list = new List<ChatMessage>(messages.Count);
         for (int i = 0; i < messages.Count; i++)
@@ -82,16 +85,22 @@ public static partial class ChatRequestReader
         {
             string path = $"tools[{i}]";
             if (tools[i] is not JsonObject tool) throw RequestFields.WrongType(path, "a tool object", tools[i]);
-            if (tool["type"] is not JsonValue type || type.GetValueKind() != JsonValueKind.String || type.GetValue<string>() != "function")
+            if (tool["type"] is not JsonValue type || type.GetValueKind() != JsonValueKind.String
+                || type.GetValue<string>() != "function")
                 throw ApiException.Invalid(path + ".type", "only \"function\" tools are supported");
-            if (tool["function"] is not JsonObject fn) throw RequestFields.WrongType(path + ".function", "an object", tool["function"]);
+            if (tool["function"] is not JsonObject fn)
+                throw RequestFields.WrongType(path + ".function", "an object", tool["function"]);
             if (fn["name"] is not JsonValue name || name.GetValueKind() != JsonValueKind.String)
                 throw RequestFields.WrongType(path + ".function.name", "a string", fn["name"]);
             string n = name.GetValue<string>();
-            if (!ToolName().IsMatch(n)) throw ApiException.Invalid(path + ".function.name", $"\"{n}\" must be 1 to 64 letters, digits, '_', '-' or '.'");
+            if (!ToolName().IsMatch(n))
+                throw ApiException.Invalid(
+                    path + ".function.name", $"\"{n}\" must be 1 to 64 letters, digits, '_', '-' or '.'");
             if (!names.Add(n)) throw ApiException.Invalid(path + ".function.name", $"\"{n}\" is defined twice");
-            if (fn["description"] is { } d && d.GetValueKind() != JsonValueKind.String) throw RequestFields.WrongType(path + ".function.description", "a string", d);
-            if (fn["parameters"] is { } p && p is not JsonObject) throw RequestFields.WrongType(path + ".function.parameters", "a JSON schema object", p);
+            if (fn["description"] is { } d && d.GetValueKind() != JsonValueKind.String)
+                throw RequestFields.WrongType(path + ".function.description", "a string", d);
+            if (fn["parameters"] is { } p && p is not JsonObject)
+                throw RequestFields.WrongType(path + ".function.parameters", "a JSON schema object", p);
         }
         return (JsonArray)tools.DeepClone();
     }
@@ -108,7 +117,8 @@ public static partial class ChatRequestReader
                     "auto" => ToolChoice.Auto,
                     "none" => ToolChoice.None,
                     "required" => ToolChoice.Required,
-                    var s => throw ApiException.Invalid("tool_choice", $"\"{s}\" is not one of none, auto, required or a named function"),
+                    var s => throw ApiException.Invalid(
+                        "tool_choice", $"\"{s}\" is not one of none, auto, required or a named function"),
                 };
             case JsonObject o:
                 if (o["type"]?.GetValueKind() != JsonValueKind.String || o["type"]!.GetValue<string>() != "function")
@@ -128,16 +138,19 @@ public static partial class ChatRequestReader
         return (int?)(a ?? b);
     }
 
-    /// <summary>logprobs: true with top_logprobs 0..20 (OpenAI needs logprobs for top_logprobs; vLLM refuses it too).</summary>
+    /// <summary>logprobs: true with top_logprobs 0..20 (OpenAI needs logprobs for top_logprobs; vLLM refuses it
+    /// too).</summary>
     private static int? ReadLogProbs(RequestFields f)
     {
         bool logprobs = f.Bool("logprobs") ?? false;
         int? top = GenerationFields.TopLogProbs(f, "top_logprobs");
-        if (top is not null && !logprobs) throw ApiException.Invalid("top_logprobs", "only allowed when logprobs is true");
+        if (top is not null && !logprobs)
+            throw ApiException.Invalid("top_logprobs", "only allowed when logprobs is true");
         return logprobs ? top ?? 0 : null;
     }
 
-    /// <summary>chat_template_kwargs.thinking (vLLM, SGLang) or Moonshot's {"thinking": {"type": "enabled" | "disabled"}}.</summary>
+    /// <summary>chat_template_kwargs.thinking (vLLM, SGLang) or Moonshot's {"thinking": {"type": "enabled" |
+    /// "disabled"}}.</summary>
     private static bool? ReadThinking(RequestFields f)
     {
         bool? thinking = null;
@@ -151,7 +164,8 @@ public static partial class ChatRequestReader
         }
         if (f.Node("thinking") is { } moonshot)
         {
-            if (moonshot is not JsonObject o || o["type"] is not JsonValue type || type.GetValueKind() != JsonValueKind.String)
+            if (moonshot is not JsonObject o || o["type"] is not JsonValue type
+                || type.GetValueKind() != JsonValueKind.String)
                 throw RequestFields.WrongType("thinking", "an object {\"type\": \"enabled\" | \"disabled\"}", moonshot);
             thinking = type.GetValue<string>() switch
             {
@@ -167,13 +181,21 @@ public static partial class ChatRequestReader
     private static void RefuseUnsupported(RequestFields f)
     {
         GenerationFields.RefuseUnsupported(f);
-        f.RefuseUnlessNeutral("response_format", n => n is JsonObject o && o["type"]?.GetValueKind() == JsonValueKind.String && o["type"]!.GetValue<string>() == "text",
+        f.RefuseUnlessNeutral(
+            "response_format",
+            n => n is JsonObject o && o["type"]?.GetValueKind() == JsonValueKind.String
+                && o["type"]!.GetValue<string>() == "text",
             "only {\"type\": \"text\"} is supported (no constrained JSON decoding)");
         f.RefuseUnlessNeutral("functions", _ => false, "the legacy functions field is not supported; use tools");
-        f.RefuseUnlessNeutral("function_call", _ => false, "the legacy function_call field is not supported; use tool_choice");
+        f.RefuseUnlessNeutral(
+            "function_call", _ => false, "the legacy function_call field is not supported; use tool_choice");
         f.RefuseUnlessNeutral("audio", _ => false, "audio output is not supported");
         f.RefuseUnlessNeutral("prediction", _ => false, "predicted outputs are not supported");
-        f.RefuseUnlessNeutral("modalities", n => n is JsonArray a && a.All(m => m?.GetValueKind() == JsonValueKind.String && m.GetValue<string>() == "text"), "only text output is supported");
+        f.RefuseUnlessNeutral(
+            "modalities",
+            n => n is JsonArray a
+                && a.All(m => m?.GetValueKind() == JsonValueKind.String && m.GetValue<string>() == "text"),
+            "only text output is supported");
     }
 
     [GeneratedRegex("^[A-Za-z0-9_.\\-]{1,64}$")]

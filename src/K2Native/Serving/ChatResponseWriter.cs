@@ -8,7 +8,8 @@ using K2Native.Text;
 
 namespace K2Native.Serving;
 
-/// <summary>Serializes one completion's responses; <see cref="Id"/> and <see cref="Created"/> are shared by all its chunks.</summary>
+/// <summary>Serializes one completion's responses; <see cref="Id"/> and <see cref="Created"/> are shared by all its
+/// chunks.</summary>
 /// <param name="tokenizer">Spells out tokens when log-probabilities are written; needed only then.</param>
 public sealed class ChatResponseWriter(string model, Tokenizer? tokenizer = null, string objectName = "chat.completion")
 {
@@ -65,7 +66,8 @@ public sealed class ChatResponseWriter(string model, Tokenizer? tokenizer = null
     /// <summary>Whether a stream shows <paramref name="e"/> as a chunk (ToolCallCompleted it does not).</summary>
     public static bool Shows(OutputEvent e) => e is ReasoningDelta or ContentDelta or ToolCallStarted or ToolCallArgumentsDelta or Finished;
 
-    /// <summary>A chunk for one event the stream <see cref="Shows"/>, carrying <paramref name="logProbs"/> (tokens since the last chunk).</summary>
+    /// <summary>A chunk for one event the stream <see cref="Shows"/>, carrying <paramref name="logProbs"/> (tokens
+    /// since the last chunk).</summary>
     public byte[] Chunk(OutputEvent e, IReadOnlyList<TokenLogProbs>? logProbs = null) => e switch
     {
         ReasoningDelta r => DeltaChunk(w => w.WriteString("reasoning_content", r.Text), logProbs),
@@ -136,7 +138,8 @@ public sealed class ChatResponseWriter(string model, Tokenizer? tokenizer = null
 
     private void WriteLogProbs(Utf8JsonWriter w, IReadOnlyList<TokenLogProbs>? logProbs)
     {
-        if (logProbs is not null && tokenizer is null) throw new InvalidOperationException("writing log-probabilities needs the tokenizer");
+        if (logProbs is not null && tokenizer is null)
+            throw new InvalidOperationException("writing log-probabilities needs the tokenizer");
         LogProbsJson.WriteChat(w, tokenizer!, logProbs);
     }
 

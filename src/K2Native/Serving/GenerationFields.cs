@@ -52,7 +52,9 @@ public static class GenerationFields
     {
         var stop = f.Strings("stop", 16);
         for (int i = 0; i < stop.Count; i++)
-            if (stop[i].Length == 0) throw ApiException.Invalid(f.Body["stop"] is JsonArray ? $"stop[{i}]" : "stop", "a stop string must not be empty");
+            if (stop[i].Length == 0)
+                throw ApiException.Invalid(
+                    f.Body["stop"] is JsonArray ? $"stop[{i}]" : "stop", "a stop string must not be empty");
         return stop;
     }
 
@@ -80,11 +82,15 @@ public static class GenerationFields
         f.Integer("n", 1, 1);
         f.RefuseUnlessNeutral("frequency_penalty", IsZero, "penalties are not implemented");
         f.RefuseUnlessNeutral("presence_penalty", IsZero, "penalties are not implemented");
-        f.RefuseUnlessNeutral("repetition_penalty", n => n.GetValueKind() == JsonValueKind.Number && n.GetValue<JsonElement>().GetDouble() == 1, "penalties are not implemented");
+        f.RefuseUnlessNeutral(
+            "repetition_penalty",
+            n => n.GetValueKind() == JsonValueKind.Number && n.GetValue<JsonElement>().GetDouble() == 1,
+            "penalties are not implemented");
         f.RefuseUnlessNeutral("logit_bias", n => n is JsonObject { Count: 0 }, "logit bias is not implemented");
         // Accepted and without effect here: fields about the caller's bookkeeping.
         foreach (string key in (string[])["user", "metadata", "store", "service_tier"]) f.Node(key);
     }
 
-    private static bool IsZero(JsonNode n) => n.GetValueKind() == JsonValueKind.Number && n.GetValue<JsonElement>().GetDouble() == 0;
+    private static bool IsZero(JsonNode n) => n.GetValueKind() == JsonValueKind.Number
+        && n.GetValue<JsonElement>().GetDouble() == 0;
 }

@@ -14,9 +14,11 @@ namespace K2Native.Serving;
 public sealed class K2ChatClient(ChatCompletionService service) : AI.IChatClient
 {
     public async Task<AI.ChatResponse> GetResponseAsync(IEnumerable<AI.ChatMessage> messages, AI.ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        await AI.ChatResponseExtensions.ToChatResponseAsync(GetStreamingResponseAsync(messages, options, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await AI.ChatResponseExtensions.ToChatResponseAsync(
+            GetStreamingResponseAsync(messages, options, cancellationToken), cancellationToken).ConfigureAwait(false);
 
-    public async IAsyncEnumerable<AI.ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<AI.ChatMessage> messages, AI.ChatOptions? options = null,
+    public async IAsyncEnumerable<AI.ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<AI.ChatMessage> messages, AI.ChatOptions? options = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var run = service.Start(ToRequest(messages, options));
@@ -27,7 +29,8 @@ public sealed class K2ChatClient(ChatCompletionService service) : AI.IChatClient
             {
                 ReasoningDelta r => new AI.TextReasoningContent(r.Text),
                 ContentDelta c => new AI.TextContent(c.Text),
-                ToolCallCompleted t => new AI.FunctionCallContent(t.Call.Id, t.Call.Function.Name, ParseArguments(t.Call.Function.Arguments.ToPromptText())),
+                ToolCallCompleted t => new AI.FunctionCallContent(
+                    t.Call.Id, t.Call.Function.Name, ParseArguments(t.Call.Function.Arguments.ToPromptText())),
                 _ => null,
             };
             var update = new AI.ChatResponseUpdate(AI.ChatRole.Assistant, content is null ? [] : [content])
@@ -60,7 +63,8 @@ public sealed class K2ChatClient(ChatCompletionService service) : AI.IChatClient
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceKey is not null ? null
-        : serviceType == typeof(AI.ChatClientMetadata) ? new AI.ChatClientMetadata("k2native", null, service.Defaults.ModelName)
+        : serviceType == typeof(AI.ChatClientMetadata)
+            ? new AI.ChatClientMetadata("k2native", null, service.Defaults.ModelName)
         : serviceType.IsInstanceOfType(this) ? this
         : serviceType.IsInstanceOfType(service) ? service
         : null;
@@ -68,12 +72,16 @@ public sealed class K2ChatClient(ChatCompletionService service) : AI.IChatClient
     public void Dispose() { }
 
     /// <summary>Maps Microsoft.Extensions.AI messages and options to the request the server would read.</summary>
-    /// <exception cref="ApiException">An option this engine does not implement (penalties, JSON response formats).</exception>
+    /// <exception cref="ApiException">An option this engine does not implement (penalties, JSON response
+    /// formats).</exception>
     public static ChatCompletionRequest ToRequest(IEnumerable<AI.ChatMessage> messages, AI.ChatOptions? options)
     {
-        if (options?.FrequencyPenalty is { } fp && fp != 0) throw ApiException.Unsupported("frequency_penalty", "penalties are not implemented");
-        if (options?.PresencePenalty is { } pp && pp != 0) throw ApiException.Unsupported("presence_penalty", "penalties are not implemented");
-        if (options?.ResponseFormat is AI.ChatResponseFormatJson) throw ApiException.Unsupported("response_format", "only text is supported (no constrained JSON decoding)");
+        if (options?.FrequencyPenalty is { } fp && fp != 0)
+            throw ApiException.Unsupported("frequency_penalty", "penalties are not implemented");
+        if (options?.PresencePenalty is { } pp && pp != 0)
+            throw ApiException.Unsupported("presence_penalty", "penalties are not implemented");
+        if (options?.ResponseFormat is AI.ChatResponseFormatJson)
+            throw ApiException.Unsupported("response_format", "only text is supported (no constrained JSON decoding)");
         var list = new List<ChatMessage>();
         if (options?.Instructions is { Length: > 0 } instructions) list.Add(ChatMessage.System(instructions));
         foreach (var m in messages) list.AddRange(ToK2Messages(m));
@@ -110,12 +118,19 @@ public sealed class K2ChatClient(ChatCompletionService service) : AI.IChatClient
                 null => "",
                 string s => s,
                 JsonElement j when j.ValueKind == JsonValueKind.String => j.GetString()!,
-                var other => JsonSerializer.Serialize(other, AI.AIJsonUtilities.DefaultOptions.GetTypeInfo(other.GetType())),
+                var other => JsonSerializer.Serialize(
+                    other, AI.AIJsonUtilities.DefaultOptions.GetTypeInfo(other.GetType())),
             });
         string text = string.Concat(m.Contents.OfType<AI.TextContent>().Select(t => t.Text));
         string reasoning = string.Concat(m.Contents.OfType<AI.TextReasoningContent>().Select(t => t.Text));
         var calls = m.Contents.OfType<AI.FunctionCallContent>()
-            .Select(c => ToolCall.Create(c.CallId, c.Name, JsonSerializer.Serialize(c.Arguments ?? new Dictionary<string, object?>(), AI.AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>)))))
+            .Select(
+                c => ToolCall.Create(
+                    c.CallId, c.Name,
+                    JsonSerializer.Serialize(
+                        c.Arguments
+                            ?? new Dictionary<string, object?>(), AI.AIJsonUtilities.DefaultOptions.GetTypeInfo(
+                                typeof(IDictionary<string, object?>)))))
             .ToArray();
         if (results.Length > 0 && text.Length == 0 && calls.Length == 0) yield break;
         yield return new ChatMessage
@@ -144,7 +159,11 @@ public sealed class K2ChatClient(ChatCompletionService service) : AI.IChatClient
         try
         {
             return JsonNode.Parse(json) is JsonObject o
-                ? o.ToDictionary(p => p.Key, p => p.Value is null ? null : (object?)JsonDocument.Parse(p.Value.ToJsonString()).RootElement.Clone())
+                ? o.ToDictionary(
+                    p => p.Key,
+                    p => p.Value is null
+                        ? null
+                        : (object?)JsonDocument.Parse(p.Value.ToJsonString()).RootElement.Clone())
                 : [];
         }
         catch (JsonException)

@@ -14,7 +14,8 @@ namespace K2Native.Serving;
 /// <summary>Token log-probabilities as JSON.</summary>
 public static class LogProbsJson
 {
-    /// <summary>Chat's <c>"logprobs": {"content": [...], "refusal": null}</c>, or <c>"logprobs": null</c> when not asked.</summary>
+    /// <summary>Chat's <c>"logprobs": {"content": [...], "refusal": null}</c>, or <c>"logprobs": null</c> when not
+    /// asked.</summary>
     public static void WriteChat(Utf8JsonWriter w, Tokenizer tokenizer, IReadOnlyList<TokenLogProbs>? tokens)
     {
         if (tokens is null)
@@ -44,7 +45,9 @@ public static class LogProbsJson
     }
 
     /// <summary>The bytes of <paramref name="id"/> (none for an id the model has but the tokenizer does not).</summary>
-    public static ReadOnlySpan<byte> Bytes(Tokenizer tokenizer, int id) => (uint)id < (uint)tokenizer.VocabSize ? tokenizer.TokenBytes(id) : [];
+    public static ReadOnlySpan<byte> Bytes(Tokenizer tokenizer, int id) => (uint)id < (uint)tokenizer.VocabSize
+        ? tokenizer.TokenBytes(id)
+        : [];
 
     public static string Text(Tokenizer tokenizer, int id) => Encoding.UTF8.GetString(Bytes(tokenizer, id));
 
@@ -58,7 +61,8 @@ public static class LogProbsJson
     }
 }
 
-/// <summary>Legacy completions' logprobs for one completion, chunk by chunk: <c>text_offset</c> continues across chunks.</summary>
+/// <summary>Legacy completions' logprobs for one completion, chunk by chunk: <c>text_offset</c> continues across
+/// chunks.</summary>
 public sealed class LegacyLogProbsWriter(Tokenizer tokenizer, int startOffset)
 {
     private readonly Decoder _utf8 = Encoding.UTF8.GetDecoder();
@@ -94,7 +98,8 @@ public sealed class LegacyLogProbsWriter(Tokenizer tokenizer, int startOffset)
         w.WriteEndObject();
     }
 
-    /// <summary>The alternatives as {token: logprob}, most likely first, plus the sampled token (OpenAI lists up to logprobs + 1).</summary>
+    /// <summary>The alternatives as {token: logprob}, most likely first, plus the sampled token (OpenAI lists up to
+    /// logprobs + 1).</summary>
     private void WriteTop(Utf8JsonWriter w, TokenLogProbs t)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);

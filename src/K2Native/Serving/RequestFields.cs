@@ -15,7 +15,8 @@ public sealed class RequestFields
 
     private RequestFields(JsonObject body) => _body = body;
 
-    /// <summary>Parses a request body; 400 when it is not JSON (also invalid UTF-8, nesting deeper than 256) or not an object.</summary>
+    /// <summary>Parses a request body; 400 when it is not JSON (also invalid UTF-8, nesting deeper than 256) or not an
+    /// object.</summary>
     public static RequestFields Parse(ReadOnlySpan<byte> utf8)
     {
         JsonNode? root;
@@ -27,7 +28,10 @@ public sealed class RequestFields
         {
             throw new ApiException(400, $"the body is not valid JSON: {e.Problem}", null, "invalid_json");
         }
-        return root is JsonObject obj ? new RequestFields(obj) : throw new ApiException(400, $"the body must be a JSON object, found {PythonJson.KindName(root)}", null, "invalid_json");
+        return root is JsonObject obj
+            ? new RequestFields(obj)
+            : throw new ApiException(
+                400, $"the body must be a JSON object, found {PythonJson.KindName(root)}", null, "invalid_json");
     }
 
     public JsonObject Body => _body;
@@ -68,14 +72,16 @@ public sealed class RequestFields
         return value;
     }
 
-    /// <summary>An integer in [<paramref name="min"/>, <paramref name="max"/>] (1.0 counts as 1; 1.5 does not).</summary>
+    /// <summary>An integer in [<paramref name="min"/>, <paramref name="max"/>] (1.0 counts as 1; 1.5 does
+    /// not).</summary>
     public long? Integer(string key, long min, long max)
     {
         var node = Node(key);
         if (node is null) return null;
         double value = NumberOf(key, node);
         if (value != Math.Floor(value)) throw WrongType(key, "an integer", node);
-        if (!(value >= min && value <= max)) throw ApiException.Invalid(key, $"{node.ToJsonString()} is out of range [{min}, {max}]");
+        if (!(value >= min && value <= max))
+            throw ApiException.Invalid(key, $"{node.ToJsonString()} is out of range [{min}, {max}]");
         return (long)value;
     }
 
@@ -86,10 +92,12 @@ public sealed class RequestFields
         if (node is null) return [];
         if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String) return [v.GetValue<string>()];
         if (node is not JsonArray a) throw WrongType(key, "a string or an array of strings", node);
-        if (a.Count > maxCount) throw ApiException.Invalid(key, $"at most {maxCount} entries are allowed, found {a.Count}");
+        if (a.Count > maxCount)
+            throw ApiException.Invalid(key, $"at most {maxCount} entries are allowed, found {a.Count}");
         var list = new List<string>(a.Count);
         for (int i = 0; i < a.Count; i++)
-            list.Add(a[i] is JsonValue s && s.GetValueKind() == JsonValueKind.String ? s.GetValue<string>() : throw WrongType($"{key}[{i}]", "a string", a[i]));
+            list.Add(
+                a[i] is JsonValue s && s.GetValueKind() == JsonValueKind.String ? s.GetValue<string>() : throw WrongType($"{key}[{i}]", "a string", a[i]));
         return list;
     }
 

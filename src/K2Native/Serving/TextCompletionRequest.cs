@@ -12,10 +12,12 @@ public sealed record TextCompletionRequest
 {
     public string? Model { get; init; }
 
-    /// <summary>The prompt as text (tokenized with special tokens allowed, as /tokenize does); null when given as ids.</summary>
+    /// <summary>The prompt as text (tokenized with special tokens allowed, as /tokenize does); null when given as
+    /// ids.</summary>
     public string? PromptText { get; init; }
 
-    /// <summary>The prompt as token ids (checked against the vocabulary by the service); null when given as text.</summary>
+    /// <summary>The prompt as token ids (checked against the vocabulary by the service); null when given as
+    /// text.</summary>
     public IReadOnlyList<int>? PromptTokens { get; init; }
 
     public int? MaxTokens { get; init; }
@@ -57,20 +59,24 @@ public sealed record TextCompletionRequest
         f.Integer("best_of", 1, 1);
         f.RefuseUnlessNeutral("suffix", _ => false, "insertion (suffix) is not supported");
         if (request.Echo && request.LogProbs is not null)
-            throw ApiException.Unsupported("echo", "echo with logprobs would need the prompt's log-probabilities, which this server does not compute");
+            throw ApiException.Unsupported(
+                "echo",
+                "echo with logprobs would need the prompt's log-probabilities, which this server does not compute");
         request.Sampling.Validate();
         foreach (string key in f.Unread) ignored?.Invoke(key);
         return request;
     }
 
-    /// <summary>A string, an array of token ids, or a one-element array of either (one prompt per request: n is 1).</summary>
+    /// <summary>A string, an array of token ids, or a one-element array of either (one prompt per request: n is
+    /// 1).</summary>
     private static (string? Text, int[]? Tokens) ReadPrompt(JsonNode? node, bool present)
     {
         const string expected = "a string or an array of token ids";
         switch (node)
         {
             case null:
-                throw ApiException.Invalid("prompt", present ? $"expected {expected}, found null" : "missing", "missing_required_parameter");
+                throw ApiException.Invalid(
+                    "prompt", present ? $"expected {expected}, found null" : "missing", "missing_required_parameter");
             case JsonValue v when v.GetValueKind() == JsonValueKind.String:
                 string text = v.GetValue<string>();
                 return text.Length > 0 ? (text, null) : throw ApiException.Invalid("prompt", "the prompt is empty");
@@ -81,12 +87,14 @@ public sealed record TextCompletionRequest
             case JsonArray a when a[0] is JsonValue first && first.GetValueKind() == JsonValueKind.Number:
                 var ids = new int[a.Count];
                 for (int i = 0; i < a.Count; i++)
-                    if (a[i] is not JsonValue e || e.GetValueKind() != JsonValueKind.Number || !e.GetValue<JsonElement>().TryGetInt32(out ids[i]) || ids[i] < 0)
+                    if (a[i] is not JsonValue e || e.GetValueKind() != JsonValueKind.Number
+                        || !e.GetValue<JsonElement>().TryGetInt32(out ids[i]) || ids[i] < 0)
                         throw RequestFields.WrongType($"prompt[{i}]", "a token id (an integer of 0 or more)", a[i]);
                 return (null, ids);
             case JsonArray a:
                 throw a.Count > 1 && a.All(p => p is JsonArray || p?.GetValueKind() == JsonValueKind.String)
-                    ? ApiException.Invalid("prompt", $"one prompt per request (found {a.Count}): n and batched prompts are not supported")
+                    ? ApiException.Invalid(
+                        "prompt", $"one prompt per request (found {a.Count}): n and batched prompts are not supported")
                     : RequestFields.WrongType("prompt[0]", "a token id, a string or an array of token ids", a[0]);
             default:
                 throw RequestFields.WrongType("prompt", expected, node);

@@ -7,7 +7,8 @@ using K2Native.Text;
 
 namespace K2Native.Serving;
 
-/// <summary>A piece of a text completion: the text one engine update made safe to show, and its token's log-probabilities.</summary>
+/// <summary>A piece of a text completion: the text one engine update made safe to show, and its token's
+/// log-probabilities.</summary>
 public sealed record TextPiece(string Text, TokenLogProbs? LogProbs);
 
 /// <summary>A started text completion; enumerate <see cref="StreamAsync"/> once.</summary>
@@ -34,7 +35,8 @@ public sealed class TextCompletionRun
     /// <summary>stop or length; set when the stream has ended.</summary>
     public FinishReason? FinishReason { get; private set; }
 
-    public async IAsyncEnumerable<TextPiece> StreamAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<TextPiece> StreamAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (var update in _engine.GenerateAsync(_request, cancellationToken).ConfigureAwait(false))
         {
@@ -43,7 +45,8 @@ public sealed class TextCompletionRun
                 FinishReason = ChatTurn.FinishReasonOf(result.Reason);
                 Usage = new ChatUsage(result.PromptTokens, result.ReusedPromptTokens, result.GeneratedTokens, 0);
             }
-            if (update.Text.Length > 0 || update.LogProbs is not null) yield return new TextPiece(update.Text, update.LogProbs);
+            if (update.Text.Length > 0 || update.LogProbs is not null)
+                yield return new TextPiece(update.Text, update.LogProbs);
         }
     }
 }

@@ -7,7 +7,8 @@ using K2Native.Text;
 
 namespace K2Native.Serving;
 
-/// <summary>Serializes one text completion's responses; its chunks share <see cref="Id"/> and <see cref="Created"/>.</summary>
+/// <summary>Serializes one text completion's responses; its chunks share <see cref="Id"/> and
+/// <see cref="Created"/>.</summary>
 public sealed class TextResponseWriter(string model, Tokenizer tokenizer, string echo)
 {
     private readonly LegacyLogProbsWriter _logProbs = new(tokenizer, echo.Length);
@@ -24,7 +25,8 @@ public sealed class TextResponseWriter(string model, Tokenizer tokenizer, string
         ChatResponseWriter.Usage(w, usage);
     });
 
-    /// <summary>A chunk of text (the echo goes in the first one) with its tokens' log-probabilities when asked.</summary>
+    /// <summary>A chunk of text (the echo goes in the first one) with its tokens' log-probabilities when
+    /// asked.</summary>
     public byte[] Chunk(string text, IReadOnlyList<TokenLogProbs>? logProbs) => ChatResponseWriter.Write(w =>
     {
         Header(w);

@@ -22,7 +22,8 @@ public sealed class ToolCallConstraint : ITokenConstraint
 
     /// <param name="reasoningFirst">Whether the answer starts with reasoning that ends at &lt;/think&gt;.</param>
     /// <param name="stopIds">The ids that end the turn (forbidden before a required call).</param>
-    public ToolCallConstraint(Tokenizer tokenizer, ToolChoice choice, IReadOnlyList<string> toolNames, int previousCalls,
+    public ToolCallConstraint(
+        Tokenizer tokenizer, ToolChoice choice, IReadOnlyList<string> toolNames, int previousCalls,
         bool parallelToolCalls, bool reasoningFirst, IEnumerable<int> stopIds)
     {
         _thinkEnd = Special(tokenizer, ThinkEnd);
@@ -37,16 +38,21 @@ public sealed class ToolCallConstraint : ITokenConstraint
         _singleCall = !parallelToolCalls;
         var names = choice.Mode == ToolChoiceMode.Named ? [choice.Name!] : toolNames;
         _prefixes = _mustCall
-            ? names.Select(n => tokenizer.Encode($"{SectionBegin}{CallBegin}{ToolCallIds.Format(n, previousCalls)}{ArgumentsBegin}")).ToArray()
+            ? names.Select(
+                n => tokenizer.Encode(
+                    $"{SectionBegin}{CallBegin}{ToolCallIds.Format(n, previousCalls)}{ArgumentsBegin}")).ToArray()
             : [];
     }
 
-    /// <summary>Whether this vocabulary has the marker tokens the constraint needs (every K2 vocabulary does).</summary>
+    /// <summary>Whether this vocabulary has the marker tokens the constraint needs (every K2 vocabulary
+    /// does).</summary>
     public static bool Supported(Tokenizer tokenizer) =>
-        new[] { SectionBegin, SectionEnd, CallBegin, CallEnd, ArgumentsBegin }.All(m => tokenizer.TryGetSpecial(m, out _));
+        new[] { SectionBegin, SectionEnd, CallBegin, CallEnd, ArgumentsBegin }.All(
+            m => tokenizer.TryGetSpecial(m, out _));
 
     /// <summary>Whether the request needs a constraint at all.</summary>
-    public static bool Needed(ToolChoice choice, bool parallelToolCalls) => choice.Mode != ToolChoiceMode.Auto || !parallelToolCalls;
+    public static bool Needed(ToolChoice choice, bool parallelToolCalls) => choice.Mode != ToolChoiceMode.Auto
+        || !parallelToolCalls;
 
     public void Apply(ReadOnlySpan<int> generated, Span<float> logits)
     {
@@ -76,12 +82,14 @@ public sealed class ToolCallConstraint : ITokenConstraint
         }
     }
 
-    /// <summary>Allows only the next token of the openings the answer matches; false once the opening is complete.</summary>
+    /// <summary>Allows only the next token of the openings the answer matches; false once the opening is
+    /// complete.</summary>
     private bool ForcePrefix(ReadOnlySpan<int> answer, Span<float> logits)
     {
         var next = new HashSet<int>();
         foreach (var p in _prefixes)
-            if (answer.Length < p.Length && p.AsSpan(0, answer.Length).SequenceEqual(answer)) next.Add(p[answer.Length]);
+            if (answer.Length < p.Length && p.AsSpan(0, answer.Length).SequenceEqual(answer))
+                next.Add(p[answer.Length]);
         if (next.Count == 0) return false;
         for (int id = 0; id < logits.Length; id++)
             if (!next.Contains(id)) logits[id] = float.NegativeInfinity;
@@ -106,5 +114,7 @@ public sealed class ToolCallConstraint : ITokenConstraint
         if ((uint)id < (uint)logits.Length) logits[id] = float.NegativeInfinity;
     }
 
-    private static int Special(Tokenizer tokenizer, string marker) => tokenizer.TryGetSpecial(marker, out int id) ? id : -1;
+    private static int Special(Tokenizer tokenizer, string marker) => tokenizer.TryGetSpecial(marker, out int id)
+        ? id
+        : -1;
 }

@@ -10,7 +10,8 @@ public enum ToolChoiceMode
     Named,
 }
 
-/// <summary>Which tool calls a request allows or requires; <see cref="Name"/> is set for <see cref="ToolChoiceMode.Named"/>.</summary>
+/// <summary>Which tool calls a request allows or requires; <see cref="Name"/> is set for
+/// <see cref="ToolChoiceMode.Named"/>.</summary>
 public sealed record ToolChoice(ToolChoiceMode Mode, string? Name = null)
 {
     public static ToolChoice Auto { get; } = new(ToolChoiceMode.Auto);
@@ -19,5 +20,7 @@ public sealed record ToolChoice(ToolChoiceMode Mode, string? Name = null)
 
     public static ToolChoice Required { get; } = new(ToolChoiceMode.Required);
 
-    public override string ToString() => Mode == ToolChoiceMode.Named ? $"function {Name}" : Mode.ToString().ToLowerInvariant();
+    public override string ToString() => Mode == ToolChoiceMode.Named
+        ? $"function {Name}"
+        : Mode.ToString().ToLowerInvariant();
 }

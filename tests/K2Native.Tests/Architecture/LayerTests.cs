@@ -33,13 +33,16 @@ public sealed class LayerTests
             .OfType<string>()
             .ToHashSet();
         foreach (var layer in LayerRule.Layers)
-            Assert.True(namespaces.Any(n => LayerRule.LayerOf(n) == layer), $"no source file declares a namespace of layer {layer.Prefix}");
+            Assert.True(
+                namespaces.Any(n => LayerRule.LayerOf(n) == layer),
+                $"no source file declares a namespace of layer {layer.Prefix}");
     }
 
     [Fact]
     public void AnUpwardUsing_IsReported()
     {
-        const string source = "using K2Native.Numerics;\nusing K2Native.Runtime;\n\nnamespace K2Native.Checkpoint;\n\nclass C { }\n";
+        const string source = "using K2Native.Numerics;\nusing K2Native.Runtime;\n\nnamespace "
+            + "K2Native.Checkpoint;\n\nclass C { }\n";
         var problems = LayerRule.Check("Checkpoint/C.cs", source);
         var problem = Assert.Single(problems);
         Assert.Contains("K2Native.Checkpoint", problem);
@@ -81,7 +84,8 @@ public sealed class LayerTests
     [Fact]
     public void DownwardAndOwnLayerImports_AreAllowed()
     {
-        const string source = "using K2Native.Numerics;\nusing K2Native.Backends;\nnamespace K2Native.Backends.Cuda;\nclass C { K2Native.Backends.Cuda.Native.K2Status s; }\n";
+        const string source = "using K2Native.Numerics;\nusing K2Native.Backends;\nnamespace "
+            + "K2Native.Backends.Cuda;\nclass C { K2Native.Backends.Cuda.Native.K2Status s; }\n";
         Assert.Empty(LayerRule.Check("Backends/Cuda/C.cs", source));
     }
 
@@ -145,7 +149,8 @@ internal static partial class LayerRule
         var own = LayerOf(ns);
         if (own is null)
         {
-            problems.Add($"{file}: namespace {ns} belongs to no layer (add it to LayerRule.Layers and docs/architecture.md)");
+            problems.Add(
+                $"{file}: namespace {ns} belongs to no layer (add it to LayerRule.Layers and docs/architecture.md)");
             return problems;
         }
         foreach (Match m in QualifiedName().Matches(code))

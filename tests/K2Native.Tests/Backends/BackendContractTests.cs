@@ -19,7 +19,8 @@ public sealed class BackendContractTests
         _backend.Write(a, new float[8]);
         _backend.Read(a, new float[12]);
         _backend.GatherRows(a, [2, 0], _backend.NewTensor(2, 4));
-        Assert.Equal(["NewTensor", "NewTensor", "Add", "SiluMul", "Write", "Read", "NewTensor", "GatherRows"], _backend.Calls);
+        Assert.Equal(
+            ["NewTensor", "NewTensor", "Add", "SiluMul", "Write", "Read", "NewTensor", "GatherRows"], _backend.Calls);
     }
 
     public static TheoryData<string> BadCalls() => new(Cases.Keys);
@@ -43,7 +44,8 @@ public sealed class BackendContractTests
         ["GatherRows of a missing row"] = b => b.GatherRows(b.NewTensor(3, 4), [3], b.NewTensor(1, 4)),
         ["GatherRows of a negative row"] = b => b.GatherRows(b.NewTensor(3, 4), [-1], b.NewTensor(1, 4)),
         ["Rope past the last column"] = b => b.Rope(b.NewTensor(2, 10), 2, 5, 2, new RopeTable([1.0, 0.5], 1f), [0, 1]),
-        ["Rope with a position per token missing"] = b => b.Rope(b.NewTensor(2, 10), 1, 10, 0, new RopeTable([1.0], 1f), [0]),
+        ["Rope with a position per token missing"] = b => b.Rope(
+            b.NewTensor(2, 10), 1, 10, 0, new RopeTable([1.0], 1f), [0]),
         ["CausalAttention with a position that has no key"] = b =>
         {
             var shape = new AttentionShape(1, 2, 2, 2, 1f);
@@ -101,11 +103,13 @@ public sealed class BackendContractTests
 
         protected override void EmbedCore(ReadOnlySpan<int> tokens, Weight table, TensorView y) => Calls.Add("Embed");
 
-        protected override void RmsNormCore(TensorView x, WeightVector w, float eps, TensorView y) => Calls.Add("RmsNorm");
+        protected override void RmsNormCore(TensorView x, WeightVector w, float eps, TensorView y) => Calls.Add(
+            "RmsNorm");
 
         protected override void MatMulCore(TensorView x, Weight w, TensorView y) => Calls.Add("MatMul");
 
-        protected override void GatherRowsCore(TensorView src, ReadOnlySpan<int> rows, TensorView dst) => Calls.Add("GatherRows");
+        protected override void GatherRowsCore(TensorView src, ReadOnlySpan<int> rows, TensorView dst) => Calls.Add(
+            "GatherRows");
 
         protected override void ClearCore(TensorView x) => Calls.Add("Clear");
 
@@ -139,7 +143,8 @@ public sealed class BackendContractTests
 
         protected override void RouteCore(TensorView x, MoeLayer moe, Span<int> expertIds, Span<float> expertWeights) => Calls.Add("Route");
 
-        protected override void RoutedExpertsCore(TensorView x, MoeLayer moe, TensorView acc) => Calls.Add("RoutedExperts");
+        protected override void RoutedExpertsCore(TensorView x, MoeLayer moe, TensorView acc) => Calls.Add(
+            "RoutedExperts");
 
         protected override void RunStepCore(in StepInputs step, Action body) => Calls.Add("RunStep");
     }

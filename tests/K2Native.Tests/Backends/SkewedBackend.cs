@@ -14,7 +14,8 @@ internal sealed class SkewedBackend(Backend inner, string skewedOp) : Backend
 
     protected override Tensor NewTensorCore(int rows, int cols) => inner.NewTensor(rows, cols);
 
-    protected override void WriteCore(TensorView destination, ReadOnlySpan<float> values) => inner.Write(destination, values);
+    protected override void WriteCore(TensorView destination, ReadOnlySpan<float> values) => inner.Write(
+        destination, values);
 
     protected override void ReadCore(TensorView source, Span<float> values) => inner.Read(source, values);
 

@@ -30,10 +30,15 @@ public sealed class CheckpointValidationTests : IDisposable
     {
         CheckpointFactory.Write(_dir.Path);
         CheckpointFactory.RewriteTensors(_dir.Path, (name, dtype, shape, bytes) =>
-            name == "model.layers.1.self_attn.kv_b_proj.weight" ? (dtype, [shape[1], shape[0]], bytes) : (dtype, shape, bytes));
+            name == "model.layers.1.self_attn.kv_b_proj.weight"
+                ? (dtype, [shape[1], shape[0]], bytes)
+                : (dtype, shape, bytes));
         var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
         var problem = Assert.Single(e.Problems);
-        Assert.Contains("model.safetensors: tensor 'model.layers.1.self_attn.kv_b_proj.weight': shape [32, 256] but config.json implies [256, 32]", problem);
+        Assert.Contains(
+            "model.safetensors: tensor 'model.layers.1.self_attn.kv_b_proj.weight': shape [32, 256] but config.json "
+            + "implies [256, 32]",
+            problem);
         Assert.Contains("num_attention_heads*(qk_nope_head_dim+v_head_dim), kv_lora_rank", problem);
     }
 
@@ -46,9 +51,14 @@ public sealed class CheckpointValidationTests : IDisposable
                 ? null : (dtype, shape, bytes));
         var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
         Assert.Equal(3, e.Problems.Count);
-        Assert.Contains(e.Problems, p => p.Contains("tensor 'model.layers.2.mlp.experts.5.up_proj.weight_scale' is missing"));
+        Assert.Contains(
+            e.Problems, p => p.Contains("tensor 'model.layers.2.mlp.experts.5.up_proj.weight_scale' is missing"));
         Assert.Contains(e.Problems, p => p.Contains("tensor 'model.norm.weight' is missing"));
-        Assert.Contains(e.Problems, p => p.Contains("tensor 'model.layers.0.mlp.down_proj.weight' is missing (hidden_size, intermediate_size; layer 0 is dense)"));
+        Assert.Contains(
+            e.Problems,
+            p => p.Contains(
+                "tensor 'model.layers.0.mlp.down_proj.weight' is missing (hidden_size, intermediate_size; layer 0 is "
+                + "dense)"));
         Assert.Contains("3 problems", e.Message);
     }
 
@@ -63,8 +73,13 @@ public sealed class CheckpointValidationTests : IDisposable
             _ => (dtype, shape, bytes),
         });
         var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
-        Assert.Contains(e.Problems, p => p.Contains("'model.layers.1.self_attn.o_proj.weight': dtype F16, expected BF16"));
-        Assert.Contains(e.Problems, p => p.Contains("'model.layers.1.mlp.experts.0.gate_proj.weight_shape': holds [64, 64] but config.json implies [64, 128]"));
+        Assert.Contains(
+            e.Problems, p => p.Contains("'model.layers.1.self_attn.o_proj.weight': dtype F16, expected BF16"));
+        Assert.Contains(
+            e.Problems,
+            p => p.Contains(
+                "'model.layers.1.mlp.experts.0.gate_proj.weight_shape': holds [64, 64] but config.json implies [64, "
+                + "128]"));
     }
 
     [Theory]
@@ -153,10 +168,14 @@ public sealed class CheckpointValidationTests : IDisposable
     [Fact]
     public void MissingConfigAndMissingWeights()
     {
-        Assert.Contains("config.json: file not found", Assert.Throws<CheckpointException>(() => K2Checkpoint.Open(_dir.Path)).Message);
+        Assert.Contains(
+            "config.json: file not found",
+            Assert.Throws<CheckpointException>(() => K2Checkpoint.Open(_dir.Path)).Message);
         CheckpointFactory.Write(_dir.Path);
         foreach (var f in Directory.GetFiles(_dir.Path, "*.safetensors*")) File.Delete(f);
-        Assert.Contains("neither model.safetensors.index.json nor model.safetensors", Assert.Throws<CheckpointException>(() => K2Checkpoint.Open(_dir.Path)).Message);
+        Assert.Contains(
+            "neither model.safetensors.index.json nor model.safetensors",
+            Assert.Throws<CheckpointException>(() => K2Checkpoint.Open(_dir.Path)).Message);
     }
 
     [Fact]
@@ -180,7 +199,8 @@ public sealed class CheckpointValidationTests : IDisposable
         Assert.Contains("whose header does not contain it", e.Message);
         Assert.Equal("model.norm.weight", e.Tensor);
 
-        File.WriteAllText(index, original.Replace("\"model.norm.weight\": \"model-", "\"model.norm.weight\": \"../model-"));
+        File.WriteAllText(
+            index, original.Replace("\"model.norm.weight\": \"model-", "\"model.norm.weight\": \"../model-"));
         e = Assert.Throws<CheckpointException>(() => K2Checkpoint.Open(_dir.Path));
         Assert.Contains("not a plain file name", e.Message);
     }

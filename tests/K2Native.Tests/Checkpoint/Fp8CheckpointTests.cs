@@ -43,9 +43,12 @@ public sealed class Fp8CheckpointTests : IDisposable
     public void MissingScaleIsNamed()
     {
         WriteFp8();
-        CheckpointFactory.RewriteTensors(_dir.Path, (name, dtype, shape, bytes) => name == QbProj + ".weight_scale_inv" ? null : (dtype, shape, bytes));
+        CheckpointFactory.RewriteTensors(
+            _dir.Path,
+            (name, dtype, shape, bytes) => name == QbProj + ".weight_scale_inv" ? null : (dtype, shape, bytes));
         var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
-        Assert.Equal($"{_dir.Path}/model.safetensors: tensor '{QbProj}.weight_scale_inv' is missing: FP8 weight '{QbProj}.weight' needs its float32 block scales [2, 1] (one per 128x128 block)",
+        Assert.Equal($"{_dir.Path}/model.safetensors: tensor '{QbProj}.weight_scale_inv' is missing: FP8 weight "
+            + $"'{QbProj}.weight' needs its float32 block scales [2, 1] (one per 128x128 block)",
             Assert.Single(e.Problems));
     }
 
@@ -53,16 +56,27 @@ public sealed class Fp8CheckpointTests : IDisposable
     public void MisShapedScaleIsNamed()
     {
         WriteFp8();
-        CheckpointFactory.RewriteTensors(_dir.Path, (name, dtype, shape, bytes) => name == QbProj + ".weight_scale_inv" ? (dtype, [2, 2], new byte[16]) : (dtype, shape, bytes));
+        CheckpointFactory.RewriteTensors(
+            _dir.Path,
+            (name, dtype, shape, bytes) => name == QbProj + ".weight_scale_inv"
+                ? (dtype, [2, 2], new byte[16])
+                : (dtype, shape, bytes));
         var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
-        Assert.Contains($"tensor '{QbProj}.weight_scale_inv': shape [2, 2], but weight '{QbProj}.weight' [192, 64] with weight_block_size [128, 128] needs [2, 1]", Assert.Single(e.Problems));
+        Assert.Contains(
+            $"tensor '{QbProj}.weight_scale_inv': shape [2, 2], but weight '{QbProj}.weight' [192, 64] with "
+            + "weight_block_size [128, 128] needs [2, 1]",
+            Assert.Single(e.Problems));
     }
 
     [Fact]
     public void ScaleOfWrongDTypeIsNamed()
     {
         WriteFp8();
-        CheckpointFactory.RewriteTensors(_dir.Path, (name, dtype, shape, bytes) => name == ExpertDown + ".weight_scale_inv" ? (DType.BF16, shape, new byte[2]) : (dtype, shape, bytes));
+        CheckpointFactory.RewriteTensors(
+            _dir.Path,
+            (name, dtype, shape, bytes) => name == ExpertDown + ".weight_scale_inv"
+                ? (DType.BF16, shape, new byte[2])
+                : (dtype, shape, bytes));
         var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
         Assert.Contains($"tensor '{ExpertDown}.weight_scale_inv': dtype BF16, expected F32", Assert.Single(e.Problems));
     }
@@ -75,9 +89,13 @@ public sealed class Fp8CheckpointTests : IDisposable
     {
         WriteFp8();
         CheckpointFactory.RewriteTensors(_dir.Path, (name, dtype, shape, bytes) =>
-            name == QbProj + ".weight_scale_inv" ? (dtype, shape, [.. bytes[..4], .. BitConverter.GetBytes(value)]) : (dtype, shape, bytes));
+            name == QbProj + ".weight_scale_inv"
+                ? (dtype, shape, [.. bytes[..4], .. BitConverter.GetBytes(value)])
+                : (dtype, shape, bytes));
         var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
-        Assert.Contains($"tensor '{QbProj}.weight_scale_inv': block [1, 0] is {value} (scales must be finite and not negative)", Assert.Single(e.Problems));
+        Assert.Contains(
+            $"tensor '{QbProj}.weight_scale_inv': block [1, 0] is {value} (scales must be finite and not negative)",
+            Assert.Single(e.Problems));
     }
 
     [Theory]
@@ -94,12 +112,16 @@ public sealed class Fp8CheckpointTests : IDisposable
             return (dtype, shape, changed);
         });
         var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
-        Assert.Contains($"tensor '{ExpertDown}.weight': element [3, 17] is 0x{code:X2}, a NaN code of float8 e4m3fn", Assert.Single(e.Problems));
+        Assert.Contains(
+            $"tensor '{ExpertDown}.weight': element [3, 17] is 0x{code:X2}, a NaN code of float8 e4m3fn",
+            Assert.Single(e.Problems));
     }
 
     [Theory]
-    [InlineData("weight_block_size", "[64, 64]", "quantization_config.weight_block_size [64, 64] (supported: [128, 128])")]
-    [InlineData("weight_block_size", "[128, 64]", "quantization_config.weight_block_size [128, 64] (supported: [128, 128])")]
+    [InlineData("weight_block_size", "[64, 64]",
+        "quantization_config.weight_block_size [64, 64] (supported: [128, 128])")]
+    [InlineData("weight_block_size", "[128, 64]",
+        "quantization_config.weight_block_size [128, 64] (supported: [128, 128])")]
     [InlineData("activation_scheme", "\"static\"", "quantization_config.activation_scheme 'static' (supported: dynamic")]
     [InlineData("fmt", "\"e5m2\"", "quantization_config.fmt 'e5m2' (supported: e4m3)")]
     public void UnsupportedFp8VariantsAreRefused(string field, string value, string expected)
@@ -115,9 +137,12 @@ public sealed class Fp8CheckpointTests : IDisposable
     public void MalformedBlockSizeIsNamed()
     {
         WriteFp8();
-        CheckpointFactory.EditConfig(_dir.Path, c => c["quantization_config"]!["weight_block_size"] = JsonNode.Parse("[128]"));
+        CheckpointFactory.EditConfig(
+            _dir.Path, c => c["quantization_config"]!["weight_block_size"] = JsonNode.Parse("[128]"));
         var e = Assert.ThrowsAny<CheckpointException>(() => K2Checkpoint.Open(_dir.Path));
-        Assert.Contains("field 'quantization_config.weight_block_size': expected two positive integers [rows, cols], found [128]", e.Message);
+        Assert.Contains(
+            "field 'quantization_config.weight_block_size': expected two positive integers [rows, cols], found [128]",
+            e.Message);
     }
 
     [Fact]
@@ -126,7 +151,11 @@ public sealed class Fp8CheckpointTests : IDisposable
         WriteFp8();
         CheckpointFactory.EditConfig(_dir.Path, c => c.Remove("quantization_config"));
         var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
-        Assert.Contains(e.Problems, p => p.Contains($"'{QbProj}.weight': dtype F8_E4M3, expected BF16 (FP8 weights need quantization_config {{\"quant_method\": \"fp8\"}}"));
+        Assert.Contains(
+            e.Problems,
+            p => p.Contains(
+                $"'{QbProj}.weight': dtype F8_E4M3, expected BF16 (FP8 weights need quantization_config "
+                + $"{{\"quant_method\": \"fp8\"}}"));
     }
 
     [Fact]
@@ -134,9 +163,15 @@ public sealed class Fp8CheckpointTests : IDisposable
     {
         WriteFp8();
         const string router = "model.layers.1.mlp.gate.weight";
-        CheckpointFactory.RewriteTensors(_dir.Path, (name, dtype, shape, bytes) => name == router ? (DType.F8_E4M3, shape, new byte[bytes.Length / 2]) : (dtype, shape, bytes));
+        CheckpointFactory.RewriteTensors(
+            _dir.Path,
+            (name, dtype, shape, bytes) => name == router
+                ? (DType.F8_E4M3, shape, new byte[bytes.Length / 2])
+                : (dtype, shape, bytes));
         var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
-        Assert.Contains($"tensor '{router}': dtype F8_E4M3, expected BF16 (only Linear layers of attention and MLPs may be FP8", Assert.Single(e.Problems));
+        Assert.Contains(
+            $"tensor '{router}': dtype F8_E4M3, expected BF16 (only Linear layers of attention and MLPs may be FP8",
+            Assert.Single(e.Problems));
     }
 
     [Fact]
@@ -146,8 +181,11 @@ public sealed class Fp8CheckpointTests : IDisposable
         CheckpointFactory.RewriteTensors(_dir.Path, (name, dtype, shape, bytes) => (dtype, shape, bytes),
             writer => writer.Add("lm_head.weight_scale_inv", DType.F32, [8, 1], new byte[32]));
         var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
-        Assert.Contains("tensor 'lm_head.weight_scale_inv' scales module 'lm_head', but its weight is not F8_E4M3", Assert.Single(e.Problems));
+        Assert.Contains(
+            "tensor 'lm_head.weight_scale_inv' scales module 'lm_head', but its weight is not F8_E4M3",
+            Assert.Single(e.Problems));
     }
 
-    private void WriteFp8() => CheckpointFactory.Write(_dir.Path, CheckpointFactory.Tiny(a => a with { Quant = SynthQuant.Fp8 }));
+    private void WriteFp8() => CheckpointFactory.Write(
+        _dir.Path, CheckpointFactory.Tiny(a => a with { Quant = SynthQuant.Fp8 }));
 }

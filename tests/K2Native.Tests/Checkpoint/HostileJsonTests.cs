@@ -17,18 +17,22 @@ public sealed class HostileJsonTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>Each spelling of "not text" the fuzz run found: JSON escapes of lone surrogates and raw bad UTF-8 bytes.</summary>
+    /// <summary>Each spelling of "not text" the fuzz run found: JSON escapes of lone surrogates and raw bad UTF-8
+    /// bytes.</summary>
     public static TheoryData<string> BadText => new() { "\\ud800", "\\udc00x", "a\\udbff", "\u00C0\u0080", "\u00E2\u0082" };
 
     [Theory]
     [MemberData(nameof(BadText))]
     public void SafetensorsHeader_TensorName(string bad) =>
-        AssertHeaderProblem("{\"" + Placeholder + "\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", bad, "(top level)");
+        AssertHeaderProblem(
+            "{\"" + Placeholder + "\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", bad,
+            "(top level)");
 
     [Theory]
     [MemberData(nameof(BadText))]
     public void SafetensorsHeader_DType(string bad) =>
-        AssertHeaderProblem("{\"w\": {\"dtype\": \"" + Placeholder + "\", \"shape\": [1], \"data_offsets\": [0, 4]}}", bad, "w.dtype");
+        AssertHeaderProblem(
+            "{\"w\": {\"dtype\": \"" + Placeholder + "\", \"shape\": [1], \"data_offsets\": [0, 4]}}", bad, "w.dtype");
 
     [Theory]
     [MemberData(nameof(BadText))]
@@ -45,8 +49,10 @@ public sealed class HostileJsonTests : IDisposable
         CheckpointFactory.Write(_dir.Path, shardBytes: 256 * 1024);
         string index = Path.Combine(_dir.Path, SafetensorsCheckpoint.IndexFileName);
         string original = File.ReadAllText(index);
-        WriteWithBadText(index, original.Replace("\"model.norm.weight\": \"", "\"model.norm.weight\": \"" + Placeholder), bad);
-        AssertProblem(() => K2Checkpoint.Open(_dir.Path), SafetensorsCheckpoint.IndexFileName, "weight_map.model.norm.weight");
+        WriteWithBadText(
+            index, original.Replace("\"model.norm.weight\": \"", "\"model.norm.weight\": \"" + Placeholder), bad);
+        AssertProblem(
+            () => K2Checkpoint.Open(_dir.Path), SafetensorsCheckpoint.IndexFileName, "weight_map.model.norm.weight");
         WriteWithBadText(index, original.Replace("\"model.norm.weight\":", "\"" + Placeholder + "\":"), bad);
         AssertProblem(() => K2Checkpoint.Open(_dir.Path), SafetensorsCheckpoint.IndexFileName, "weight_map");
     }
@@ -105,7 +111,9 @@ public sealed class HostileJsonTests : IDisposable
         using (var checkpoint = K2Checkpoint.Open(_dir.Path))
             Assert.True(checkpoint.Config.Quantization.IsInt4);
         // A hang guard, not a speed target: the backtracking engine took 21 s here on the second pattern.
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"K2Checkpoint.Open took {clock.Elapsed} with ignore pattern {pattern}");
+        Assert.True(
+            clock.Elapsed < TimeSpan.FromSeconds(10),
+            $"K2Checkpoint.Open took {clock.Elapsed} with ignore pattern {pattern}");
     }
 
     [Theory]
@@ -132,7 +140,8 @@ public sealed class HostileJsonTests : IDisposable
     public void OverlongPatternIsNamed()
     {
         CheckpointFactory.Write(_dir.Path);
-        CheckpointFactory.EditConfig(_dir.Path, c => c["quantization_config"]!["ignore"]!.AsArray().Add("re:" + new string('a', 5000)));
+        CheckpointFactory.EditConfig(
+            _dir.Path, c => c["quantization_config"]!["ignore"]!.AsArray().Add("re:" + new string('a', 5000)));
         var e = Assert.ThrowsAny<CheckpointException>(() => K2Checkpoint.Open(_dir.Path));
         Assert.Contains("over the 1024-character limit", e.Message);
     }
@@ -167,7 +176,8 @@ public sealed class HostileJsonTests : IDisposable
     private void AssertHeaderProblem(string headerTemplate, string bad, string path)
     {
         byte[] json = Splice(headerTemplate, bad);
-        var e = Assert.Throws<CheckpointException>(() => SafetensorsHeader.Parse(json, 8 + json.Length, 4, "x.safetensors"));
+        var e = Assert.Throws<CheckpointException>(
+            () => SafetensorsHeader.Parse(json, 8 + json.Length, 4, "x.safetensors"));
         Assert.StartsWith("x.safetensors: field '" + path + "'", e.Message);
         Assert.Contains("not text", e.Message);
     }
@@ -181,15 +191,19 @@ public sealed class HostileJsonTests : IDisposable
         return e;
     }
 
-    private static void WriteWithBadText(string path, string text, string bad) => File.WriteAllBytes(path, Splice(text, bad));
+    private static void WriteWithBadText(string path, string text, string bad) => File.WriteAllBytes(
+        path, Splice(text, bad));
 
-    /// <summary>The UTF-8 of <paramref name="text"/> with the placeholder replaced by <paramref name="bad"/>: an escape as written, or chars U+0080..U+00FF as raw bytes.</summary>
+    /// <summary>The UTF-8 of <paramref name="text"/> with the placeholder replaced by <paramref name="bad"/>: an escape
+    /// as written, or chars U+0080..U+00FF as raw bytes.</summary>
     private static byte[] Splice(string text, string bad)
     {
         int at = text.IndexOf(Placeholder, StringComparison.Ordinal);
         Assert.True(at >= 0, "placeholder missing");
         byte[] badBytes = bad.Select(c => (byte)c).ToArray();
-        return [.. Encoding.UTF8.GetBytes(text[..at]), .. badBytes, .. Encoding.UTF8.GetBytes(text[(at + Placeholder.Length)..])];
+        return [
+            .. Encoding.UTF8.GetBytes(text[..at]), .. badBytes,
+            .. Encoding.UTF8.GetBytes(text[(at + Placeholder.Length)..])];
     }
 
     private static void SetAtPath(JsonObject root, string path, string value)

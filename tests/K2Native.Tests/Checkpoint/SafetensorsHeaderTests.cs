@@ -32,7 +32,9 @@ public sealed class SafetensorsHeaderTests : IDisposable
         Assert.Equal(DType.F32, file.Tensors["b"].DType);
         Assert.Equal(7, BitConverter.ToInt32(file.Bytes(file.Tensors["c"])));
         Assert.Equal(0, file.Tensors["a"].FileOffset % 8);
-        Assert.Equal(new float[] { 1, 2, 3, 4 }, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.Bytes(file.Tensors["b"])).ToArray());
+        Assert.Equal(
+            new float[] { 1, 2, 3, 4 },
+            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.Bytes(file.Tensors["b"])).ToArray());
     }
 
     [Fact]
@@ -96,12 +98,16 @@ public sealed class SafetensorsHeaderTests : IDisposable
     [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 4]}}", "needs 8")]
     [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 0]}}", "end precedes begin")]
     [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0]}}", "data_offsets")]
-    [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [64, 68]}}", "run past the end of the file")]
-    [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4], \"extra\": 1}}", "unknown header field 'extra'")]
+    [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [64, 68]}}",
+        "run past the end of the file")]
+    [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4], \"extra\": 1}}",
+        "unknown header field 'extra'")]
     [InlineData("{\"a\": {\"shape\": [1], \"data_offsets\": [0, 4]}}", "'dtype'")]
-    [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [4294967296, 4294967296, 4294967296], \"data_offsets\": [0, 4]}}", "overflows 64 bits")]
+    [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [4294967296, 4294967296, 4294967296], \"data_offsets\": [0, "
+        + "4]}}", "overflows 64 bits")]
     [InlineData("{\"__metadata__\": {\"k\": 1}}", "__metadata__ entry 'k' must be a string")]
-    [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}, \"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", "appears twice")]
+    [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}, \"a\": {\"dtype\": \"F32\", "
+        + "\"shape\": [1], \"data_offsets\": [4, 8]}}", "appears twice")]
     [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [[[[[[1]]]]]], \"data_offsets\": [0, 4]}}", "malformed")]
     public void BadHeaders(string json, string expected)
     {
@@ -114,7 +120,8 @@ public sealed class SafetensorsHeaderTests : IDisposable
     [Fact]
     public void OverlappingTensors()
     {
-        string json = "{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}, \"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [4, 12]}}";
+        string json = "{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}, \"b\": {\"dtype\": "
+            + "\"F32\", \"shape\": [2], \"data_offsets\": [4, 12]}}";
         string path = WithHeader("overlap.safetensors", json, dataBytes: 16);
         var e = Assert.Throws<CheckpointException>(() => SafetensorsFile.Open(path));
         Assert.Equal("b", e.Tensor);
@@ -126,7 +133,8 @@ public sealed class SafetensorsHeaderTests : IDisposable
     {
         foreach (var name in new[] { "BF16", "F16", "F32", "I32", "I64", "I8", "U8", "F8_E4M3" })
         {
-            string json = $"{{\"t\": {{\"dtype\": \"{name}\", \"shape\": [2], \"data_offsets\": [0, {2 * DTypes.SizeOf(Enum.Parse<DType>(name))}]}}}}";
+            string json = $"{{\"t\": {{\"dtype\": \"{name}\", \"shape\": [2], \"data_offsets\": [0, "
+                + $"{2 * DTypes.SizeOf(Enum.Parse<DType>(name))}]}}}}";
             using var file = SafetensorsFile.Open(WithHeader($"{name}.safetensors", json, dataBytes: 16));
             Assert.Equal(name, DTypes.Name(file.Tensors["t"].DType));
         }

@@ -50,9 +50,12 @@ public sealed class TensorScanTests : IDisposable
         var problems = TensorScan.Run(tensors).ToDictionary(p => p.Tensor, p => p.Problem);
         Assert.Equal(3, problems.Count);
         Assert.Contains("1 of", problems["model.layers.1.self_attn.q_b_proj.weight"]);
-        Assert.Contains("NaN or infinite (the first at element 37)", problems["model.layers.1.self_attn.q_b_proj.weight"]);
+        Assert.Contains(
+            "NaN or infinite (the first at element 37)", problems["model.layers.1.self_attn.q_b_proj.weight"]);
         Assert.Contains("2 of", problems["model.layers.2.mlp.experts.3.up_proj.weight_scale"]);
-        Assert.Contains("scales are zero or negative (the first at element 5)", problems["model.layers.2.mlp.experts.3.up_proj.weight_scale"]);
+        Assert.Contains(
+            "scales are zero or negative (the first at element 5)",
+            problems["model.layers.2.mlp.experts.3.up_proj.weight_scale"]);
         Assert.Contains("NaN or infinite", problems["model.norm.weight"]);
 
         var cli = K2Cli.Run(null, "check", "--model", _dir.Path);

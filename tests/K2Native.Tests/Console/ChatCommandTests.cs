@@ -60,7 +60,9 @@ public sealed class ChatCommandTests : IDisposable
     [Fact]
     public void SecondTurnReusesTheFirstTurnsPrefix()
     {
-        var r = K2Cli.Run("/set temperature 0\nfirst message\nsecond message\n/stats\n", "chat", "--max-tokens", "4", "--block-size", "4");
+        var r = K2Cli.Run(
+            "/set temperature 0\nfirst message\nsecond message\n/stats\n", "chat", "--max-tokens", "4", "--block-size",
+            "4");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var prompts = r.Stdout.Split('\n').Where(l => l.StartsWith("[max tokens · prompt", StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, prompts.Length);
@@ -100,7 +102,8 @@ public sealed class ChatCommandTests : IDisposable
     private static int CountOf(string text, string part)
     {
         int n = 0;
-        for (int i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + 1, StringComparison.Ordinal)) n++;
+        for (int i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + 1, StringComparison.Ordinal))
+            n++;
         return n;
     }
 }

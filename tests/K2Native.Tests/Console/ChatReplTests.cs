@@ -31,7 +31,9 @@ public sealed class ChatReplTests : IDisposable
         public void Dispose() => Host.Dispose();
     }
 
-    private Session Start(ScriptedKeys keys, EngineOptions? options = null, int maxTokens = 4, Func<IPrefillProgress?>? progress = null, string? autosave = null)
+    private Session Start(
+        ScriptedKeys keys, EngineOptions? options = null, int maxTokens = 4,
+        Func<IPrefillProgress?>? progress = null, string? autosave = null)
     {
         var host = ModelHost.Open(Bundled, new CpuBackend(), options);
         var text = new StringWriter();
@@ -108,7 +110,9 @@ public sealed class ChatReplTests : IDisposable
         Assert.Equal(0, s.Repl.Run());
         string output = s.Output.ToString();
         Assert.NotNull(watcher?.Since);
-        Assert.True(watcher!.Done < watcher.Total, $"the first report came after the whole prompt ({watcher.Done} of {watcher.Total})");
+        Assert.True(
+            watcher!.Done < watcher.Total,
+            $"the first report came after the whole prompt ({watcher.Done} of {watcher.Total})");
         Assert.Contains("[stopped]\n[stopped · prompt ", output);
         Assert.Contains("no token after", output);
         Assert.Contains("turns 2 (1 stopped with Ctrl+C)", output);

@@ -16,7 +16,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("chat --bogus", "k2 chat: unknown option --bogus", "k2 chat --help")]
     [InlineData("chat --temperature warm", "k2 chat: --temperature 'warm' is not a number", "k2 chat --help")]
     [InlineData("chat --backend gpu", "k2 chat: --backend 'gpu' is not one of: cpu, cuda", "k2 chat --help")]
-    [InlineData("generate --tokens 1 --kv-dtype f8", "k2 generate: --kv-dtype 'f8' is not one of: f32, bf16", "k2 generate --help")]
+    [InlineData("generate --tokens 1 --kv-dtype f8", "k2 generate: --kv-dtype 'f8' is not one of: f32, bf16",
+        "k2 generate --help")]
     [InlineData("generate --prompt hi --system x", "k2 generate: --system needs --chat", "k2 generate --help")]
     [InlineData("synth --out x", "k2 synth: --preset is required", "k2 synth --help")]
     [InlineData("frobnicate", "k2: unknown command 'frobnicate' (commands: bench, chat,", "k2 --help")]
@@ -69,10 +70,12 @@ public sealed class CommandLineTests : IDisposable
             (["--tools", malformed], $"k2: error: --tools {malformed}: malformed JSON"),
             (["--load", _dir.File("missing.json")], $"k2: error: --load {_dir.File("missing.json")}: file not found"),
             (["--load", malformed], $"k2: error: --load {malformed}"),
-            (["--model", Path.Combine(model, "config.json")], $"k2: error: --model {Path.Combine(model, "config.json")} is a file; give the checkpoint's directory"),
+            (["--model", Path.Combine(model, "config.json")], "k2: error: --model "
+                + $"{Path.Combine(model, "config.json")} is a file; give the checkpoint's directory"),
             (["--model", _dir.File("nowhere")], $"k2: error: --model {_dir.File("nowhere")}: no such directory"),
             (["--context", "100000"], "k2: error: a context of 100000 tokens is more than the model's maximum of 4096"),
-            (["--max-tokens", "5000"], "k2: error: max_tokens 5000 leaves no room for a prompt: a conversation holds 4096 tokens (the context), so at most 4095"),
+            (["--max-tokens", "5000"], "k2: error: max_tokens 5000 leaves no room for a prompt: a conversation holds "
+                + "4096 tokens (the context), so at most 4095"),
             (["--max-tool-rounds", "-1"], "k2: error: tool_rounds -1 must be 0 or more"),
         };
         foreach (var (args, message) in cases)
@@ -110,7 +113,9 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("\"vocab_size\": 600", File.ReadAllText(Path.Combine(outDir, "config.json")));
         var again = K2Cli.Run(null, "synth", "--preset", "tiny", "--out", outDir);
         Assert.Equal(1, again.ExitCode);
-        Assert.Equal($"k2: error: --out {outDir} is not empty; give an empty or new directory, or --force to write into it", again.Stderr.Trim());
+        Assert.Equal(
+            $"k2: error: --out {outDir} is not empty; give an empty or new directory, or --force to write into it",
+            again.Stderr.Trim());
         Assert.Equal(0, K2Cli.Run(null, "synth", "--preset", "tiny", "--out", outDir, "--force").ExitCode);
         var small = K2Cli.Run(null, "synth", "--preset", "tiny", "--vocab", "300", "--out", _dir.File("x"));
         Assert.Equal(2, small.ExitCode);

@@ -10,19 +10,23 @@ namespace K2Native.Tests.Console;
 
 public sealed class DemoChatTests : IDisposable
 {
-    private const string ToolList = "[tools: calculator (built-in), convert_units (built-in), current_date (built-in), lookup (built-in)]";
+    private const string ToolList = "[tools: calculator (built-in), convert_units (built-in), current_date (built-in), "
+        + "lookup (built-in)]";
 
     private readonly DemoCheckpoint _checkpoint = new();
 
     public void Dispose() => _checkpoint.Dispose();
 
     private static int PromptTokens(JsonArray? tools) =>
-        Tokenizer.Load(DemoTestData.BundledModel).Encode(ChatTemplate.Thinking.Render([ChatMessage.User("hello")], tools, addGenerationPrompt: true)).Length;
+        Tokenizer.Load(DemoTestData.BundledModel).Encode(
+            ChatTemplate.Thinking.Render([ChatMessage.User("hello")], tools, addGenerationPrompt: true)).Length;
 
     [Fact]
     public void DemoToolsAreDeclaredInThePrompt()
     {
-        var r = K2Cli.Run("/set temperature 0\nhello\n/tools off\n/reset\nhello\n/tools demo\n", "chat", "--model", _checkpoint.Path, "--max-tokens", "4");
+        var r = K2Cli.Run(
+            "/set temperature 0\nhello\n/tools off\n/reset\nhello\n/tools demo\n", "chat", "--model", _checkpoint.Path,
+            "--max-tokens", "4");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("[demo tools from demo_tools.json: calculator, convert_units, current_date, lookup; they run here, built-in", r.Stdout);
         Assert.Equal(2, r.Stdout.Split(ToolList).Length - 1);

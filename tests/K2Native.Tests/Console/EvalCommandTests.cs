@@ -15,7 +15,8 @@ public sealed class EvalCommandTests : IDisposable
     private string TwoTasks()
     {
         string path = _checkpoint.File("tasks.jsonl");
-        File.WriteAllLines(path, File.ReadLines(Path.Combine(DemoTestData.TestDataDirectory, "tasks-handmade.jsonl")).Take(2));
+        File.WriteAllLines(
+            path, File.ReadLines(Path.Combine(DemoTestData.TestDataDirectory, "tasks-handmade.jsonl")).Take(2));
         return path;
     }
 
@@ -23,8 +24,9 @@ public sealed class EvalCommandTests : IDisposable
     public void RunsTasksOnTheRandomCheckpointAndReports()
     {
         string json = _checkpoint.File("report.json");
-        var r = K2Cli.Run(null, "eval", "demo", "--model", _checkpoint.Path, "--tasks", TwoTasks(), "--max-tokens", "24", "--max-rounds", "2",
-            "--min-solved", "0", "--json", json, "--verbose");
+        var r = K2Cli.Run(
+            null, "eval", "demo", "--model", _checkpoint.Path, "--tasks", TwoTasks(), "--max-tokens", "24",
+            "--max-rounds", "2", "--min-solved", "0", "--json", json, "--verbose");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("hand-001  ", r.Stdout);
         Assert.Contains("hand-002  ", r.Stdout);
@@ -44,7 +46,9 @@ public sealed class EvalCommandTests : IDisposable
     [Fact]
     public void ASolvedFractionBelowTheMinimumFails()
     {
-        var r = K2Cli.Run(null, "eval", "demo", "--model", _checkpoint.Path, "--tasks", TwoTasks(), "-n", "1", "--max-tokens", "4", "--min-solved", "1");
+        var r = K2Cli.Run(
+            null, "eval", "demo", "--model", _checkpoint.Path, "--tasks", TwoTasks(), "-n", "1", "--max-tokens", "4",
+            "--min-solved", "1");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("demo eval: 0/1 solved", r.Stdout);
         Assert.Contains("is below --min-solved 1", r.Stderr);
@@ -54,7 +58,10 @@ public sealed class EvalCommandTests : IDisposable
     public void BadInputIsNamed()
     {
         string tasks = _checkpoint.File("bad.jsonl");
-        File.WriteAllText(tasks, File.ReadLines(TwoTasks()).First() + "\n{\"id\": \"x\", \"today\": \"2026-13-01\", \"expected\": \"1\", \"messages\": []}\n");
+        File.WriteAllText(
+            tasks,
+            File.ReadLines(TwoTasks()).First()
+                + "\n{\"id\": \"x\", \"today\": \"2026-13-01\", \"expected\": \"1\", \"messages\": []}\n");
         var bad = K2Cli.Run(null, "eval", "demo", "--model", _checkpoint.Path, "--tasks", tasks);
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains($"{tasks}:2: today: \"2026-13-01\" is not a date", bad.Stderr);

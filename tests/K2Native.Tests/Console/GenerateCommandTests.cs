@@ -9,14 +9,16 @@ public sealed class GenerateCommandTests
     [SharedFact]
     public void GreedyPrintIdsReproducesTransformers()
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(SharedFixtures.TinyK2, "reference", "greedy.json")));
+        using var doc = JsonDocument.Parse(
+            File.ReadAllText(Path.Combine(SharedFixtures.TinyK2, "reference", "greedy.json")));
         foreach (var item in doc.RootElement.EnumerateArray())
         {
             var prompt = item.GetProperty("prompt").EnumerateArray().Select(e => e.GetInt32()).ToArray();
             var expected = item.GetProperty("greedy").EnumerateArray().Select(e => e.GetInt32()).ToArray();
             var margins = item.GetProperty("margins").EnumerateArray().Select(e => e.GetDouble()).ToArray();
             var r = K2Cli.Run(null, "generate", "--model", SharedFixtures.TinyK2, "--tokens", string.Join(' ', prompt),
-                "--temperature", "0", "--max-tokens", expected.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), "--print-ids");
+                "--temperature", "0", "--max-tokens", expected.Length.ToString(
+                    System.Globalization.CultureInfo.InvariantCulture), "--print-ids");
             Assert.True(r.ExitCode == 0, r.Stderr);
             var ids = r.Stdout.Trim().Split(' ').Select(int.Parse).ToArray();
             int trusted = Array.FindIndex(margins, m => m < 1e-3);
@@ -52,7 +54,9 @@ public sealed class GenerateCommandTests
     [Fact]
     public void ChatJsonHasContentReasoningToolCallsAndFigures()
     {
-        var r = K2Cli.Run(null, "generate", "--prompt", "hi", "--chat", "--system", "Be brief.", "--json", "--max-tokens", "6", "--seed", "1");
+        var r = K2Cli.Run(
+            null, "generate", "--prompt", "hi", "--chat", "--system", "Be brief.", "--json", "--max-tokens", "6",
+            "--seed", "1");
         Assert.True(r.ExitCode == 0, r.Stderr);
         using var doc = JsonDocument.Parse(r.Stdout);
         var root = doc.RootElement;
@@ -65,8 +69,10 @@ public sealed class GenerateCommandTests
     public void ChatAnswerOnlyOnStdoutReasoningOnlyWithShowReasoning()
     {
         var hidden = K2Cli.Run(null, "generate", "--prompt", "hi", "--chat", "--max-tokens", "12", "--seed", "2");
-        var json = K2Cli.Run(null, "generate", "--prompt", "hi", "--chat", "--max-tokens", "12", "--seed", "2", "--json");
-        var shown = K2Cli.Run(null, "generate", "--prompt", "hi", "--chat", "--max-tokens", "12", "--seed", "2", "--show-reasoning");
+        var json = K2Cli.Run(
+            null, "generate", "--prompt", "hi", "--chat", "--max-tokens", "12", "--seed", "2", "--json");
+        var shown = K2Cli.Run(
+            null, "generate", "--prompt", "hi", "--chat", "--max-tokens", "12", "--seed", "2", "--show-reasoning");
         using var doc = JsonDocument.Parse(json.Stdout);
         string reasoning = doc.RootElement.GetProperty("reasoning").GetString() ?? "";
         Assert.Equal(doc.RootElement.GetProperty("content").GetString()!.Trim(), hidden.Stdout.Trim());
@@ -84,14 +90,19 @@ public sealed class GenerateCommandTests
         string ids = string.Join(' ', Enumerable.Range(1, 1900).Select(i => i % 700 + 1));
         var r = K2Cli.Run(null, "generate", "--tokens", ids, "--kv-cache-mb", "1", "--max-tokens", "10");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("the prompt has 1900 tokens but the KV cache holds 1808 (--kv-cache-mb 1); --kv-cache-mb 2 holds the prompt and --max-tokens 10", r.Stderr);
+        Assert.Contains(
+            "the prompt has 1900 tokens but the KV cache holds 1808 (--kv-cache-mb 1); --kv-cache-mb 2 holds the "
+            + "prompt and --max-tokens 10",
+            r.Stderr);
     }
 
     [Fact]
     public void AKvCacheThatFillsWhileGeneratingIsAnError()
     {
         string ids = string.Join(' ', Enumerable.Range(1, 1000).Select(i => i % 700 + 1));
-        var r = K2Cli.Run(null, "generate", "--tokens", ids, "--kv-cache-mb", "1", "--block-size", "1024", "--max-tokens", "100", "--temperature", "0");
+        var r = K2Cli.Run(
+            null, "generate", "--tokens", ids, "--kv-cache-mb", "1", "--block-size", "1024", "--max-tokens", "100",
+            "--temperature", "0");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("[KV cache full", r.Stderr);
         Assert.Contains("--kv-cache-mb 2 holds 1100 tokens", r.Stderr);

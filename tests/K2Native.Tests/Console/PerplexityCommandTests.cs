@@ -18,7 +18,8 @@ public sealed class PerplexityCommandTests
         double expected = 0;
         for (int t = 0; t + 1 < ids.Length; t++)
         {
-            var row = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(logits.AsSpan(t * vocab * 4, vocab * 4));
+            var row = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(
+                logits.AsSpan(t * vocab * 4, vocab * 4));
             double max = double.NegativeInfinity, sum = 0;
             foreach (float x in row) max = Math.Max(max, x);
             foreach (float x in row) sum += Math.Exp(x - max);

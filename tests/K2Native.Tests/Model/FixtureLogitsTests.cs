@@ -18,7 +18,8 @@ public sealed class FixtureLogitsTests
     {
         var (ids, reference) = LoadReference();
         using var checkpoint = K2Checkpoint.Open(SharedFixtures.TinyK2);
-        LogitChecks.CloseToFixture(LogitChecks.CpuLogits(checkpoint, width, ids), reference, checkpoint.Config.VocabSize, width);
+        LogitChecks.CloseToFixture(
+            LogitChecks.CpuLogits(checkpoint, width, ids), reference, checkpoint.Config.VocabSize, width);
     }
 
     [SharedFact]
@@ -33,7 +34,8 @@ public sealed class FixtureLogitsTests
     internal static (int[] Ids, float[] Logits) LoadReference()
     {
         string dir = Path.Combine(SharedFixtures.TinyK2, "reference");
-        var ids = File.ReadAllText(Path.Combine(dir, "logits_tokens.txt")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+        var ids = File.ReadAllText(Path.Combine(dir, "logits_tokens.txt")).Split(
+            ' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
         var bytes = File.ReadAllBytes(Path.Combine(dir, "logits.f32"));
         return (ids, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray());
     }

@@ -31,21 +31,25 @@ public sealed class Fp8ModelTests : IDisposable
         var (ids, reference) = LoadReference();
         using var checkpoint = K2Checkpoint.Open(SharedFixtures.TinyK2Fp8);
         Assert.True(checkpoint.Config.Quantization.IsFp8);
-        LogitChecks.CloseToFixture(LogitChecks.CpuLogits(checkpoint, width, ids), reference, checkpoint.Config.VocabSize, width);
+        LogitChecks.CloseToFixture(
+            LogitChecks.CpuLogits(checkpoint, width, ids), reference, checkpoint.Config.VocabSize, width);
     }
 
     [SharedFact]
     public void FixtureGreedyIdsMatchReference()
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(SharedFixtures.TinyK2Fp8, "reference", "greedy.json")));
+        using var doc = JsonDocument.Parse(
+            File.ReadAllText(Path.Combine(SharedFixtures.TinyK2Fp8, "reference", "greedy.json")));
         var checkpoint = K2Checkpoint.Open(SharedFixtures.TinyK2Fp8);
-        using var engine = new Engine(K2Model.Load(checkpoint, new CpuBackend()), Tokenizer.Load(SharedFixtures.TinyK2Fp8), new EngineOptions());
+        using var engine = new Engine(
+            K2Model.Load(checkpoint, new CpuBackend()), Tokenizer.Load(SharedFixtures.TinyK2Fp8), new EngineOptions());
         foreach (var item in doc.RootElement.EnumerateArray())
         {
             var prompt = item.GetProperty("prompt").EnumerateArray().Select(e => e.GetInt32()).ToArray();
             var expected = item.GetProperty("greedy").EnumerateArray().Select(e => e.GetInt32()).ToArray();
             var margins = item.GetProperty("margins").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-            var (ids, _, _) = engine.Generate(new GenerationRequest { PromptTokens = prompt, Sampling = SamplingParams.Greedy, MaxTokens = expected.Length });
+            var (ids, _, _) = engine.Generate(
+                new GenerationRequest { PromptTokens = prompt, Sampling = SamplingParams.Greedy, MaxTokens = expected.Length });
             int trusted = Array.FindIndex(margins, m => m < 0.02);
             if (trusted < 0) trusted = expected.Length;
             Assert.Equal(expected[..trusted], ids[..trusted]);
@@ -68,7 +72,8 @@ public sealed class Fp8ModelTests : IDisposable
     {
         var arch = CheckpointFactory.Tiny(a => variant switch
         {
-            // Every matrix has a partial edge block in rows and in columns: 200 = 128 + 72, 72, 300, 136, 40 + 24, 3 heads.
+            // Every matrix has a partial edge block in rows and in columns: 200 = 128 + 72, 72, 300, 136, 40 + 24, 3
+            // heads.
             "partial-blocks" => a with
             {
                 HiddenSize = 200, IntermediateSize = 300, MoeIntermediateSize = 72, QLoraRank = 136, KvLoraRank = 40,
@@ -86,7 +91,8 @@ public sealed class Fp8ModelTests : IDisposable
     private static (int[] Ids, float[] Logits) LoadReference()
     {
         string dir = Path.Combine(SharedFixtures.TinyK2Fp8, "reference");
-        var ids = File.ReadAllText(Path.Combine(dir, "logits_tokens.txt")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+        var ids = File.ReadAllText(Path.Combine(dir, "logits_tokens.txt")).Split(
+            ' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
         return (ids, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, "logits.f32"))).ToArray());
     }
 }

@@ -26,7 +26,8 @@ public sealed class NonFiniteActivationTests : IDisposable
     [InlineData("model.layers.2.self_attn.o_proj.weight", Bf16NegativeInfinity, 2, "self_attn.o_proj")]
     [InlineData("model.layers.0.mlp.down_proj.weight", Bf16NaN, 0, "mlp.down_proj")]
     [InlineData("model.layers.1.mlp.gate.weight", Bf16NaN, 1, "mlp.gate (the router)")]
-    [InlineData("model.layers.2.mlp.shared_experts.down_proj.weight", Bf16NegativeInfinity, 2, "mlp.experts and mlp.shared_experts")]
+    [InlineData("model.layers.2.mlp.shared_experts.down_proj.weight", Bf16NegativeInfinity, 2,
+        "mlp.experts and mlp.shared_experts")]
     [InlineData("model.embed_tokens.weight", Bf16NaN, -1, "model.embed_tokens")]
     [InlineData("lm_head.weight", Bf16NegativeInfinity, -1, "lm_head")]
     public void NonFiniteWeightIsNamedByLayerAndOperation(string tensor, ushort value, int layer, string operation)
@@ -36,7 +37,8 @@ public sealed class NonFiniteActivationTests : IDisposable
         using var model = K2Model.Load(checkpoint, new CpuBackend());
         int[] ids = [1, 2, 3, 4, 5];
 
-        var e = Assert.Throws<NonFiniteActivationException>(() => model.Forward(ids, new float[ids.Length * checkpoint.Config.VocabSize]));
+        var e = Assert.Throws<NonFiniteActivationException>(
+            () => model.Forward(ids, new float[ids.Length * checkpoint.Config.VocabSize]));
         Assert.Equal(layer, e.Layer);
         Assert.StartsWith(operation, e.Operation);
 
@@ -100,7 +102,9 @@ public sealed class NonFiniteActivationTests : IDisposable
                     });
                     using var checkpoint = K2Checkpoint.Open(_dir.Path);
                     var rope = Yarn.Rope(checkpoint.Config);
-                    Assert.True(rope.InverseFrequencies.All(double.IsFinite) && float.IsFinite(rope.CosSinScale), $"theta {theta}, {field} {v}");
+                    Assert.True(
+                        rope.InverseFrequencies.All(double.IsFinite) && float.IsFinite(rope.CosSinScale),
+                        $"theta {theta}, {field} {v}");
                     Assert.True(float.IsFinite(Yarn.SoftmaxScale(checkpoint.Config)), $"theta {theta}, {field} {v}");
                 }
     }
@@ -115,12 +119,14 @@ public sealed class NonFiniteActivationTests : IDisposable
             if (dtype == DType.F32)
             {
                 float f = BitConverter.Int32BitsToSingle(value << 16); // the bf16 value widened
-                for (int i = 0; i < poisoned.Length; i += 4) BinaryPrimitives.WriteSingleLittleEndian(poisoned.AsSpan(i), f);
+                for (int i = 0; i < poisoned.Length; i += 4)
+                    BinaryPrimitives.WriteSingleLittleEndian(poisoned.AsSpan(i), f);
             }
             else
             {
                 Assert.Equal(DType.BF16, dtype);
-                for (int i = 0; i < poisoned.Length; i += 2) BinaryPrimitives.WriteUInt16LittleEndian(poisoned.AsSpan(i), value);
+                for (int i = 0; i < poisoned.Length; i += 2)
+                    BinaryPrimitives.WriteUInt16LittleEndian(poisoned.AsSpan(i), value);
             }
             return (dtype, shape, poisoned);
         });

@@ -39,9 +39,12 @@ public sealed class PagedStepTests : IDisposable
         {
             foreach (var (activations, tolerance) in new[] { (Int4Activations.Float32, 2e-5), (CpuBackend.DefaultInt4Activations, 1e-4) })
             {
-                var (full, stepped) = Run(checkpoint, new CpuBackend(width, activations), ids, blockSize, firstChunk, KvCacheDType.F32);
+                var (full, stepped) = Run(
+                    checkpoint, new CpuBackend(width, activations), ids, blockSize, firstChunk, KvCacheDType.F32);
                 double error = TestData.RelativeL2(stepped, full);
-                Assert.True(error < tolerance, $"block {blockSize}, first chunk {firstChunk}, {width}, {activations}: relative L2 {error:E2}");
+                Assert.True(
+                    error < tolerance,
+                    $"block {blockSize}, first chunk {firstChunk}, {width}, {activations}: relative L2 {error:E2}");
             }
         }
     }
@@ -68,8 +71,10 @@ public sealed class PagedStepTests : IDisposable
         Assert.True(TestData.TopOneAgreement(stepped, reference, checkpoint.Config.VocabSize) >= 0.99);
     }
 
-    /// <summary>Full-forward logits and the logits of feeding <paramref name="ids"/> through the cache (first chunk, then one by one).</summary>
-    internal static (float[] Full, float[] Stepped) Run(K2Checkpoint checkpoint, Backend backend, int[] ids, int blockSize, int firstChunk, KvCacheDType dtype)
+    /// <summary>Full-forward logits and the logits of feeding <paramref name="ids"/> through the cache (first chunk,
+    /// then one by one).</summary>
+    internal static (float[] Full, float[] Stepped) Run(
+        K2Checkpoint checkpoint, Backend backend, int[] ids, int blockSize, int firstChunk, KvCacheDType dtype)
     {
         var c = checkpoint.Config;
         using var model = K2Model.Load(checkpoint, backend);

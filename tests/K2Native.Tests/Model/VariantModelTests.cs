@@ -17,7 +17,8 @@ public sealed class VariantModelTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    public static TheoryData<string> Variants() => new(["baseline", "no-q-lora", "expert-groups", "sharded", "no-yarn", "tied-embeddings", "no-shared-expert", "moe-every-other-layer", "yarn-mscale"]);
+    public static TheoryData<string> Variants() => new(
+        ["baseline", "no-q-lora", "expert-groups", "sharded", "no-yarn", "tied-embeddings", "no-shared-expert", "moe-every-other-layer", "yarn-mscale"]);
 
     [Theory]
     [MemberData(nameof(Variants))]
@@ -38,7 +39,9 @@ public sealed class VariantModelTests : IDisposable
         var backend = new CpuBackend();
         var moe = checkpoint.Weights.Layers[1].Moe!;
         var layer = new K2Native.Backends.MoeLayer(backend.Load(moe.Router), backend.Load(moe.CorrectionBias),
-            new K2Native.Backends.RouterSettings(c.NRoutedExperts, c.NumExpertsPerTok, c.NGroup, c.TopkGroup, c.NormTopkProb, (float)c.RoutedScalingFactor),
+            new K2Native.Backends.RouterSettings(
+                c.NRoutedExperts, c.NumExpertsPerTok, c.NGroup, c.TopkGroup, c.NormTopkProb,
+                (float)c.RoutedScalingFactor),
             [], [], []);
         const int tokens = 64;
         using var x = backend.NewTensor(tokens, c.HiddenSize);
@@ -51,8 +54,10 @@ public sealed class VariantModelTests : IDisposable
         {
             var groups = ids.AsSpan(t * c.NumExpertsPerTok, c.NumExpertsPerTok).ToArray().Select(e => e / perGroup).Distinct().Count();
             Assert.InRange(groups, 1, c.TopkGroup);
-            Assert.Equal(c.NumExpertsPerTok, ids.AsSpan(t * c.NumExpertsPerTok, c.NumExpertsPerTok).ToArray().Distinct().Count());
-            Assert.Equal(c.RoutedScalingFactor, weights.AsSpan(t * c.NumExpertsPerTok, c.NumExpertsPerTok).ToArray().Sum(), 4);
+            Assert.Equal(
+                c.NumExpertsPerTok, ids.AsSpan(t * c.NumExpertsPerTok, c.NumExpertsPerTok).ToArray().Distinct().Count());
+            Assert.Equal(
+                c.RoutedScalingFactor, weights.AsSpan(t * c.NumExpertsPerTok, c.NumExpertsPerTok).ToArray().Sum(), 4);
         }
     }
 
@@ -84,25 +89,30 @@ public sealed class VariantModelTests : IDisposable
                 break;
             case "tied-embeddings":
                 CheckpointFactory.EditConfig(_dir.Path, c => c["tie_word_embeddings"] = true);
-                CheckpointFactory.RewriteTensors(_dir.Path, (name, dtype, shape, bytes) => name == "lm_head.weight" ? null : (dtype, shape, bytes));
+                CheckpointFactory.RewriteTensors(
+                    _dir.Path, (name, dtype, shape, bytes) => name == "lm_head.weight" ? null : (dtype, shape, bytes));
                 break;
             case "moe-every-other-layer":
                 CheckpointFactory.EditConfig(_dir.Path, c => c["moe_layer_freq"] = 2);
                 // Layers 1 and 3 become dense (l % 2 != 0): give them the dense MLP the config now implies.
                 int[] dense = [1, 3];
                 CheckpointFactory.RewriteTensors(_dir.Path,
-                    (name, dtype, shape, bytes) => dense.Any(l => name.StartsWith($"model.layers.{l}.mlp.", StringComparison.Ordinal)) ? null : (dtype, shape, bytes),
+                    (name, dtype, shape, bytes) => dense.Any(l => name.StartsWith(
+                        $"model.layers.{l}.mlp.", StringComparison.Ordinal)) ? null : (dtype, shape, bytes),
                     writer =>
                     {
                         foreach (int l in dense)
                             foreach (var (proj, rows, cols) in new[] { ("gate_proj", 256, 128), ("up_proj", 256, 128), ("down_proj", 128, 256) })
-                                writer.AddBf16($"model.layers.{l}.mlp.{proj}.weight", [rows, cols], TestData.RandomBf16(rows * cols, (ulong)(rows + l), 0.08f));
+                                writer.AddBf16(
+                                    $"model.layers.{l}.mlp.{proj}.weight", [rows, cols],
+                                    TestData.RandomBf16(rows * cols, (ulong)(rows + l), 0.08f));
                     });
                 CheckpointFactory.EditConfig(_dir.Path, c =>
                 {
                     var ignore = c["quantization_config"]!["ignore"]!.AsArray();
                     foreach (int l in dense)
-                        foreach (var proj in new[] { "gate_proj", "up_proj", "down_proj" }) ignore.Add($"model.layers.{l}.mlp.{proj}");
+                        foreach (var proj in new[] { "gate_proj", "up_proj", "down_proj" })
+                            ignore.Add($"model.layers.{l}.mlp.{proj}");
                 });
                 break;
         }

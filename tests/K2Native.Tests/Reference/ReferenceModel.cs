@@ -38,7 +38,10 @@ internal sealed class ReferenceModel : IDisposable
             var hs = x.Select(row => Norm(row, Dense(p + ".input_layernorm.weight"), eps)).ToArray();
             double[][] q = _c.QLoraRank is null
                 ? hs.Select(row => Linear(row, a + ".q_proj")).ToArray()
-                : hs.Select(row => Linear(Norm(Linear(row, a + ".q_a_proj"), Dense(a + ".q_a_layernorm.weight"), 1e-6), a + ".q_b_proj")).ToArray();
+                : hs.Select(
+                    row => Linear(
+                        Norm(Linear(row, a + ".q_a_proj"), Dense(a + ".q_a_layernorm.weight"), 1e-6), a
+                            + ".q_b_proj")).ToArray();
             var kva = hs.Select(row => Linear(row, a + ".kv_a_proj_with_mqa")).ToArray();
             var latent = kva.Select(row => Norm(row[..rkv], Dense(a + ".kv_a_layernorm.weight"), 1e-6)).ToArray();
             var kRope = kva.Select((row, pos) => Rotate(row[rkv..], pos, inv, ropeScale)).ToArray();
@@ -94,7 +97,8 @@ internal sealed class ReferenceModel : IDisposable
         var choice = s.Select((v, i) => v + bias[i]).ToArray();
         var groupScore = Enumerable.Range(0, groups)
             .Select(g => choice.Skip(g * perGroup).Take(perGroup).OrderDescending().Take(2).Sum()).ToArray();
-        var keptGroups = Enumerable.Range(0, groups).OrderByDescending(g => groupScore[g]).ThenBy(g => g).Take(_c.TopkGroup).ToHashSet();
+        var keptGroups = Enumerable.Range(0, groups).OrderByDescending(g => groupScore[g]).ThenBy(g => g).Take(
+            _c.TopkGroup).ToHashSet();
         var ids = Enumerable.Range(0, e).Where(i => keptGroups.Contains(i / perGroup))
             .OrderByDescending(i => choice[i]).ThenBy(i => i).Take(_c.NumExpertsPerTok).ToArray();
         var w = ids.Select(i => s[i]).ToArray();
@@ -125,7 +129,8 @@ internal sealed class ReferenceModel : IDisposable
             double extrapolate = 1 - Math.Clamp((i - low) / (high - low), 0, 1);
             inv[i] = inv[i] / y.Factor * (1 - extrapolate) + inv[i] * extrapolate;
         }
-        double cosSin = y.AttentionFactor ?? (y.Mscale is > 0 && y.MscaleAllDim is > 0 ? M(y.Factor, y.Mscale.Value) / M(y.Factor, y.MscaleAllDim.Value) : M(y.Factor, 1));
+        double cosSin = y.AttentionFactor
+            ?? (y.Mscale is > 0 && y.MscaleAllDim is > 0 ? M(y.Factor, y.Mscale.Value) / M(y.Factor, y.MscaleAllDim.Value) : M(y.Factor, 1));
         if (y.MscaleAllDim is > 0) softmax *= M(y.Factor, y.MscaleAllDim.Value) * M(y.Factor, y.MscaleAllDim.Value);
         return (inv, cosSin, softmax);
     }
@@ -153,7 +158,8 @@ internal sealed class ReferenceModel : IDisposable
         for (int i = 0; i < acc.Length; i++) acc[i] += delta[i];
     }
 
-    /// <summary>y = W x for the Linear module (BF16 .weight or INT4 .weight_packed/.weight_scale/.weight_shape).</summary>
+    /// <summary>y = W x for the Linear module (BF16 .weight or INT4
+    /// .weight_packed/.weight_scale/.weight_shape).</summary>
     private double[] Linear(double[] x, string module)
     {
         var w = Dense(module + ".weight");
@@ -173,7 +179,8 @@ internal sealed class ReferenceModel : IDisposable
     {
         if (_cache.TryGetValue(name, out var cached)) return cached;
         string module = name[..^".weight".Length];
-        double[] values = name.EndsWith(".weight", StringComparison.Ordinal) && !_tensors.Contains(name) && _tensors.Contains(module + ".weight_packed")
+        double[] values = name.EndsWith(".weight", StringComparison.Ordinal) && !_tensors.Contains(name)
+            && _tensors.Contains(module + ".weight_packed")
             ? DequantizeInt4(module)
             : _tensors.Contains(name) && _tensors.Get(name).Info.DType == DType.F8_E4M3
                 ? DequantizeFp8(name)
@@ -191,7 +198,8 @@ internal sealed class ReferenceModel : IDisposable
         {
             values[i] = location.Info.DType switch
             {
-                DType.BF16 => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]) << 16),
+                DType.BF16 => BitConverter.Int32BitsToSingle(
+                    BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]) << 16),
                 DType.F32 => BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]),
                 DType.I32 => BinaryPrimitives.ReadInt32LittleEndian(bytes[(4 * i)..]),
                 _ => throw new NotSupportedException($"reference model: {name} is {location.Info.DType}"),

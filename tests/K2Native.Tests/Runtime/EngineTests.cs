@@ -24,14 +24,16 @@ public sealed class EngineTests : IDisposable
     [InlineData(64)]
     public void GreedyMatchesTransformers(int blockSize)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(SharedFixtures.TinyK2, "reference", "greedy.json")));
+        using var doc = JsonDocument.Parse(
+            File.ReadAllText(Path.Combine(SharedFixtures.TinyK2, "reference", "greedy.json")));
         using var engine = Open(SharedFixtures.TinyK2, new EngineOptions { BlockSize = blockSize });
         foreach (var item in doc.RootElement.EnumerateArray())
         {
             var prompt = item.GetProperty("prompt").EnumerateArray().Select(e => e.GetInt32()).ToArray();
             var expected = item.GetProperty("greedy").EnumerateArray().Select(e => e.GetInt32()).ToArray();
             var margins = item.GetProperty("margins").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-            var (ids, _, result) = engine.Generate(new GenerationRequest { PromptTokens = prompt, Sampling = SamplingParams.Greedy, MaxTokens = expected.Length });
+            var (ids, _, result) = engine.Generate(
+                new GenerationRequest { PromptTokens = prompt, Sampling = SamplingParams.Greedy, MaxTokens = expected.Length });
             int trusted = Array.FindIndex(margins, m => m < 1e-3);
             if (trusted < 0) trusted = expected.Length;
             Assert.Equal(expected[..trusted], ids[..trusted]);
@@ -66,7 +68,8 @@ public sealed class EngineTests : IDisposable
     public async Task ConcurrentRequestsGiveTheTokensTheyGiveAlone()
     {
         CheckpointFactory.Write(_dir.Path, seed: 32);
-        var prompts = Enumerable.Range(0, 5).Select(p => Enumerable.Range(0, 7 + 9 * p).Select(i => (i * 37 + p * 101) % 700).ToArray()).ToArray();
+        var prompts = Enumerable.Range(0, 5).Select(
+            p => Enumerable.Range(0, 7 + 9 * p).Select(i => (i * 37 + p * 101) % 700).ToArray()).ToArray();
         int[][] alone;
         using (var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = false }))
             alone = prompts.Select(p => engine.Generate(Request(p, 12)).Ids).ToArray();
@@ -81,13 +84,15 @@ public sealed class EngineTests : IDisposable
     public void PromptChunksCutForStopLatencyGiveTheSameTokens()
     {
         CheckpointFactory.Write(_dir.Path, seed: 33);
-        var prompts = Enumerable.Range(0, 3).Select(p => Enumerable.Range(0, 90 + 40 * p).Select(i => (i * 41 + p * 13) % 700).ToArray()).ToArray();
+        var prompts = Enumerable.Range(0, 3).Select(
+            p => Enumerable.Range(0, 90 + 40 * p).Select(i => (i * 41 + p * 13) % 700).ToArray()).ToArray();
         int[][] whole;
         using (var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = false, StopLatency = null }))
             whole = prompts.Select(p => engine.Generate(Request(p, 8)).Ids).ToArray();
         // A latency no layer can meet: after the first measured chunk every prompt chunk is one token.
         using (var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = false, StopLatency = TimeSpan.FromTicks(1) }))
-            for (int i = 0; i < prompts.Length; i++) Assert.Equal(whole[i], engine.Generate(Request(prompts[i], 8)).Ids);
+            for (int i = 0; i < prompts.Length; i++)
+                Assert.Equal(whole[i], engine.Generate(Request(prompts[i], 8)).Ids);
     }
 
     [Theory]
@@ -95,7 +100,8 @@ public sealed class EngineTests : IDisposable
     [InlineData(-5)]
     public void AStopLatencyThatIsNotPositiveIsRefused(int milliseconds)
     {
-        var e = Assert.Throws<ArgumentException>(() => new EngineOptions { StopLatency = TimeSpan.FromMilliseconds(milliseconds) }.Validate());
+        var e = Assert.Throws<ArgumentException>(
+            () => new EngineOptions { StopLatency = TimeSpan.FromMilliseconds(milliseconds) }.Validate());
         Assert.Contains("stop latency", e.Message);
     }
 
@@ -104,7 +110,8 @@ public sealed class EngineTests : IDisposable
     {
         CheckpointFactory.Write(_dir.Path, seed: 42);
         var shared = Enumerable.Range(0, 70).Select(i => (i * 53 + 11) % 700).ToArray();
-        var prompts = Enumerable.Range(0, 6).Select(p => shared.Concat(Enumerable.Range(0, 3 + p).Select(i => (p * 97 + i) % 700)).ToArray()).ToArray();
+        var prompts = Enumerable.Range(0, 6).Select(
+            p => shared.Concat(Enumerable.Range(0, 3 + p).Select(i => (p * 97 + i) % 700)).ToArray()).ToArray();
         int[][] alone;
         using (var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = false }))
             alone = prompts.Select(p => engine.Generate(Request(p, 10)).Ids).ToArray();
@@ -113,7 +120,8 @@ public sealed class EngineTests : IDisposable
             engine.Generate(Request(shared, 1));
             var together = await Task.WhenAll(prompts.Select(p => Task.Run(() => engine.Generate(Request(p, 10)).Ids)));
             for (int i = 0; i < prompts.Length; i++) Assert.Equal(alone[i], together[i]);
-            Assert.True(engine.ReusedPromptTokens >= prompts.Length * 64, $"{engine.ReusedPromptTokens} prompt tokens reused");
+            Assert.True(
+                engine.ReusedPromptTokens >= prompts.Length * 64, $"{engine.ReusedPromptTokens} prompt tokens reused");
             Assert.Equal(0, engine.Pool.InUse);
         }
     }
@@ -125,7 +133,8 @@ public sealed class EngineTests : IDisposable
         using var checkpoint = K2Checkpoint.Open(_dir.Path);
         var c = checkpoint.Config;
         long bytesPerBlock = 4L * c.NumHiddenLayers * (c.KvLoraRank + c.QkRopeHeadDim) * 4;
-        var prompts = Enumerable.Range(0, 3).Select(p => Enumerable.Range(0, 20).Select(i => (i * 31 + p * 7) % 700).ToArray()).ToArray();
+        var prompts = Enumerable.Range(0, 3).Select(
+            p => Enumerable.Range(0, 20).Select(i => (i * 31 + p * 7) % 700).ToArray()).ToArray();
         int[][] alone;
         using (var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = false }))
             alone = prompts.Select(p => engine.Generate(Request(p, 24)).Ids).ToArray();
@@ -216,10 +225,15 @@ public sealed class EngineTests : IDisposable
     {
         CheckpointFactory.Write(_dir.Path, seed: 37);
         using var engine = Open(_dir.Path, new EngineOptions { ContextLength = 16 });
-        Assert.Contains("vocabulary", Assert.Throws<ArgumentException>(() => engine.Generate(Request([1, 99999], 2))).Message);
+        Assert.Contains(
+            "vocabulary", Assert.Throws<ArgumentException>(() => engine.Generate(Request([1, 99999], 2))).Message);
         Assert.Contains("no tokens", Assert.Throws<ArgumentException>(() => engine.Generate(Request([], 2))).Message);
-        Assert.Contains("context", Assert.Throws<ArgumentException>(() => engine.Generate(Request(new int[16], 2))).Message);
-        Assert.Contains("top_p", Assert.Throws<ArgumentException>(() => engine.Generate(Request([1], 2) with { Sampling = new SamplingParams { TopP = 0 } })).Message);
+        Assert.Contains(
+            "context", Assert.Throws<ArgumentException>(() => engine.Generate(Request(new int[16], 2))).Message);
+        Assert.Contains(
+            "top_p",
+            Assert.Throws<ArgumentException>(
+                () => engine.Generate(Request([1], 2) with { Sampling = new SamplingParams { TopP = 0 } })).Message);
     }
 
     [Fact]
@@ -229,13 +243,18 @@ public sealed class EngineTests : IDisposable
         using var engine = Open(_dir.Path, new EngineOptions());
         var request = Request([3, 1, 4, 1, 5], 24) with { Sampling = SamplingParams.K2Thinking with { Seed = 9 } };
         Assert.Equal(engine.Generate(request).Ids, engine.Generate(request).Ids);
-        Assert.NotEqual(engine.Generate(request).Ids, engine.Generate(request with { Sampling = request.Sampling with { Seed = 10 } }).Ids);
+        Assert.NotEqual(
+            engine.Generate(request).Ids,
+            engine.Generate(request with { Sampling = request.Sampling with { Seed = 10 } }).Ids);
     }
 
-    /// <summary>A tool loop on the token level: each step's prompt is the last prompt, the answer, and a fixed "tool result".</summary>
+    /// <summary>A tool loop on the token level: each step's prompt is the last prompt, the answer, and a fixed "tool
+    /// result".</summary>
     private (List<int[]> Answers, long Reused) RunToolLoop(bool prefixCaching, int steps)
     {
-        using var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = prefixCaching, BlockSize = 16, MaxStepTokens = 64, KvCacheBytes = 64L << 20 });
+        using var engine = Open(
+            _dir.Path,
+            new EngineOptions { PrefixCaching = prefixCaching, BlockSize = 16, MaxStepTokens = 64, KvCacheBytes = 64L << 20 });
         var prompt = Enumerable.Range(0, 40).Select(i => (i * 13 + 1) % 760).ToList();
         var answers = new List<int[]>();
         for (int step = 0; step < steps; step++)
@@ -248,7 +267,8 @@ public sealed class EngineTests : IDisposable
         return (answers, engine.ReusedPromptTokens);
     }
 
-    /// <summary>Six chat turns through the template: each answer is parsed, appended, and the next question rendered after it.</summary>
+    /// <summary>Six chat turns through the template: each answer is parsed, appended, and the next question rendered
+    /// after it.</summary>
     private async Task<(List<string> Answers, long Reused)> ChatTurns(bool prefixCaching)
     {
         using var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = prefixCaching, BlockSize = 8 });
@@ -257,7 +277,9 @@ public sealed class EngineTests : IDisposable
         foreach (var question in new[] { "hello", "what is the capital of France?", "and of Japan?", "thanks", "one more", "bye" })
         {
             messages.Add(ChatMessage.User(question));
-            var turn = new ChatTurn(engine, ChatTemplate.Thinking, messages, null, new ChatSettings { Sampling = SamplingParams.Greedy, MaxTokens = 12 });
+            var turn = new ChatTurn(
+                engine, ChatTemplate.Thinking, messages, null,
+                new ChatSettings { Sampling = SamplingParams.Greedy, MaxTokens = 12 });
             await foreach (var _ in turn.StreamAsync()) { }
             messages.Add(turn.Message!);
             answers.Add(string.Join(' ', turn.PromptTokens) + " -> " + turn.Message);

@@ -48,9 +48,11 @@ public sealed class GenerationPresetTests
     [InlineData(null, null, -2, null, null, "top_k -2")]
     [InlineData(null, null, null, 1.5f, null, "min_p 1.5")]
     [InlineData(null, null, null, null, 0, "max_tokens 0")]
-    public void With_RefusesAValueOutOfRange_NamingIt(float? temperature, float? topP, int? topK, float? minP, int? maxTokens, string expected)
+    public void With_RefusesAValueOutOfRange_NamingIt(
+        float? temperature, float? topP, int? topK, float? minP, int? maxTokens, string expected)
     {
-        var e = Assert.Throws<ArgumentException>(() => GenerationPreset.K2Thinking.With(temperature, topP, topK, minP, null, maxTokens));
+        var e = Assert.Throws<ArgumentException>(
+            () => GenerationPreset.K2Thinking.With(temperature, topP, topK, minP, null, maxTokens));
         Assert.Contains(expected, e.Message);
     }
 }

@@ -76,7 +76,8 @@ public sealed class SamplerTests
         var logits = Logits(10, seed: 1);
         logits[4] = bad;
         var random = new SplitMix64(1);
-        var e = Assert.Throws<NonFiniteLogitsException>(() => new Sampler(10).Sample(logits, SamplingParams.K2Thinking, ref random));
+        var e = Assert.Throws<NonFiniteLogitsException>(
+            () => new Sampler(10).Sample(logits, SamplingParams.K2Thinking, ref random));
         Assert.Equal(4, e.TokenId);
     }
 
@@ -88,7 +89,8 @@ public sealed class SamplerTests
     [InlineData(1f, 0, 1f, 2f, "min_p")]
     public void OutOfRangeSettingsAreNamed(float temperature, int topK, float topP, float minP, string name)
     {
-        var e = Assert.Throws<ArgumentException>(() => new SamplingParams { Temperature = temperature, TopK = topK, TopP = topP, MinP = minP }.Validate());
+        var e = Assert.Throws<ArgumentException>(
+            () => new SamplingParams { Temperature = temperature, TopK = topK, TopP = topP, MinP = minP }.Validate());
         Assert.Contains(name, e.Message);
     }
 
@@ -98,7 +100,8 @@ public sealed class SamplerTests
         return Enumerable.Range(0, n).Select(_ => random.NextSymmetric(3f)).ToArray();
     }
 
-    /// <summary>Hugging Face's warpers in order, in double precision, over a full sort: the final probabilities.</summary>
+    /// <summary>Hugging Face's warpers in order, in double precision, over a full sort: the final
+    /// probabilities.</summary>
     private static double[] Reference(float[] logits, SamplingParams s)
     {
         int n = logits.Length;

@@ -16,8 +16,10 @@ public sealed class AdmissionTests
     [Fact]
     public async Task AnApiKeyIsRequiredOnV1RoutesOnly()
     {
-        using var host = ModelHost.Open(ServerFixture.Bundled, new CpuBackend(), new EngineOptions { KvCacheBytes = 4L << 20 });
-        await using var server = await K2Server.StartAsync(new ServerOptions { Port = 0, ApiKey = "sesame", Verbose = false },
+        using var host = ModelHost.Open(
+            ServerFixture.Bundled, new CpuBackend(), new EngineOptions { KvCacheBytes = 4L << 20 });
+        await using var server = await K2Server.StartAsync(
+            new ServerOptions { Port = 0, ApiKey = "sesame", Verbose = false },
             new ChatCompletionService(host.Engine, host.Template));
         using var client = new HttpClient { BaseAddress = new Uri(server.Address) };
 
@@ -36,8 +38,10 @@ public sealed class AdmissionTests
     [Fact]
     public async Task AFullQueueAnswers429WithRetryAfter()
     {
-        using var host = ModelHost.Open(ServerFixture.Bundled, new CpuBackend(), new EngineOptions { KvCacheBytes = 4L << 20, MaxSequences = 1 });
-        await using var server = await K2Server.StartAsync(new ServerOptions { Port = 0, MaxQueue = 0, Verbose = false },
+        using var host = ModelHost.Open(
+            ServerFixture.Bundled, new CpuBackend(), new EngineOptions { KvCacheBytes = 4L << 20, MaxSequences = 1 });
+        await using var server = await K2Server.StartAsync(
+            new ServerOptions { Port = 0, MaxQueue = 0, Verbose = false },
             new ChatCompletionService(host.Engine, host.Template));
         using var client = new HttpClient { BaseAddress = new Uri(server.Address) };
 

@@ -42,7 +42,9 @@ public sealed class ChatCompletionsTests(ServerFixture server)
         var usage = usageChunk["usage"]!;
         Assert.Equal(24, usage["completion_tokens"]!.GetValue<int>());
         Assert.Equal(body["usage"]!["prompt_tokens"]!.GetValue<int>(), usage["prompt_tokens"]!.GetValue<int>());
-        Assert.True(usage["prompt_tokens_details"]!["cached_tokens"]!.GetValue<int>() > 0, "the second identical prompt reuses cached blocks");
+        Assert.True(
+            usage["prompt_tokens_details"]!["cached_tokens"]!.GetValue<int>() > 0,
+            "the second identical prompt reuses cached blocks");
         Assert.Equal(24, usage["completion_tokens_details"]!["reasoning_tokens"]!.GetValue<int>());
     }
 
@@ -53,7 +55,8 @@ public sealed class ChatCompletionsTests(ServerFixture server)
         using var response = await server.PlainClient.PostAsync("/v1/chat/completions", ServerFixture.Json(request));
         var events = await Sse.ReadAllAsync(response);
         foreach (var e in events)
-            Assert.DoesNotMatch("<\\|[a-z_0-9]+\\|>|<think>|</think>", JsonNode.Parse(e == "[DONE]" ? "{}" : e)!.ToJsonString());
+            Assert.DoesNotMatch(
+                "<\\|[a-z_0-9]+\\|>|<think>|</think>", JsonNode.Parse(e == "[DONE]" ? "{}" : e)!.ToJsonString());
         Assert.Equal("[DONE]", events[^1]);
     }
 
@@ -93,7 +96,9 @@ public sealed class ChatCompletionsTests(ServerFixture server)
         using var first = await server.ScriptedClient.PostAsync("/v1/chat/completions",
             ServerFixture.Json("""{"messages": [{"role": "user", "content": "hi"}], "stop": ["help"]}"""));
         var message = JsonNode.Parse(await first.Content.ReadAsStringAsync())!["choices"]![0]!;
-        Assert.Equal(ScriptedAssistant.Greeting[..ScriptedAssistant.Greeting.IndexOf("help", StringComparison.Ordinal)], message["message"]!["content"]!.GetValue<string>());
+        Assert.Equal(
+            ScriptedAssistant.Greeting[..ScriptedAssistant.Greeting.IndexOf("help", StringComparison.Ordinal)],
+            message["message"]!["content"]!.GetValue<string>());
         Assert.Equal("stop", message["finish_reason"]!.GetValue<string>());
     }
 
@@ -106,13 +111,19 @@ public sealed class ChatCompletionsTests(ServerFixture server)
 
         using var tokenized = await server.PlainClient.PostAsync("/tokenize", ServerFixture.Json("""{"prompt": "hello world"}"""));
         var tokens = JsonNode.Parse(await tokenized.Content.ReadAsStringAsync())!;
-        Assert.Equal(server.Host.Tokenizer.Encode("hello world"), tokens["tokens"]!.AsArray().Select(t => t!.GetValue<int>()));
-        using var back = await server.PlainClient.PostAsync("/detokenize", ServerFixture.Json(new JsonObject { ["tokens"] = tokens["tokens"]!.DeepClone() }));
-        Assert.Equal("hello world", JsonNode.Parse(await back.Content.ReadAsStringAsync())!["prompt"]!.GetValue<string>());
+        Assert.Equal(
+            server.Host.Tokenizer.Encode("hello world"), tokens["tokens"]!.AsArray().Select(t => t!.GetValue<int>()));
+        using var back = await server.PlainClient.PostAsync(
+            "/detokenize", ServerFixture.Json(new JsonObject { ["tokens"] = tokens["tokens"]!.DeepClone() }));
+        Assert.Equal(
+            "hello world", JsonNode.Parse(await back.Content.ReadAsStringAsync())!["prompt"]!.GetValue<string>());
 
         using var chat = await server.PlainClient.PostAsync("/tokenize", ServerFixture.Json("""{"messages": [{"role": "user", "content": "hi"}]}"""));
         int count = JsonNode.Parse(await chat.Content.ReadAsStringAsync())!["count"]!.GetValue<int>();
-        Assert.Equal(server.Host.Tokenizer.Encode(server.Host.Template.Render([K2Native.Text.ChatMessage.User("hi")], null, true)).Length, count);
+        Assert.Equal(
+            server.Host.Tokenizer.Encode(
+                server.Host.Template.Render([K2Native.Text.ChatMessage.User("hi")], null, true)).Length,
+            count);
 
         string metrics = await server.PlainClient.GetStringAsync("/metrics");
         foreach (string name in (string[])["k2_requests_total", "k2_waiting_sequences", "k2_kv_blocks_free", "k2_prompt_tokens_reused_total",

@@ -34,7 +34,9 @@ public sealed class ClientLibraryTests(ServerFixture server)
         Assert.Equal(ScriptedAssistant.Answer, response.Text);
         var call = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().Single();
         Assert.Equal("functions.get_weather:0", call.CallId);
-        Assert.Contains(response.Messages.SelectMany(m => m.Contents), c => c is FunctionResultContent r && r.CallId == call.CallId);
+        Assert.Contains(
+            response.Messages.SelectMany(m => m.Contents), c => c is FunctionResultContent r
+                && r.CallId == call.CallId);
         Assert.Equal(ChatFinishReason.Stop, response.FinishReason);
     }
 
@@ -53,7 +55,9 @@ public sealed class ClientLibraryTests(ServerFixture server)
         await foreach (var u in k2.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "hi")])) updates.Add(u);
         var response = updates.ToChatResponse();
         Assert.Equal(ScriptedAssistant.Greeting, response.Text);
-        Assert.Equal(ScriptedAssistant.Reasoning, string.Concat(updates.SelectMany(u => u.Contents).OfType<TextReasoningContent>().Select(r => r.Text)));
+        Assert.Equal(
+            ScriptedAssistant.Reasoning,
+            string.Concat(updates.SelectMany(u => u.Contents).OfType<TextReasoningContent>().Select(r => r.Text)));
         Assert.True(response.Usage!.ReasoningTokenCount > 0);
         Assert.Equal(response.Usage.InputTokenCount + response.Usage.OutputTokenCount, response.Usage.TotalTokenCount);
     }
@@ -61,14 +65,18 @@ public sealed class ClientLibraryTests(ServerFixture server)
     [Fact]
     public async Task TheOfficialOpenAIClientRunsAToolLoopAgainstTheServer()
     {
-        var openai = new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(server.Scripted.Address + "/v1") });
+        var openai = new OpenAIClient(
+            new ApiKeyCredential("unused"),
+            new OpenAIClientOptions { Endpoint = new Uri(server.Scripted.Address + "/v1") });
         await AssertToolLoop(openai.GetChatClient("tiny").AsIChatClient());
     }
 
     [Fact]
     public async Task TheOfficialOpenAIClientStreamsAToolLoopAgainstTheServer()
     {
-        var openai = new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(server.Scripted.Address + "/v1") });
+        var openai = new OpenAIClient(
+            new ApiKeyCredential("unused"),
+            new OpenAIClientOptions { Endpoint = new Uri(server.Scripted.Address + "/v1") });
         var (weather, calls) = Weather();
         using var client = new ChatClientBuilder(openai.GetChatClient("tiny").AsIChatClient()).UseFunctionInvocation().Build();
         var updates = new List<ChatResponseUpdate>();

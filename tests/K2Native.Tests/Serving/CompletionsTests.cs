@@ -57,13 +57,17 @@ public sealed class CompletionsTests(ServerFixture server)
         Assert.Equal("[DONE]", events[^1]);
         var chunks = Sse.Chunks(events);
         Assert.All(chunks, c => Assert.Equal("text_completion", c["object"]!.GetValue<string>()));
-        string text = string.Concat(chunks.Where(c => c["choices"]!.AsArray().Count > 0).Select(c => c["choices"]![0]!["text"]!.GetValue<string>()));
+        string text = string.Concat(
+            chunks.Where(c => c["choices"]!.AsArray().Count > 0).Select(
+                c => c["choices"]![0]!["text"]!.GetValue<string>()));
         Assert.Equal(whole["choices"]![0]!["text"]!.GetValue<string>(), text);
         Assert.Equal("length", chunks[^2]["choices"]![0]!["finish_reason"]!.GetValue<string>());
         Assert.Empty(chunks[^1]["choices"]!.AsArray());
         var usage = chunks[^1]["usage"]!;
         Assert.Equal(20, usage["completion_tokens"]!.GetValue<int>());
-        Assert.True(usage["prompt_tokens_details"]!["cached_tokens"]!.GetValue<int>() > 0, "the second identical prompt reuses cached blocks");
+        Assert.True(
+            usage["prompt_tokens_details"]!["cached_tokens"]!.GetValue<int>() > 0,
+            "the second identical prompt reuses cached blocks");
     }
 
     [Fact]

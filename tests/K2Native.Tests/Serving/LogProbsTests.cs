@@ -25,7 +25,8 @@ public sealed class LogProbsTests(ServerFixture server)
             """{"messages": [{"role": "user", "content": "hello"}], "max_tokens": 10, "temperature": 0.7, "seed": 3, "logprobs": true, "top_logprobs": 5}""");
         var content = body["choices"]![0]!["logprobs"]!["content"]!.AsArray();
         Assert.Equal(body["usage"]!["completion_tokens"]!.GetValue<int>(), content.Count);
-        int[] prompt = server.Host.Tokenizer.Encode(server.Host.Template.Render([ChatMessage.User("hello")], null, true));
+        int[] prompt = server.Host.Tokenizer.Encode(
+            server.Host.Template.Render([ChatMessage.User("hello")], null, true));
         int[] answer = [.. content.Select(e => IdOf(e!["bytes"]!))];
         var rows = LogSoftmaxRows([.. prompt, .. answer[..^1]]);
         for (int i = 0; i < answer.Length; i++)
@@ -39,8 +40,11 @@ public sealed class LogProbsTests(ServerFixture server)
             double[] best = [.. row.OrderDescending().Take(5)];
             for (int j = 0; j < 5; j++)
             {
-                AssertClose(row[IdOf(top[j]!["bytes"]!)], top[j]!["logprob"]!.GetValue<double>(), $"token {i}, alternative {j}");
-                AssertClose(best[j], top[j]!["logprob"]!.GetValue<double>(), $"token {i}, alternative {j} is the {j + 1}th most likely");
+                AssertClose(
+                    row[IdOf(top[j]!["bytes"]!)], top[j]!["logprob"]!.GetValue<double>(), $"token {i}, alternative {j}");
+                AssertClose(
+                    best[j], top[j]!["logprob"]!.GetValue<double>(),
+                    $"token {i}, alternative {j} is the {j + 1}th most likely");
             }
         }
     }
@@ -51,7 +55,8 @@ public sealed class LogProbsTests(ServerFixture server)
         const string request = """{"messages": [{"role": "user", "content": "count"}], "max_tokens": 16, "temperature": 0, "logprobs": true, "top_logprobs": 2""";
         var whole = await Post(server.PlainClient, "/v1/chat/completions", request + "}");
         var expected = whole["choices"]![0]!["logprobs"]!["content"]!.AsArray();
-        using var response = await server.PlainClient.PostAsync("/v1/chat/completions", ServerFixture.Json(request + ", \"stream\": true}"));
+        using var response = await server.PlainClient.PostAsync(
+            "/v1/chat/completions", ServerFixture.Json(request + ", \"stream\": true}"));
         var chunks = Sse.Chunks(await Sse.ReadAllAsync(response));
         var streamed = chunks.Skip(1).SelectMany(c => c["choices"]![0]!["logprobs"]!["content"]!.AsArray()).ToList();
         Assert.Equal(expected.Select(e => e!.ToJsonString()), streamed.Select(e => e!.ToJsonString()));
@@ -115,9 +120,11 @@ public sealed class LogProbsTests(ServerFixture server)
     }
 
     private static void AssertClose(double expected, double actual, string what) =>
-        Assert.True(Math.Abs(expected - actual) <= Tolerance, $"{what}: logprob {actual}, the model's logits give {expected}");
+        Assert.True(
+            Math.Abs(expected - actual) <= Tolerance, $"{what}: logprob {actual}, the model's logits give {expected}");
 
-    /// <summary>The token whose bytes are <paramref name="bytes"/> (ordinary tokens first, then special names).</summary>
+    /// <summary>The token whose bytes are <paramref name="bytes"/> (ordinary tokens first, then special
+    /// names).</summary>
     private int IdOf(JsonNode bytes)
     {
         byte[] wanted = [.. bytes.AsArray().Select(b => (byte)b!.GetValue<int>())];
@@ -127,7 +134,8 @@ public sealed class LogProbsTests(ServerFixture server)
         throw new InvalidOperationException($"no token has the bytes [{string.Join(", ", wanted)}]");
     }
 
-    /// <summary>Log-softmax (double) of a fresh forward pass's logits at every position of <paramref name="ids"/>.</summary>
+    /// <summary>Log-softmax (double) of a fresh forward pass's logits at every position of
+    /// <paramref name="ids"/>.</summary>
     private static double[][] LogSoftmaxRows(int[] ids)
     {
         using var checkpoint = K2Checkpoint.Open(ServerFixture.Bundled);

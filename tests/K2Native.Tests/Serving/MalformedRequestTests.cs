@@ -47,7 +47,10 @@ public sealed class MalformedRequestTests(ServerFixture server)
         ["tools a string"] = (Text(Chat("\"tools\": \"x\"")), 400, "tools"),
         ["tool without name"] = (Text(Chat("\"tools\": [{\"type\": \"function\", \"function\": {}}]")), 400, "tools[0].function.name"),
         ["tool_choice unknown"] = (Text(Chat("\"tool_choice\": \"sometimes\"")), 400, "tool_choice"),
-        ["tool_choice names no tool"] = (Text(Chat("\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}], \"tool_choice\": {\"type\": \"function\", \"function\": {\"name\": \"g\"}}")), 400, "tool_choice.function.name"),
+        ["tool_choice names no tool"] = (Text(
+            Chat(
+                "\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}], \"tool_choice\": {\"type\": "
+                + "\"function\", \"function\": {\"name\": \"g\"}}")), 400, "tool_choice.function.name"),
         ["tool_choice required without tools"] = (Text(Chat("\"tool_choice\": \"required\"")), 400, "tool_choice"),
         ["response_format json_object"] = (Text(Chat("\"response_format\": {\"type\": \"json_object\"}")), 400, "response_format"),
         ["logprobs a number"] = (Text(Chat("\"logprobs\": 3")), 400, "logprobs"),
@@ -99,7 +102,8 @@ public sealed class MalformedRequestTests(ServerFixture server)
             using var refused = await server.PlainClient.PostAsync("/v1/chat/completions", content);
             Assert.InRange((int)refused.StatusCode, 400, 499);
         }
-        using var ok = await server.PlainClient.PostAsync("/v1/chat/completions", ServerFixture.Json(Chat("\"max_tokens\": 3")));
+        using var ok = await server.PlainClient.PostAsync(
+            "/v1/chat/completions", ServerFixture.Json(Chat("\"max_tokens\": 3")));
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal((0, 0), await server.WaitForIdleAsync());
     }

@@ -53,14 +53,17 @@ public sealed class ServerFixture : IAsyncLifetime
         Host.Dispose();
     }
 
-    /// <summary>Waits until the engine runs nothing and holds no blocks (cancellation is asynchronous over HTTP).</summary>
+    /// <summary>Waits until the engine runs nothing and holds no blocks (cancellation is asynchronous over
+    /// HTTP).</summary>
     public async Task<(int Running, int UsedBlocks)> WaitForIdleAsync()
     {
-        for (int i = 0; i < 200 && (Host.Engine.RunningSequences > 0 || Host.Engine.Pool.InUse > 0); i++) await Task.Delay(25);
+        for (int i = 0; i < 200 && (Host.Engine.RunningSequences > 0 || Host.Engine.Pool.InUse > 0); i++)
+            await Task.Delay(25);
         return (Host.Engine.RunningSequences, Host.Engine.Pool.InUse);
     }
 
-    public static StringContent Json(string json) => new(json, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
+    public static StringContent Json(string json) => new(
+        json, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
 
     public static StringContent Json(JsonNode json) => Json(json.ToJsonString());
 }

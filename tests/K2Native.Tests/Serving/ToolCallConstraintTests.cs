@@ -11,7 +11,9 @@ public sealed class ToolCallConstraintTests
 {
     private static readonly Tokenizer Tokenizer = Tokenizer.Load(ServerFixture.Bundled);
 
-    private static int Id(string marker) => Tokenizer.TryGetSpecial(marker, out int id) ? id : throw new InvalidOperationException(marker);
+    private static int Id(string marker) => Tokenizer.TryGetSpecial(marker, out int id)
+        ? id
+        : throw new InvalidOperationException(marker);
 
     private static float[] Logits(int favoured)
     {
@@ -45,15 +47,19 @@ public sealed class ToolCallConstraintTests
         Assert.Equal(float.NegativeInfinity, logits[Id("<|tool_calls_section_begin|>")]);
 
         var generated = new List<int> { Id("<think>"), 100, Id("</think>") };
-        var expected = Tokenizer.Encode("<|tool_calls_section_begin|><|tool_call_begin|>functions.lookup:2<|tool_call_argument_begin|>");
-        var alternative = Tokenizer.Encode("<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:2<|tool_call_argument_begin|>");
+        var expected = Tokenizer.Encode(
+            "<|tool_calls_section_begin|><|tool_call_begin|>functions.lookup:2<|tool_call_argument_begin|>");
+        var alternative = Tokenizer.Encode(
+            "<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:2<|tool_call_argument_begin|>");
         for (int k = 0; k < expected.Length; k++)
         {
             logits = new float[Tokenizer.VocabSize];
             constraint.Apply(generated.ToArray(), logits);
             var allowed = Enumerable.Range(0, logits.Length).Where(i => logits[i] == 0).ToHashSet();
             Assert.Contains(expected[k], allowed);
-            Assert.True(allowed.IsSubsetOf([expected[k], k < alternative.Length ? alternative[k] : -1]), $"step {k} allows {string.Join(",", allowed)}");
+            Assert.True(
+                allowed.IsSubsetOf([expected[k], k < alternative.Length ? alternative[k] : -1]),
+                $"step {k} allows {string.Join(",", allowed)}");
             generated.Add(expected[k]);
         }
         logits = new float[Tokenizer.VocabSize];
@@ -65,7 +71,8 @@ public sealed class ToolCallConstraintTests
     public void ANamedFunctionIsTheOnlyOpening()
     {
         var constraint = Make(new ToolChoice(ToolChoiceMode.Named, "get_weather"), reasoning: false);
-        var expected = Tokenizer.Encode("<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:2<|tool_call_argument_begin|>");
+        var expected = Tokenizer.Encode(
+            "<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:2<|tool_call_argument_begin|>");
         for (int k = 0; k < expected.Length; k++)
         {
             var logits = new float[Tokenizer.VocabSize];
@@ -81,6 +88,8 @@ public sealed class ToolCallConstraintTests
         var output = Tokenizer.Encode("<|tool_calls_section_begin|><|tool_call_begin|>functions.lookup:2<|tool_call_argument_begin|>{}<|tool_call_end|>");
         var logits = Logits(Id("<|tool_call_begin|>"));
         constraint.Apply(output, logits);
-        Assert.Equal([Id("<|tool_calls_section_end|>")], Enumerable.Range(0, logits.Length).Where(i => logits[i] != float.NegativeInfinity));
+        Assert.Equal(
+            [Id("<|tool_calls_section_end|>")],
+            Enumerable.Range(0, logits.Length).Where(i => logits[i] != float.NegativeInfinity));
     }
 }

@@ -26,7 +26,8 @@ public sealed class ToolCallTests(ServerFixture server)
     [Fact]
     public async Task ANonStreamingCallKeepsK2sIdAndEndsWithToolCalls()
     {
-        using var response = await server.ScriptedClient.PostAsync("/v1/chat/completions", ServerFixture.Json(Request(false, User("weather in Paris?"))));
+        using var response = await server.ScriptedClient.PostAsync(
+            "/v1/chat/completions", ServerFixture.Json(Request(false, User("weather in Paris?"))));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var choice = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["choices"]![0]!;
         Assert.Equal("tool_calls", choice["finish_reason"]!.GetValue<string>());
@@ -43,7 +44,8 @@ public sealed class ToolCallTests(ServerFixture server)
     [Fact]
     public async Task AStreamedCallStartsWithItsIdThenSendsArgumentFragments()
     {
-        using var response = await server.ScriptedClient.PostAsync("/v1/chat/completions", ServerFixture.Json(Request(true, User("weather?"))));
+        using var response = await server.ScriptedClient.PostAsync(
+            "/v1/chat/completions", ServerFixture.Json(Request(true, User("weather?"))));
         var events = await Sse.ReadAllAsync(response);
         foreach (var e in events) Assert.DoesNotMatch("<\\|[a-z_0-9]+\\|>|<think>|</think>", e);
         var calls = Sse.Chunks(events).SelectMany(c => c["choices"]!.AsArray())
@@ -53,7 +55,8 @@ public sealed class ToolCallTests(ServerFixture server)
         Assert.Equal("get_weather", calls[0]["function"]!["name"]!.GetValue<string>());
         Assert.All(calls, c => Assert.Equal(0, c["index"]!.GetValue<int>()));
         Assert.All(calls.Skip(1), c => Assert.Null(c["id"]));
-        Assert.Equal("{\"city\": \"Paris\"}", string.Concat(calls.Select(c => c["function"]!["arguments"]!.GetValue<string>())));
+        Assert.Equal(
+            "{\"city\": \"Paris\"}", string.Concat(calls.Select(c => c["function"]!["arguments"]!.GetValue<string>())));
         Assert.Equal("tool_calls", Sse.Fold(Sse.Chunks(events)).Finish);
     }
 
@@ -66,14 +69,19 @@ public sealed class ToolCallTests(ServerFixture server)
             new() { ["role"] = "assistant", ["content"] = "", ["tool_calls"] = JsonNode.Parse("""[{"id": "functions.get_weather:0", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]""") },
             new() { ["role"] = "tool", ["tool_call_id"] = "functions.get_weather:0", ["content"] = "21 degrees" },
         };
-        using var answer = await server.ScriptedClient.PostAsync("/v1/chat/completions", ServerFixture.Json(Request(false, history)));
+        using var answer = await server.ScriptedClient.PostAsync(
+            "/v1/chat/completions", ServerFixture.Json(Request(false, history)));
         var choice = JsonNode.Parse(await answer.Content.ReadAsStringAsync())!["choices"]![0]!;
         Assert.Equal(ScriptedAssistant.Answer, choice["message"]!["content"]!.GetValue<string>());
         Assert.Equal("stop", choice["finish_reason"]!.GetValue<string>());
 
         using var again = await server.ScriptedClient.PostAsync("/v1/chat/completions",
-            ServerFixture.Json(Request(false, [.. history.Select(m => (JsonObject)m.DeepClone()), new JsonObject { ["role"] = "assistant", ["content"] = ScriptedAssistant.Answer }, User("and tomorrow?")])));
-        var call = JsonNode.Parse(await again.Content.ReadAsStringAsync())!["choices"]![0]!["message"]!["tool_calls"]![0]!;
+            ServerFixture.Json(
+                Request(
+                    false,
+                    [.. history.Select(m => (JsonObject)m.DeepClone()), new JsonObject { ["role"] = "assistant", ["content"] = ScriptedAssistant.Answer }, User("and tomorrow?")])));
+        var call = JsonNode.Parse(await again.Content.ReadAsStringAsync())!["choices"]![0]!["message"]!["tool_calls"]![
+            0]!;
         Assert.Equal("functions.get_weather:1", call["id"]!.GetValue<string>());
     }
 

@@ -15,8 +15,10 @@ internal static class CheckpointFactory
         return change is null ? a : change(a);
     }
 
-    /// <summary>Writes a checkpoint into <paramref name="directory"/> (sharded at <paramref name="shardBytes"/>).</summary>
-    public static string Write(string directory, SynthArchitecture? arch = null, ulong seed = 1, long shardBytes = long.MaxValue)
+    /// <summary>Writes a checkpoint into <paramref name="directory"/> (sharded at
+    /// <paramref name="shardBytes"/>).</summary>
+    public static string Write(
+        string directory, SynthArchitecture? arch = null, ulong seed = 1, long shardBytes = long.MaxValue)
     {
         SynthCheckpoint.Write(arch ?? Tiny(), directory, seed, shardBytes);
         return directory;
@@ -31,7 +33,8 @@ internal static class CheckpointFactory
         File.WriteAllText(path, node.ToJsonString());
     }
 
-    /// <summary>Rewrites all tensors into one model.safetensors; <paramref name="change"/> may drop (null) or replace a tensor.</summary>
+    /// <summary>Rewrites all tensors into one model.safetensors; <paramref name="change"/> may drop (null) or replace a
+    /// tensor.</summary>
     public static void RewriteTensors(
         string directory,
         Func<string, DType, long[], byte[], (DType DType, long[] Shape, byte[] Bytes)?> change,
@@ -43,7 +46,8 @@ internal static class CheckpointFactory
             foreach (var name in tensors.Names.Order(StringComparer.Ordinal))
             {
                 var location = tensors.Get(name);
-                var replaced = change(name, location.Info.DType, location.Info.Shape, location.File.Bytes(location.Info).ToArray());
+                var replaced = change(
+                    name, location.Info.DType, location.Info.Shape, location.File.Bytes(location.Info).ToArray());
                 if (replaced is { } r) writer.Add(name, r.DType, r.Shape, r.Bytes);
             }
         }

@@ -20,6 +20,7 @@ internal static class DemoTestData
     /// <summary>Files of testdata/ matching a pattern, by name.</summary>
     public static string[] Files(string pattern) =>
         Directory.Exists(TestDataDirectory)
-            ? Directory.GetFiles(TestDataDirectory, pattern).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray()
+            ? Directory.GetFiles(TestDataDirectory, pattern).Select(f => Path.GetFileName(f)).Order(
+                StringComparer.Ordinal).ToArray()
             : [];
 }

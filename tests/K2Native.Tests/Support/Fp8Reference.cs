@@ -8,7 +8,9 @@ internal static class Fp8Reference
     {
         int sign = code >> 7, exponent = (code >> 3) & 0xF, mantissa = code & 7;
         if (exponent == 15 && mantissa == 7) return double.NaN;
-        double magnitude = exponent == 0 ? mantissa / 8.0 * Math.Pow(2, -6) : (1 + mantissa / 8.0) * Math.Pow(2, exponent - 7);
+        double magnitude = exponent == 0
+            ? mantissa / 8.0 * Math.Pow(2, -6)
+            : (1 + mantissa / 8.0) * Math.Pow(2, exponent - 7);
         return sign == 1 ? -magnitude : magnitude;
     }
 }

@@ -19,7 +19,8 @@ internal static class LogitChecks
         return logits;
     }
 
-    /// <summary>Every SIMD width's logits within relative L2 1e-4 of the reference model on the checkpoint in <paramref name="dir"/>.</summary>
+    /// <summary>Every SIMD width's logits within relative L2 1e-4 of the reference model on the checkpoint in
+    /// <paramref name="dir"/>.</summary>
     public static void EveryWidthMatchesReferenceModel(string dir, int[] ids, string label)
     {
         using var reference = new ReferenceModel(dir);
@@ -32,7 +33,8 @@ internal static class LogitChecks
         }
     }
 
-    /// <summary>Relative L2 at most 1e-3 and top-1 agreement at least 99% against a fixture's reference logits.</summary>
+    /// <summary>Relative L2 at most 1e-3 and top-1 agreement at least 99% against a fixture's reference
+    /// logits.</summary>
     public static void CloseToFixture(float[] logits, float[] reference, int vocabSize, SimdWidth width)
     {
         double error = TestData.RelativeL2(logits, reference);

@@ -11,7 +11,9 @@ internal sealed class ScriptedKeys : IKeySource
     public static ConsoleKeyInfo Enter => new('\r', ConsoleKey.Enter, false, false, false);
 
     public static ConsoleKeyInfo Ctrl(char letter) =>
-        new((char)(char.ToUpperInvariant(letter) - '@'), ConsoleKey.A + (char.ToUpperInvariant(letter) - 'A'), false, false, true);
+        new(
+            (char)(char.ToUpperInvariant(letter) - '@'), ConsoleKey.A + (char.ToUpperInvariant(letter) - 'A'), false,
+            false, true);
 
     public static ConsoleKeyInfo Key(ConsoleKey key) => new('\0', key, false, false, false);
 

@@ -10,7 +10,8 @@ internal static class SharedFixtures
     /// <summary>../shared beside the repository, or null on a fresh clone without it.</summary>
     public static string? Directory { get; } = FindShared();
 
-    public static string SkipReason => $"../shared is not present beside {RepositoryRoot}: fixture tests need the shared reference folder";
+    public static string SkipReason => $"../shared is not present beside {RepositoryRoot}: fixture tests need the "
+        + "shared reference folder";
 
     /// <summary>A path under ../shared (call only from tests that are not skipped).</summary>
     public static string Path(params string[] parts) =>

@@ -38,7 +38,8 @@ internal sealed unsafe class TestMatrix : IDisposable
         var packed = new int[rows * cols / 8];
         for (int i = 0; i < packed.Length; i++) packed[i] = (int)rng.Next();
         var scales = new ushort[rows * cols / groupSize];
-        for (int i = 0; i < scales.Length; i++) scales[i] = K2Native.Numerics.Bf16.FromFloat(0.01f + 0.1f * rng.NextFloat());
+        for (int i = 0; i < scales.Length; i++)
+            scales[i] = K2Native.Numerics.Bf16.FromFloat(0.01f + 0.1f * rng.NextFloat());
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
                 m.Dense[r * cols + c] = Int4Packing.Dequantize(packed, scales, cols, groupSize, r, c);
@@ -65,7 +66,8 @@ internal sealed unsafe class TestMatrix : IDisposable
         for (int i = 0; i < scales.Length; i++) scales[i] = 1e-3f + 1e-2f * rng.NextFloat();
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
-                m.Dense[r * cols + c] = (float)(Fp8Reference.Value(codes[r * cols + c]) * scales[r / 128 * blockCols + c / 128]);
+                m.Dense[r * cols + c] = (float)(
+                    Fp8Reference.Value(codes[r * cols + c]) * scales[r / 128 * blockCols + c / 128]);
         m.Source = MatrixSource.FromFp8($"fp8[{rows}x{cols}]", rows, cols, m.Copy(codes), m.Copy(scales));
         return m;
     }

@@ -6,8 +6,10 @@ namespace K2Native.Tests.Text;
 
 public sealed class ChatFormatDetectorTests
 {
-    private const string ThinkingJinja = "{%- if tools -%}<|im_system|>tool_declare<|im_middle|>{{ tools | tojson }}<|im_end|>{%- endif -%}<think>{{rc}}</think>";
-    private const string InstructJinja = "{%- for message in messages -%}<|im_user|>user<|im_middle|>{{ message['content'] }}<|im_end|>{%- endfor -%}";
+    private const string ThinkingJinja = "{%- if tools -%}<|im_system|>tool_declare<|im_middle|>{{ tools | tojson "
+        + "}}<|im_end|>{%- endif -%}<think>{{rc}}</think>";
+    private const string InstructJinja = "{%- for message in messages -%}<|im_user|>user<|im_middle|>{{ "
+        + "message['content'] }}<|im_end|>{%- endfor -%}";
 
     [Theory]
     [InlineData("chat_template.jinja", ThinkingJinja, ChatFormat.Thinking)]
@@ -26,11 +28,15 @@ public sealed class ChatFormatDetectorTests
     public void TokenizerConfigField_StringOrNamedList()
     {
         using var dir = new TempDirectory();
-        File.WriteAllText(dir.File("tokenizer_config.json"), System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["chat_template"] = InstructJinja }));
+        File.WriteAllText(
+            dir.File("tokenizer_config.json"),
+            System.Text.Json.JsonSerializer.Serialize(
+                new Dictionary<string, string> { ["chat_template"] = InstructJinja }));
         Assert.Equal(ChatFormat.Instruct, ChatTemplate.DetectFormat(dir.Path, out _));
 
         File.WriteAllText(dir.File("tokenizer_config.json"),
-            "{\"chat_template\": [{\"name\": \"tool_use\", \"template\": \"x\"}, {\"name\": \"default\", \"template\": \"<think><|im_middle|>\"}]}");
+            "{\"chat_template\": [{\"name\": \"tool_use\", \"template\": \"x\"}, {\"name\": \"default\", \"template\": "
+            + "\"<think><|im_middle|>\"}]}");
         Assert.Equal(ChatFormat.Thinking, ChatTemplate.DetectFormat(dir.Path, out _));
     }
 
@@ -43,8 +49,10 @@ public sealed class ChatFormatDetectorTests
     }
 
     [Theory]
-    [InlineData("{\"_name_or_path\": \"moonshotai/Kimi-K2-Instruct-0905\", \"quantization_config\": {\"quant_method\": \"compressed-tensors\"}}", ChatFormat.Instruct)]
-    [InlineData("{\"_name_or_path\": \"moonshotai/Kimi-K2-Thinking\", \"quantization_config\": {\"quant_method\": \"fp8\"}}", ChatFormat.Thinking)]
+    [InlineData("{\"_name_or_path\": \"moonshotai/Kimi-K2-Instruct-0905\", \"quantization_config\": {\"quant_method\": "
+        + "\"compressed-tensors\"}}", ChatFormat.Instruct)]
+    [InlineData("{\"_name_or_path\": \"moonshotai/Kimi-K2-Thinking\", \"quantization_config\": {\"quant_method\": "
+        + "\"fp8\"}}", ChatFormat.Thinking)]
     [InlineData("{\"quantization_config\": {\"quant_method\": \"fp8\"}}", ChatFormat.Instruct)]
     [InlineData("{\"quantization_config\": {\"quant_method\": \"compressed-tensors\"}}", ChatFormat.Thinking)]
     [InlineData("{\"model_type\": \"kimi_k2\"}", ChatFormat.Thinking)]
@@ -67,13 +75,16 @@ public sealed class ChatFormatDetectorTests
 
     [Fact]
     public void BundledCheckpoint_IsThinking() =>
-        Assert.Same(ChatTemplate.Thinking, ChatTemplate.ForCheckpoint(Path.Combine(SharedFixtures.RepositoryRoot, "models", "tiny-random")));
+        Assert.Same(
+            ChatTemplate.Thinking,
+            ChatTemplate.ForCheckpoint(Path.Combine(SharedFixtures.RepositoryRoot, "models", "tiny-random")));
 
     [Fact]
     public void ForeignTemplate_IsRefusedWithTheFileName()
     {
         using var dir = new TempDirectory();
-        File.WriteAllText(dir.File("chat_template.jinja"), "{% for m in messages %}<|im_start|>{{ m.role }}{% endfor %}");
+        File.WriteAllText(
+            dir.File("chat_template.jinja"), "{% for m in messages %}<|im_start|>{{ m.role }}{% endfor %}");
         var e = Assert.Throws<ChatFormatException>(() => ChatTemplate.ForCheckpoint(dir.Path));
         Assert.Contains("chat_template.jinja", e.Message, StringComparison.Ordinal);
         Assert.Contains("not a Kimi K2 format", e.Message, StringComparison.Ordinal);
@@ -113,5 +124,6 @@ public sealed class ChatFormatDetectorTests
 
     [Fact]
     public void MissingDirectory_Throws() =>
-        Assert.Throws<DirectoryNotFoundException>(() => ChatTemplate.ForCheckpoint(Path.Combine(Path.GetTempPath(), "k2native-no-such-dir-" + Guid.NewGuid())));
+        Assert.Throws<DirectoryNotFoundException>(
+            () => ChatTemplate.ForCheckpoint(Path.Combine(Path.GetTempPath(), "k2native-no-such-dir-" + Guid.NewGuid())));
 }

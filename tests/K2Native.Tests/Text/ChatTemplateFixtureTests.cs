@@ -29,5 +29,6 @@ public sealed class ChatTemplateFixtureTests
     public void Fixtures_AreAllThere() => Assert.True(Cases().Count() >= 8);
 
     private static IEnumerable<JsonObject> Cases() =>
-        JsonNode.Parse(File.ReadAllText(SharedFixtures.Path("fixtures", "chat", "rendered.json")))!.AsArray().Select(c => c!.AsObject());
+        JsonNode.Parse(File.ReadAllText(SharedFixtures.Path("fixtures", "chat", "rendered.json")))!.AsArray().Select(
+            c => c!.AsObject());
 }

@@ -12,25 +12,41 @@ public sealed class ConversationJsonTests
     [InlineData("{}", "messages", "missing")]
     [InlineData("{\"messages\": {}}", "messages", "expected an array of messages, found an object")]
     [InlineData("{\"messages\": [], \"tools\": {}}", "tools", "expected an array of tools, found an object")]
-    [InlineData("{\"messages\": [], \"add_generation_prompt\": 1}", "add_generation_prompt", "expected true or false, found a number")]
+    [InlineData("{\"messages\": [], \"add_generation_prompt\": 1}", "add_generation_prompt",
+        "expected true or false, found a number")]
     [InlineData("{\"messages\": [\"hi\"]}", "messages[0]", "expected a message object, found a string")]
     [InlineData("{\"messages\": [{\"content\": \"hi\"}]}", "messages[0].role", "missing")]
     [InlineData("{\"messages\": [{\"role\": 1}]}", "messages[0].role", "expected a string, found a number")]
-    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": 5}]}", "messages[0].content", "expected a string, an array of content parts or null, found a number")]
-    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": {\"text\": \"x\"}}]}", "messages[0].content", "expected a string, an array of content parts or null, found an object")]
-    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": [\"x\"]}]}", "messages[0].content[0]", "expected a content part object, found a string")]
-    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": [1]}]}]}", "messages[0].content[0].text", "expected a string, found an array")]
-    [InlineData("{\"messages\": [{\"role\": \"user\", \"name\": false}]}", "messages[0].name", "expected a string, found a boolean")]
-    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"reasoning_content\": []}]}", "messages[0].reasoning_content", "expected a string, found an array")]
-    [InlineData("{\"messages\": [{\"role\": \"tool\", \"tool_call_id\": 3}]}", "messages[0].tool_call_id", "expected a string, found a number")]
-    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": {}}]}", "messages[0].tool_calls", "expected an array of tool calls, found an object")]
-    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [1]}]}", "messages[0].tool_calls[0]", "expected a tool call object, found a number")]
-    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"function\": {\"name\": \"f\", \"arguments\": \"{}\"}}]}]}", "messages[0].tool_calls[0].id", "missing")]
-    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\"}]}]}", "messages[0].tool_calls[0].function", "missing")]
-    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\", \"function\": \"f\"}]}]}", "messages[0].tool_calls[0].function", "expected an object, found a string")]
-    [InlineData("{\"messages\": [{\"role\": \"user\"}, {\"role\": \"user\"}, {\"role\": \"user\"}, {\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\", \"function\": {\"arguments\": \"{}\"}}]}]}", "messages[3].tool_calls[0].function.name", "missing")]
-    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\", \"function\": {\"name\": \"f\"}}]}]}", "messages[0].tool_calls[0].function.arguments", "missing")]
-    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\", \"type\": 7, \"function\": {\"name\": \"f\", \"arguments\": {}}}]}]}", "messages[0].tool_calls[0].type", "expected a string, found a number")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": 5}]}", "messages[0].content",
+        "expected a string, an array of content parts or null, found a number")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": {\"text\": \"x\"}}]}", "messages[0].content",
+        "expected a string, an array of content parts or null, found an object")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": [\"x\"]}]}", "messages[0].content[0]",
+        "expected a content part object, found a string")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": [1]}]}]}",
+        "messages[0].content[0].text", "expected a string, found an array")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"name\": false}]}", "messages[0].name",
+        "expected a string, found a boolean")]
+    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"reasoning_content\": []}]}",
+        "messages[0].reasoning_content", "expected a string, found an array")]
+    [InlineData("{\"messages\": [{\"role\": \"tool\", \"tool_call_id\": 3}]}", "messages[0].tool_call_id",
+        "expected a string, found a number")]
+    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": {}}]}", "messages[0].tool_calls",
+        "expected an array of tool calls, found an object")]
+    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [1]}]}", "messages[0].tool_calls[0]",
+        "expected a tool call object, found a number")]
+    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"function\": {\"name\": \"f\", "
+        + "\"arguments\": \"{}\"}}]}]}", "messages[0].tool_calls[0].id", "missing")]
+    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\"}]}]}",
+        "messages[0].tool_calls[0].function", "missing")]
+    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\", \"function\": "
+        + "\"f\"}]}]}", "messages[0].tool_calls[0].function", "expected an object, found a string")]
+    [InlineData("{\"messages\": [{\"role\": \"user\"}, {\"role\": \"user\"}, {\"role\": \"user\"}, {\"role\": "
+        + "\"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\", \"function\": {\"arguments\": \"{}\"}}]}]}", "messages[3].tool_calls[0].function.name", "missing")]
+    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\", \"function\": "
+        + "{\"name\": \"f\"}}]}]}", "messages[0].tool_calls[0].function.arguments", "missing")]
+    [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\", \"type\": 7, "
+        + "\"function\": {\"name\": \"f\", \"arguments\": {}}}]}]}", "messages[0].tool_calls[0].type", "expected a string, found a number")]
     public void Parse_BadField_NamesItsPath(string json, string path, string problem)
     {
         var e = Assert.Throws<ChatFormatException>(() => Conversation.Parse(json));
@@ -46,15 +62,20 @@ public sealed class ConversationJsonTests
         string file = dir.File("conv.json");
         File.WriteAllText(file, "{\"messages\": [{\"role\": \"user\", \"content\": 1}]}");
         var e = Assert.Throws<ChatFormatException>(() => Conversation.Load(file));
-        Assert.Equal($"{file}: messages[0].content: expected a string, an array of content parts or null, found a number", e.Message);
+        Assert.Equal(
+            $"{file}: messages[0].content: expected a string, an array of content parts or null, found a number",
+            e.Message);
         File.WriteAllText(file, "{\"messages\": [");
-        Assert.StartsWith($"{file}: invalid JSON", Assert.Throws<ChatFormatException>(() => Conversation.Load(file)).Message, StringComparison.Ordinal);
+        Assert.StartsWith(
+            $"{file}: invalid JSON", Assert.Throws<ChatFormatException>(() => Conversation.Load(file)).Message,
+            StringComparison.Ordinal);
     }
 
     [Fact]
     public void Parse_Defaults()
     {
-        var c = Conversation.Parse("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"model\": \"ignored\"}");
+        var c = Conversation.Parse(
+            "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"model\": \"ignored\"}");
         Assert.True(c.AddGenerationPrompt);
         Assert.Null(c.Tools);
         Assert.Equal(ChatMessage.User("hi"), Assert.Single(c.Messages));
@@ -63,8 +84,12 @@ public sealed class ConversationJsonTests
     [Fact]
     public void Parse_RemembersExplicitNulls()
     {
-        var m = Conversation.Parse("{\"messages\": [{\"role\": \"assistant\", \"content\": null, \"name\": null, \"reasoning_content\": null, \"tool_calls\": null, \"tool_call_id\": null}]}").Messages[0];
-        Assert.Equal(ChatMessageFields.Content | ChatMessageFields.Name | ChatMessageFields.ReasoningContent | ChatMessageFields.ToolCalls | ChatMessageFields.ToolCallId, m.ExplicitNulls);
+        var m = Conversation.Parse(
+            "{\"messages\": [{\"role\": \"assistant\", \"content\": null, \"name\": null, \"reasoning_content\": null, "
+            + "\"tool_calls\": null, \"tool_call_id\": null}]}").Messages[0];
+        Assert.Equal(
+            ChatMessageFields.Content | ChatMessageFields.Name | ChatMessageFields.ReasoningContent | ChatMessageFields.ToolCalls | ChatMessageFields.ToolCallId,
+            m.ExplicitNulls);
         Assert.Null(m.Content);
         Assert.Null(m.ToolCalls);
     }
@@ -126,7 +151,10 @@ public sealed class ConversationJsonTests
         string file = dir.File("conv.json");
         var c = new Conversation
         {
-            Messages = [ChatMessage.User("héllo \ud83d\ude00"), ChatMessage.Assistant("hi", "thought", [ToolCall.Create("functions.f:0", "f", "{}")]), ChatMessage.Tool("functions.f:0", "ok")],
+            Messages = [
+                ChatMessage.User("héllo \ud83d\ude00"),
+                ChatMessage.Assistant("hi", "thought", [ToolCall.Create("functions.f:0", "f", "{}")]),
+                ChatMessage.Tool("functions.f:0", "ok")],
             Tools = JsonNode.Parse("[{\"type\": \"function\", \"function\": {\"name\": \"f\"}}]"),
             AddGenerationPrompt = false,
         };
@@ -140,7 +168,8 @@ public sealed class ConversationJsonTests
     {
         var c = new Conversation { Messages = [ChatMessage.Tool("functions.f:0", "r", name: "f")] };
         Assert.Equal(
-            "{\n  \"messages\": [\n    {\n      \"role\": \"tool\",\n      \"name\": \"f\",\n      \"content\": \"r\",\n      \"tool_call_id\": \"functions.f:0\"\n    }\n  ],\n  \"add_generation_prompt\": true\n}",
+            "{\n  \"messages\": [\n    {\n      \"role\": \"tool\",\n      \"name\": \"f\",\n      \"content\": "
+            + "\"r\",\n      \"tool_call_id\": \"functions.f:0\"\n    }\n  ],\n  \"add_generation_prompt\": true\n}",
             c.ToJson());
     }
 
@@ -154,7 +183,10 @@ public sealed class ConversationJsonTests
         {
             byte[] bytes = (byte[])valid.Clone();
             int edits = random.Next(1, 4);
-            for (int k = 0; k < edits; k++) bytes[random.Next(bytes.Length)] = random.Next(4) == 0 ? (byte)random.Next(256) : alphabet[random.Next(alphabet.Length)];
+            for (int k = 0; k < edits; k++)
+                bytes[random.Next(bytes.Length)] = random.Next(4) == 0
+                    ? (byte)random.Next(256)
+                    : alphabet[random.Next(alphabet.Length)];
             int length = random.Next(8) == 0 ? random.Next(bytes.Length) : bytes.Length;
             try
             {

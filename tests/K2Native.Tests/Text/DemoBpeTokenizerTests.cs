@@ -10,7 +10,8 @@ namespace K2Native.Tests.Text;
 
 public sealed class DemoBpeTokenizerTests
 {
-    private static readonly string TestData = Path.Combine(SharedFixtures.RepositoryRoot, "tools", "demo-model", "testdata", "bpe");
+    private static readonly string TestData = Path.Combine(
+        SharedFixtures.RepositoryRoot, "tools", "demo-model", "testdata", "bpe");
 
     private static readonly Lazy<Tokenizer> Trained = new(() => Tokenizer.Load(TestData));
 
@@ -41,7 +42,8 @@ public sealed class DemoBpeTokenizerTests
         {
             var actual = tokenizer.Encode(texts[line]);
             Assert.True(expected[line].SequenceEqual(actual),
-                $"corpus.jsonl line {line + 1} {JsonSerializer.Serialize(texts[line])}:\n expected [{string.Join(' ', expected[line])}]\n actual   [{string.Join(' ', actual)}]");
+                $"corpus.jsonl line {line + 1} {JsonSerializer.Serialize(texts[line])}:\n expected "
+                + $"[{string.Join(' ', expected[line])}]\n actual   [{string.Join(' ', actual)}]");
             Assert.Equal(texts[line], tokenizer.Decode(actual));
         }
     }
@@ -52,13 +54,17 @@ public sealed class DemoBpeTokenizerTests
         var (texts, expected) = Corpus();
         var reference = TiktokenReference.Encode(TestData, texts);
         for (int line = 0; line < texts.Count; line++)
-            Assert.True(expected[line].SequenceEqual(reference[line]), $"expected-ids.jsonl line {line + 1} differs from tiktoken's ids");
+            Assert.True(
+                expected[line].SequenceEqual(reference[line]),
+                $"expected-ids.jsonl line {line + 1} differs from tiktoken's ids");
     }
 
     private static (List<string> Texts, List<int[]> Ids) Corpus()
     {
-        var texts = File.ReadLines(Path.Combine(TestData, "corpus.jsonl")).Select(l => JsonSerializer.Deserialize<string>(l)!).ToList();
-        var ids = File.ReadLines(Path.Combine(TestData, "expected-ids.jsonl")).Select(l => JsonSerializer.Deserialize<int[]>(l)!).ToList();
+        var texts = File.ReadLines(Path.Combine(TestData, "corpus.jsonl")).Select(
+            l => JsonSerializer.Deserialize<string>(l)!).ToList();
+        var ids = File.ReadLines(Path.Combine(TestData, "expected-ids.jsonl")).Select(
+            l => JsonSerializer.Deserialize<int[]>(l)!).ToList();
         Assert.Equal(texts.Count, ids.Count);
         return (texts, ids);
     }

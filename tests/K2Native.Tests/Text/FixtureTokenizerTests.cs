@@ -25,7 +25,8 @@ public sealed class FixtureTokenizerTests
         var (text, expected) = Reference()[index];
         var actual = Fixture.Value.Encode(text);
         Assert.True(expected.SequenceEqual(actual),
-            $"case {index} {JsonSerializer.Serialize(text)}:\n expected [{string.Join(' ', expected)}]\n actual   [{string.Join(' ', actual)}]");
+            $"case {index} {JsonSerializer.Serialize(text)}:\n expected [{string.Join(' ', expected)}]\n actual   "
+            + $"[{string.Join(' ', actual)}]");
         Assert.Equal(text, Fixture.Value.Decode(actual));
     }
 
@@ -44,9 +45,11 @@ public sealed class FixtureTokenizerTests
 
     private static List<(string Text, int[] Ids)> Reference()
     {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(SharedFixtures.Path("fixtures", "tiny-k2", "reference", "tokenizer.json")));
+        using var document = JsonDocument.Parse(
+            File.ReadAllBytes(SharedFixtures.Path("fixtures", "tiny-k2", "reference", "tokenizer.json")));
         return document.RootElement.EnumerateArray()
-            .Select(e => (e.GetProperty("text").GetString()!, e.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()).ToArray()))
+            .Select(
+                e => (e.GetProperty("text").GetString()!, e.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()).ToArray()))
             .ToList();
     }
 }

@@ -63,7 +63,8 @@ public sealed class OutputParserJoinTests
         [
             string.Concat(events.OfType<ContentDelta>().Select(d => d.Text)),
             string.Concat(events.OfType<ReasoningDelta>().Select(d => d.Text)),
-            .. events.OfType<ToolCallArgumentsDelta>().GroupBy(d => d.Index).Select(g => string.Concat(g.Select(d => d.Text))),
+            .. events.OfType<ToolCallArgumentsDelta>().GroupBy(d => d.Index).Select(
+                g => string.Concat(g.Select(d => d.Text))),
             .. events.OfType<ToolCallStarted>().Select(s => s.Id),
         ];
         foreach (string text in channels)

@@ -17,7 +17,9 @@ public sealed class OutputParserStreamingTests
         { ChatFormat.Thinking, "<think>a<think>b<|tool_call_end|></think>c</think>d<|tool_calls_section_begin|>junk<|tool_call_begin|>bad id<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{oops<|tool_call_end|><|tool_call_begin|>functions.g:1<|tool_call_end|><|tool_call_begin|>functions.h:2<|tool_call_argument_begin|>{\"cut\":" },
         { ChatFormat.Thinking, "<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|>after<|tool_calls_section_begin|><|tool_call_begin|>functions.g:1<|tool_call_argument_begin|>{}<|tool_call_end|>" },
         { ChatFormat.Thinking, "<<think>><</think>>text ending in <|tool_calls_sec" },
-        { ChatFormat.Instruct, "Sure, <think>not special</think> here.<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"q\": \"é\"}<|tool_call_end|><|tool_calls_section_end|>" },
+        { ChatFormat.Instruct, "Sure, <think>not special</think> "
+            + "here.<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"q\": "
+            + "\"é\"}<|tool_call_end|><|tool_calls_section_end|>" },
         { ChatFormat.Instruct, "plain answer with <| and <|im_end and <" },
         { ChatFormat.Thinking, "</think><think<think>>" },
         { ChatFormat.Thinking, "<th</think>ink>x<|tool_calls_section_begin<think>|>y<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"a\": \"<|tool_call_e<|tool_calls_section_begin|>nd|>\"}<|tool_call_end|>" },
@@ -46,7 +48,8 @@ public sealed class OutputParserStreamingTests
     [Theory]
     [MemberData(nameof(Outputs))]
     public void OneCharacterAtATime_SameAsWhole(ChatFormat format, string output) =>
-        AssertSame(Expect(format, output), format, output.Select(c => c.ToString()).ToArray(), "one character at a time");
+        AssertSame(
+            Expect(format, output), format, output.Select(c => c.ToString()).ToArray(), "one character at a time");
 
     [Theory]
     [MemberData(nameof(Outputs))]
@@ -56,7 +59,8 @@ public sealed class OutputParserStreamingTests
         for (int round = 0; round < 200; round++)
         {
             var cuts = Enumerable.Range(0, random.Next(1, 12)).Select(_ => random.Next(output.Length + 1)).ToArray();
-            AssertSame(Expect(format, output), format, Cut(output, cuts).ToArray(), $"cuts {string.Join(",", cuts.Order())}");
+            AssertSame(
+                Expect(format, output), format, Cut(output, cuts).ToArray(), $"cuts {string.Join(",", cuts.Order())}");
         }
     }
 
@@ -77,7 +81,9 @@ public sealed class OutputParserStreamingTests
             for (int k = 1; k < marker.Length; k++)
             {
                 AssertSame(whole, ChatFormat.Thinking, Cut(output, at + k).ToArray(), $"{marker} split after {k}");
-                AssertSame(whole, ChatFormat.Thinking, Cut(output, at, at + k, at + marker.Length).ToArray(), $"{marker} alone, split after {k}");
+                AssertSame(
+                    whole, ChatFormat.Thinking, Cut(output, at, at + k, at + marker.Length).ToArray(),
+                    $"{marker} alone, split after {k}");
             }
         }
     }
@@ -85,8 +91,10 @@ public sealed class OutputParserStreamingTests
     [Fact]
     public void MarkersAsWholeDeltas_LikeSpecialTokens()
     {
-        string[] tokens = ["<think>", "I", " should", " call", "</think>", "<|tool_calls_section_begin|>", "<|tool_call_begin|>", "functions", ".f", ":", "0",
-                           "<|tool_call_argument_begin|>", "{\"", "a", "\":", " 1", "}", "<|tool_call_end|>", "<|tool_calls_section_end|>"];
+        string[] tokens = [
+            "<think>", "I", " should", " call", "</think>", "<|tool_calls_section_begin|>", "<|tool_call_begin|>",
+            "functions", ".f", ":", "0", "<|tool_call_argument_begin|>", "{\"", "a", "\":", " 1", "}",
+            "<|tool_call_end|>", "<|tool_calls_section_end|>"];
         var events = Parse(ChatFormat.Thinking, tokens);
         Assert.Equal(Describe(Merge(Parse(ChatFormat.Thinking, string.Concat(tokens)))), Describe(Merge(events)));
         Assert.Equal(["{\"", "a", "\":", " 1", "}"], events.OfType<ToolCallArgumentsDelta>().Select(d => d.Text));
@@ -101,20 +109,28 @@ public sealed class OutputParserStreamingTests
         string[] pieces =
         [
             "<think>", "</think>", "<|tool_calls_section_begin|>", "<|tool_calls_section_end|>", "<|tool_call_begin|>",
-            "<|tool_call_argument_begin|>", "<|tool_call_end|>", "functions.f:0", "functions.g.h:12", "bad", "{\"a\": [1, \"<\"]}",
+            "<|tool_call_argument_begin|>", "<|tool_call_end|>", "functions.f:0", "functions.g.h:12", "bad", "{\"a\": "
+                + "[1, \"<\"]}",
             "{", "}", "<", "<|", "<|tool_", "think>", "/", "|>", " ", "\n", "x", "北", "😀", "<|im_end|>",
         ];
         var random = new Random(format == ChatFormat.Thinking ? 1 : 2);
         for (int round = 0; round < 400; round++)
         {
-            string output = string.Concat(Enumerable.Range(0, random.Next(0, 25)).Select(_ => pieces[random.Next(pieces.Length)]));
+            string output = string.Concat(
+                Enumerable.Range(0, random.Next(0, 25)).Select(_ => pieces[random.Next(pieces.Length)]));
             var reason = (FinishReason)random.Next(5);
             var whole = Parse(format, output, reason);
             var cuts = Enumerable.Range(0, random.Next(0, 10)).Select(_ => random.Next(output.Length + 1)).ToArray();
             var streamed = Parse(format, Cut(output, cuts), reason);
-            Assert.True(Describe(Merge(whole)).SequenceEqual(Describe(Merge(streamed))), $"output {output} cut at {string.Join(",", cuts.Order())}");
+            Assert.True(
+                Describe(Merge(whole)).SequenceEqual(Describe(Merge(streamed))),
+                $"output {output} cut at {string.Join(",", cuts.Order())}");
             Assert.IsType<Finished>(whole[^1]);
-            Assert.Equal(whole.OfType<ToolCallStarted>().Count(), whole.OfType<ToolCallCompleted>().Count() + whole.OfType<MalformedOutput>().Count(m => m.CallIndex is not null && m.Kind == OutputProblem.UnterminatedCall));
+            Assert.Equal(
+                whole.OfType<ToolCallStarted>().Count(),
+                whole.OfType<ToolCallCompleted>().Count()
+                    + whole.OfType<MalformedOutput>().Count(
+                        m => m.CallIndex is not null && m.Kind == OutputProblem.UnterminatedCall));
         }
     }
 
@@ -132,8 +148,13 @@ public sealed class OutputParserStreamingTests
         var events = Parse(format, pieces);
         var folded = Fold(events);
         var got = new Expected(Describe(Merge(events)), folded.ToMessage(), Describe(folded.Problems));
-        if (!got.Events.SequenceEqual(whole.Events) || !got.Message.Equals(whole.Message) || !got.Problems.SequenceEqual(whole.Problems))
-            Assert.Fail($"{how}: pieces [{string.Join(" | ", pieces)}]\nexpected: {string.Join("; ", whole.Events)}\n     got: {string.Join("; ", got.Events)}");
-        Assert.DoesNotContain(events, e => e is ReasoningDelta { Text: "" } or ContentDelta { Text: "" } or ToolCallArgumentsDelta { Text: "" });
+        if (!got.Events.SequenceEqual(whole.Events) || !got.Message.Equals(whole.Message)
+            || !got.Problems.SequenceEqual(whole.Problems))
+            Assert.Fail(
+                $"{how}: pieces [{string.Join(" | ", pieces)}]\nexpected: {string.Join("; ", whole.Events)}\n     got: "
+                + $"{string.Join("; ", got.Events)}");
+        Assert.DoesNotContain(
+            events,
+            e => e is ReasoningDelta { Text: "" } or ContentDelta { Text: "" } or ToolCallArgumentsDelta { Text: "" });
     }
 }

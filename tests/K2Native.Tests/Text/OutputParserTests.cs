@@ -20,7 +20,9 @@ public sealed class OutputParserTests
     [InlineData("Let me see.</think>Paris.")]
     public void Thinking_ReasoningThenContent_OpeningTagOptional(string output)
     {
-        Assert.Equal(["ReasoningDelta { Text = Let me see. }", "ContentDelta { Text = Paris. }", "Finished { Reason = Stop }"], Events(output));
+        Assert.Equal(
+            ["ReasoningDelta { Text = Let me see. }", "ContentDelta { Text = Paris. }", "Finished { Reason = Stop }"],
+            Events(output));
         var message = Fold(Parse(ChatFormat.Thinking, output)).ToMessage();
         Assert.Equal(ChatMessage.Assistant("Paris.", reasoningContent: "Let me see."), message);
     }
@@ -28,7 +30,8 @@ public sealed class OutputParserTests
     [Fact]
     public void Thinking_ReasoningEndedByTheToolSection()
     {
-        string output = "I need the weather." + Begin + Call("functions.get_weather:0", "{\"city\": \"Beijing\"}") + End;
+        string output = "I need the weather." + Begin + Call("functions.get_weather:0", "{\"city\": \"Beijing\"}")
+            + End;
         Assert.Equal(
         [
             "ReasoningDelta { Text = I need the weather. }",
@@ -40,7 +43,9 @@ public sealed class OutputParserTests
         var message = Fold(Parse(ChatFormat.Thinking, output)).ToMessage();
         Assert.Equal("I need the weather.", message.ReasoningContent);
         Assert.Equal("", message.Content!.Text);
-        Assert.Equal(ToolCall.Create("functions.get_weather:0", "get_weather", "{\"city\": \"Beijing\"}"), Assert.Single(message.ToolCalls!));
+        Assert.Equal(
+            ToolCall.Create("functions.get_weather:0", "get_weather", "{\"city\": \"Beijing\"}"),
+            Assert.Single(message.ToolCalls!));
     }
 
     [Fact]
@@ -55,7 +60,9 @@ public sealed class OutputParserTests
             events.OfType<ToolCallStarted>().Select(s => (s.Index, s.Id, s.Name)));
         var message = Fold(events).ToMessage();
         Assert.Equal("Checking.", message.Content!.Text);
-        Assert.Equal(["{\"city\": \"北京\", \"note\": \"😀 \\u00e9\"}", "{\"city\": \"東京\"}", "{}"], message.ToolCalls!.Select(c => c.Function.Arguments.Text));
+        Assert.Equal(
+            ["{\"city\": \"北京\", \"note\": \"😀 \\u00e9\"}", "{\"city\": \"東京\"}", "{}"],
+            message.ToolCalls!.Select(c => c.Function.Arguments.Text));
         Assert.All(events.OfType<ToolCallCompleted>(), c => Assert.True(c.ArgumentsAreValidJson));
         Assert.Empty(events.OfType<MalformedOutput>());
     }
@@ -78,7 +85,8 @@ public sealed class OutputParserTests
     [Fact]
     public void WhitespaceAroundTheIdAndBetweenCalls_IsTolerated()
     {
-        string output = Begin + "\n<|tool_call_begin|> functions.f:0 <|tool_call_argument_begin|>{}<|tool_call_end|>\n " + Call("functions.g:1", "[]") + "\n" + End + "\n";
+        string output = Begin + "\n<|tool_call_begin|> functions.f:0 <|tool_call_argument_begin|>{}<|tool_call_end|>\n "
+            + Call("functions.g:1", "[]") + "\n" + End + "\n";
         var events = Parse(ChatFormat.Thinking, output);
         Assert.Empty(events.OfType<MalformedOutput>());
         Assert.Equal(["functions.f:0", "functions.g:1"], events.OfType<ToolCallCompleted>().Select(c => c.Call.Id));
@@ -91,7 +99,8 @@ public sealed class OutputParserTests
         var events = Parse(ChatFormat.Thinking, output);
         Assert.False(Assert.Single(events.OfType<ToolCallCompleted>()).ArgumentsAreValidJson);
         var problem = Assert.Single(events.OfType<MalformedOutput>());
-        Assert.Equal((OutputProblem.InvalidArguments, "{\"a\": 1,}", 0), (problem.Kind, problem.RawText, problem.CallIndex));
+        Assert.Equal(
+            (OutputProblem.InvalidArguments, "{\"a\": 1,}", 0), (problem.Kind, problem.RawText, problem.CallIndex));
         Assert.Equal("{\"a\": 1,}", Fold(events).ToMessage().ToolCalls![0].Function.Arguments.Text);
     }
 
@@ -101,14 +110,16 @@ public sealed class OutputParserTests
     [InlineData("{'a': 1}")]
     [InlineData("NaN")]
     public void ArgumentsNotJson_Variants(string args) =>
-        Assert.False(Parse(ChatFormat.Thinking, Begin + Call("functions.f:0", args) + End).OfType<ToolCallCompleted>().Single().ArgumentsAreValidJson);
+        Assert.False(
+            Parse(ChatFormat.Thinking, Begin + Call("functions.f:0", args) + End).OfType<ToolCallCompleted>().Single().ArgumentsAreValidJson);
 
     [Theory]
     [InlineData(" {\"a\": [1, 2.5e3, null, true]} ")]
     [InlineData("[]")]
     [InlineData("\"just a string\"")]
     public void ArgumentsJson_Variants(string args) =>
-        Assert.True(Parse(ChatFormat.Thinking, Begin + Call("functions.f:0", args) + End).OfType<ToolCallCompleted>().Single().ArgumentsAreValidJson);
+        Assert.True(
+            Parse(ChatFormat.Thinking, Begin + Call("functions.f:0", args) + End).OfType<ToolCallCompleted>().Single().ArgumentsAreValidJson);
 
     [Fact]
     public void UnterminatedCall_AtTheEnd_ReportsCallAndSection()
@@ -119,7 +130,8 @@ public sealed class OutputParserTests
         Assert.Equal([OutputProblem.UnterminatedCall, OutputProblem.UnterminatedSection], problems.Select(p => p.Kind));
         Assert.Equal("<|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"a\": ", problems[0].RawText);
         Assert.Equal(0, problems[0].CallIndex);
-        Assert.Equal(Begin + "<|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"a\": ", problems[1].RawText);
+        Assert.Equal(
+            Begin + "<|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"a\": ", problems[1].RawText);
         Assert.Empty(events.OfType<ToolCallCompleted>());
         Assert.Equal(new Finished(FinishReason.Length), events[^1]);
         var folded = Fold(events);
@@ -133,7 +145,9 @@ public sealed class OutputParserTests
     {
         var events = Parse(ChatFormat.Thinking, Begin + "<|tool_call_begin|>functions.f", FinishReason.Length);
         var problem = events.OfType<MalformedOutput>().First();
-        Assert.Equal((OutputProblem.UnterminatedCall, "<|tool_call_begin|>functions.f", null), (problem.Kind, problem.RawText, problem.CallIndex));
+        Assert.Equal(
+            (OutputProblem.UnterminatedCall, "<|tool_call_begin|>functions.f", null),
+            (problem.Kind, problem.RawText, problem.CallIndex));
         Assert.Empty(events.OfType<ToolCallStarted>());
     }
 
@@ -151,7 +165,8 @@ public sealed class OutputParserTests
     [Fact]
     public void CallCutByTheNextCall_OrByTheSectionEnd()
     {
-        string output = Begin + "<|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"a\"" + Call("functions.g:1", "{}")
+        string output = Begin + "<|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"a\""
+            + Call("functions.g:1", "{}")
             + "<|tool_call_begin|>functions.h:2<|tool_call_argument_begin|>[" + End;
         var events = Parse(ChatFormat.Thinking, output);
         var problems = events.OfType<MalformedOutput>().ToList();
@@ -186,7 +201,9 @@ public sealed class OutputParserTests
     {
         var events = Parse(ChatFormat.Thinking, Begin + "<|tool_call_begin|>functions.f:0<|tool_call_end|>" + End);
         var problem = Assert.Single(events.OfType<MalformedOutput>());
-        Assert.Equal((OutputProblem.MissingArguments, "<|tool_call_begin|>functions.f:0<|tool_call_end|>"), (problem.Kind, problem.RawText));
+        Assert.Equal(
+            (OutputProblem.MissingArguments, "<|tool_call_begin|>functions.f:0<|tool_call_end|>"),
+            (problem.Kind, problem.RawText));
     }
 
     [Fact]
@@ -211,7 +228,10 @@ public sealed class OutputParserTests
     [Fact]
     public void StrayMarkers_InsideTheSectionAndCalls()
     {
-        string output = Begin + "<|tool_call_argument_begin|>" + "<|tool_call_begin|>functions.f:0</think><|tool_call_argument_begin|>{\"t\": \"<think>\"}<|tool_calls_section_begin|><|tool_call_end|>" + End;
+        string output = Begin + "<|tool_call_argument_begin|>"
+            + "<|tool_call_begin|>functions.f:0</think><|tool_call_argument_begin|>{\"t\": "
+                + "\"<think>\"}<|tool_calls_section_begin|><|tool_call_end|>"
+            + End;
         var events = Parse(ChatFormat.Thinking, output);
         Assert.Equal(
         [
@@ -230,7 +250,9 @@ public sealed class OutputParserTests
     {
         string output = Begin + Call("functions.f:0", "{}") + " junk " + Call("functions.g:1", "{}") + End + "tail";
         var problems = Parse(ChatFormat.Thinking, output).OfType<MalformedOutput>().ToList();
-        Assert.Equal([(OutputProblem.TextOutsideCalls, " junk "), (OutputProblem.TextOutsideCalls, "tail")], problems.Select(p => (p.Kind, p.RawText)));
+        Assert.Equal(
+            [(OutputProblem.TextOutsideCalls, " junk "), (OutputProblem.TextOutsideCalls, "tail")],
+            problems.Select(p => (p.Kind, p.RawText)));
     }
 
     [Fact]
@@ -264,7 +286,8 @@ public sealed class OutputParserTests
     [InlineData(FinishReason.Error, FinishReason.Error)]
     public void FinishReason_StopBecomesToolCallsOnlyWhenACallCompleted(FinishReason given, FinishReason expected)
     {
-        Assert.Equal(new Finished(expected), Parse(ChatFormat.Thinking, Begin + Call("functions.f:0", "{}") + End, given)[^1]);
+        Assert.Equal(
+            new Finished(expected), Parse(ChatFormat.Thinking, Begin + Call("functions.f:0", "{}") + End, given)[^1]);
         Assert.Equal(new Finished(given), Parse(ChatFormat.Thinking, "r</think>c", given)[^1]);
     }
 

@@ -7,13 +7,16 @@ namespace K2Native.Tests.Text;
 
 public sealed class OutputRoundTripTests
 {
-    private static readonly ChatMessage[] Question = [ChatMessage.System("Use the tools."), ChatMessage.User("北京和东京哪个更暖和？")];
+    private static readonly ChatMessage[] Question = [
+        ChatMessage.System("Use the tools."), ChatMessage.User("北京和东京哪个更暖和？")];
 
     public static TheoryData<ChatFormat, ChatMessage> Answers => new()
     {
         { ChatFormat.Thinking, ChatMessage.Assistant("我来查一下。", "需要两个城市的天气 <b>.", [
             ToolCall.Create("functions.get_weather:0", "get_weather", "{\"city\": \"北京\", \"unit\": \"c\"}"),
-            ToolCall.Create("functions.get_weather:1", "get_weather", "{\"city\": \"東京\", \"emoji\": \"😀\", \"esc\": \"\\u00e9\\n\"}")]) },
+            ToolCall.Create(
+                "functions.get_weather:1", "get_weather",
+                "{\"city\": \"東京\", \"emoji\": \"😀\", \"esc\": \"\\u00e9\\n\"}")]) },
         { ChatFormat.Thinking, ChatMessage.Assistant("", "just call", [ToolCall.Create("functions.calc:7", "calc", " {\"expression\": \"17-12\"} ")]) },
         { ChatFormat.Thinking, ChatMessage.Assistant("content only, then a call", null, [ToolCall.Create("functions.x.y:3", "x.y", "[]")]) },
         { ChatFormat.Instruct, ChatMessage.Assistant("Checking.", null, [ToolCall.Create("functions.get_weather:0", "get_weather", "{\"city\": \"Paris\"}")]) },

@@ -6,7 +6,8 @@ namespace K2Native.Tests.Text;
 
 internal static class OutputStream
 {
-    public static List<OutputEvent> Parse(ChatFormat format, IEnumerable<string> deltas, FinishReason reason = FinishReason.Stop)
+    public static List<OutputEvent> Parse(
+        ChatFormat format, IEnumerable<string> deltas, FinishReason reason = FinishReason.Stop)
     {
         var parser = new OutputParser(format);
         var events = new List<OutputEvent>();
@@ -42,10 +43,12 @@ internal static class OutputStream
         return builder;
     }
 
-    /// <summary>The events as one comparable string per event (records with a ToolCall inside compare by reference otherwise).</summary>
+    /// <summary>The events as one comparable string per event (records with a ToolCall inside compare by reference
+    /// otherwise).</summary>
     public static List<string> Describe(IEnumerable<OutputEvent> events) => events.Select(e => e switch
     {
-        ToolCallCompleted c => $"Completed({c.Index}, {c.Call.Id}, {c.Call.Function.Name}, {c.Call.Function.Arguments.Text}, {c.ArgumentsAreValidJson})",
+        ToolCallCompleted c => $"Completed({c.Index}, {c.Call.Id}, {c.Call.Function.Name}, "
+            + $"{c.Call.Function.Arguments.Text}, {c.ArgumentsAreValidJson})",
         MalformedOutput m => $"Malformed({m.Kind}, {m.Problem}, {m.RawText}, {m.CallIndex})",
         _ => e.ToString(),
     }).ToList();

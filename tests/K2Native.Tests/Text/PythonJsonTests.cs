@@ -9,19 +9,23 @@ namespace K2Native.Tests.Text;
 public sealed class PythonJsonTests
 {
     [Theory]
-    [InlineData("{\"b\": 1, \"a\": [true, false, null], \"c\": {}}", "{\"b\": 1, \"a\": [true, false, null], \"c\": {}}")]
+    [InlineData(
+        "{\"b\": 1, \"a\": [true, false, null], \"c\": {}}", "{\"b\": 1, \"a\": [true, false, null], \"c\": {}}")]
     [InlineData("{\"b\":1,\"a\":[true,false,null],\"c\":{}}", "{\"b\": 1, \"a\": [true, false, null], \"c\": {}}")]
     [InlineData("[1.50, 1e2, 10, -0, -0.0, 0.0, 1E400, -1e400, 1e-400, 0.0000001, 1.0e-7, 0.0001, 123e-2]",
         "[1.5, 100.0, 10, 0, -0.0, 0.0, Infinity, -Infinity, 0.0, 1e-07, 1e-07, 0.0001, 1.23]")]
     [InlineData("[12345678901234567890123456789012345678901234567890, -98765432109876543210, 9007199254740993]",
         "[12345678901234567890123456789012345678901234567890, -98765432109876543210, 9007199254740993]")]
-    [InlineData("[1e15, 1e16, 1e22, 123456789012345678901234.0, 0.1, 0.30000000000000004, 5e-324, 1.7976931348623157e308]",
-        "[1000000000000000.0, 1e+16, 1e+22, 1.2345678901234569e+23, 0.1, 0.30000000000000004, 5e-324, 1.7976931348623157e+308]")]
+    [InlineData("[1e15, 1e16, 1e22, 123456789012345678901234.0, 0.1, 0.30000000000000004, 5e-324, "
+        + "1.7976931348623157e308]",
+        "[1000000000000000.0, 1e+16, 1e+22, 1.2345678901234569e+23, 0.1, 0.30000000000000004, 5e-324, "
+        + "1.7976931348623157e+308]")]
     [InlineData("[-1.5e-10, 2.5E+20, 1E5, 100, 3.14159]", "[-1.5e-10, 2.5e+20, 100000.0, 100, 3.14159]")]
     [InlineData("{\"a\": 1, \"b\": 2, \"a\": 3}", "{\"a\": 3, \"b\": 2}")]
     [InlineData("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0000\\u001f\\u007f <>&' é 北 😀 \\u2028\"",
         "\"\\\"\\\\/\\b\\f\\n\\r\\t\\u0000\\u001f\u007f <>&' é 北 😀 \u2028\"")]
-    [InlineData("{\"ключ\": \"значение\", \"\": \"\", \"x y\": [[], {}, [[]]]}", "{\"ключ\": \"значение\", \"\": \"\", \"x y\": [[], {}, [[]]]}")]
+    [InlineData("{\"ключ\": \"значение\", \"\": \"\", \"x y\": [[], {}, [[]]]}",
+        "{\"ключ\": \"значение\", \"\": \"\", \"x y\": [[], {}, [[]]]}")]
     public void Serialize_MatchesPythonJsonDumps(string input, string expected)
     {
         Assert.Equal(expected, PythonJson.Serialize(JsonInput.Parse(input)));
@@ -39,8 +43,10 @@ public sealed class PythonJsonTests
     [Fact]
     public void Serialize_ClrValues_FloatsStayFloats()
     {
-        var node = new JsonArray(1.0, 1e-5, 2.5f, 3m, 7, 7L, (byte)1, double.PositiveInfinity, double.NaN, "a/b", 'c', true, null);
-        Assert.Equal("[1.0, 1e-05, 2.5, 3.0, 7, 7, 1, Infinity, NaN, \"a/b\", \"c\", true, null]", PythonJson.Serialize(node));
+        var node = new JsonArray(
+            1.0, 1e-5, 2.5f, 3m, 7, 7L, (byte)1, double.PositiveInfinity, double.NaN, "a/b", 'c', true, null);
+        Assert.Equal(
+            "[1.0, 1e-05, 2.5, 3.0, 7, 7, 1, Infinity, NaN, \"a/b\", \"c\", true, null]", PythonJson.Serialize(node));
     }
 
     [Fact]
@@ -65,7 +71,8 @@ public sealed class PythonJsonTests
     [InlineData("-1e400", "-inf")]
     [InlineData("1e16", "1e+16")]
     [InlineData("\"text\"", "text")]
-    public void Str_MatchesPythonStr(string json, string expected) => Assert.Equal(expected, PythonJson.Str(JsonInput.Parse(json)));
+    public void Str_MatchesPythonStr(string json, string expected) => Assert.Equal(
+        expected, PythonJson.Str(JsonInput.Parse(json)));
 
     [Fact]
     public void Str_ObjectOrArray_Throws()
@@ -77,10 +84,14 @@ public sealed class PythonJsonTests
     [Fact]
     public void FileStyle_IndentsLikePythonAndKeepsNumberText()
     {
-        var node = JsonInput.Parse("{\"a\":[1,{\"b\":2.0}],\"c\":\"x\",\"d\":{}, \"e\": [], \"f\": 1.50, \"g\": \"\\ud800\"}");
+        var node = JsonInput.Parse(
+            "{\"a\":[1,{\"b\":2.0}],\"c\":\"x\",\"d\":{}, \"e\": [], \"f\": 1.50, \"g\": \"\\ud800\"}");
         var sb = new System.Text.StringBuilder();
         PythonJson.Write(sb, node, JsonStyle.File, 0);
-        Assert.Equal("{\n  \"a\": [\n    1,\n    {\n      \"b\": 2.0\n    }\n  ],\n  \"c\": \"x\",\n  \"d\": {},\n  \"e\": [],\n  \"f\": 1.50,\n  \"g\": \"\\ud800\"\n}", sb.ToString());
+        Assert.Equal(
+            "{\n  \"a\": [\n    1,\n    {\n      \"b\": 2.0\n    }\n  ],\n  \"c\": \"x\",\n  \"d\": {},\n  \"e\": "
+            + "[],\n  \"f\": 1.50,\n  \"g\": \"\\ud800\"\n}",
+            sb.ToString());
     }
 
     [Theory]
@@ -97,7 +108,8 @@ public sealed class PythonJsonTests
     [Fact]
     public void Parse_InvalidUtf8_IsReportedWithItsOffset()
     {
-        var e = Assert.Throws<ChatFormatException>(() => JsonInput.Parse([(byte)'[', (byte)'"', 0xC3, (byte)'"', (byte)']']));
+        var e = Assert.Throws<ChatFormatException>(
+            () => JsonInput.Parse([(byte)'[', (byte)'"', 0xC3, (byte)'"', (byte)']']));
         Assert.Contains("invalid UTF-8", e.Message, StringComparison.Ordinal);
     }
 

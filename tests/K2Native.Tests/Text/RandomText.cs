@@ -14,7 +14,11 @@ internal sealed class RandomText(int seed, IReadOnlyList<string> specialNames)
     {
         var lists = Enumerable.Range(0, 30).Select(_ => new List<int>()).ToArray();
         for (int cp = 0; cp <= 0x10FFFF; cp++)
-            lists[(int)(cp is >= 0xD800 and <= 0xDFFF ? UnicodeCategory.Surrogate : CharUnicodeInfo.GetUnicodeCategory(cp))].Add(cp);
+            lists[
+                (int)(
+                    cp is >= 0xD800 and <= 0xDFFF
+                        ? UnicodeCategory.Surrogate
+                        : CharUnicodeInfo.GetUnicodeCategory(cp))].Add(cp);
         return lists.Select(l => l.ToArray()).ToArray();
     });
 
@@ -79,7 +83,8 @@ internal sealed class RandomText(int seed, IReadOnlyList<string> specialNames)
                 break;
             case 1 or 2:
                 var (first, last) = Scripts[_random.Next(Scripts.Length)];
-                for (int n = 1 + _random.Next(12); n > 0; n--) AppendCodePoint(text, first + _random.Next(last - first + 1));
+                for (int n = 1 + _random.Next(12); n > 0; n--)
+                    AppendCodePoint(text, first + _random.Next(last - first + 1));
                 break;
             case 3 or 4:
                 for (int n = 1 + _random.Next(6); n > 0; n--) text.Append(WhiteSpace[_random.Next(WhiteSpace.Length)]);
@@ -104,7 +109,9 @@ internal sealed class RandomText(int seed, IReadOnlyList<string> specialNames)
                 break;
             case 11:
                 // Combining marks after whatever came before (letters, spaces, digits, Han, nothing).
-                for (int n = 1 + _random.Next(3); n > 0; n--) AppendCodePoint(text, _random.Next(4) == 0 ? 0x20D0 + _random.Next(0x21) : 0x300 + _random.Next(0x70));
+                for (int n = 1 + _random.Next(3); n > 0; n--)
+                    AppendCodePoint(
+                        text, _random.Next(4) == 0 ? 0x20D0 + _random.Next(0x21) : 0x300 + _random.Next(0x70));
                 break;
             case 12:
                 // A long run of one character or one short string.
@@ -123,7 +130,8 @@ internal sealed class RandomText(int seed, IReadOnlyList<string> specialNames)
                 AppendCodePoint(text, "'\"`~!@#$%^&*()-_=+[]{};:,.<>/?\\|".ToCharArray()[_random.Next(32)]);
                 break;
             default:
-                for (int n = 1 + _random.Next(10); n > 0; n--) AppendCodePoint(text, (_random.Next(2) == 0 ? 'a' : 'A') + _random.Next(26));
+                for (int n = 1 + _random.Next(10); n > 0; n--)
+                    AppendCodePoint(text, (_random.Next(2) == 0 ? 'a' : 'A') + _random.Next(26));
                 break;
         }
     }

@@ -8,7 +8,8 @@ namespace K2Native.Tests.Text;
 
 public sealed class TemplateCommandTests
 {
-    private const string Json = "{\"messages\": [{\"role\": \"user\", \"content\": \"héllo 😀\"}, {\"role\": \"assistant\", \"content\": \"hi\", \"reasoning_content\": \"r\"}], \"add_generation_prompt\": false}";
+    private const string Json = "{\"messages\": [{\"role\": \"user\", \"content\": \"héllo 😀\"}, {\"role\": "
+        + "\"assistant\", \"content\": \"hi\", \"reasoning_content\": \"r\"}], \"add_generation_prompt\": false}";
 
     [Theory]
     [InlineData(null)]
@@ -41,7 +42,9 @@ public sealed class TemplateCommandTests
     {
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("conv.json"), "{\"messages\": [{\"role\": \"user\", \"content\": 3}]}");
-        var e = Assert.Throws<ChatFormatException>(() => new TemplateCommand { File = dir.File("conv.json"), Format = ChatFormat.Thinking }.Run(new MemoryStream()));
+        var e = Assert.Throws<ChatFormatException>(
+            () => new TemplateCommand { File = dir.File("conv.json"), Format = ChatFormat.Thinking }.Run(
+                new MemoryStream()));
         Assert.IsAssignableFrom<FormatException>(e);
         Assert.StartsWith(dir.File("conv.json") + ": messages[0].content:", e.Message, StringComparison.Ordinal);
     }

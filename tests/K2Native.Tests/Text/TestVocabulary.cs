@@ -8,7 +8,9 @@ namespace K2Native.Tests.Text;
 internal static class TestVocabulary
 {
     public static Tokenizer Create(string[] merges, params string[] specials) =>
-        new(Enumerable.Range(0, 256).Select(b => new[] { (byte)b }).Concat(merges.Select(Encoding.UTF8.GetBytes)).ToList(), specials);
+        new(
+            Enumerable.Range(0, 256).Select(b => new[] { (byte)b }).Concat(merges.Select(Encoding.UTF8.GetBytes)).ToList(),
+            specials);
 
     /// <summary>A vocabulary with a few English merges and K2-style special names.</summary>
     public static Tokenizer English() => Create(

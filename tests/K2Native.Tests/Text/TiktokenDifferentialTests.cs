@@ -17,7 +17,8 @@ public sealed class TiktokenDifferentialTests(ITestOutputHelper output)
     [
         "", " ", "  ", "\n", "\r\n", " \r\n ", "a  b", "a \n b", "x\t\ty", "\u00A0\u00A0a", "  \u3000\u3000x", "\uD800", "a\uDC00b",
         "\uD83D", "😀\uD83D", "\uDE00\uD83D", "'s", "'S'LL'Re", "it's", "IT'S", "ſ'ſ", "A'ſ", "x' s", "123456789", "١٢٣٤", "½½½½",
-        "漢字かな", "漢\u0301", "〇〇〇", "\u3005\u3005x", "⺀⺁", "\u0301abc", "\u0301ABC", "\u0301ABC def", "ǅǅ", "ʰʰABC", "Aʰ B",
+        "漢字かな", "漢\u0301", "〇〇〇", "\u3005\u3005x", "⺀⺁", "\u0301abc", "\u0301ABC", "\u0301ABC def", "ǅǅ", "ʰʰABC", "Aʰ "
+            + "B",
         "<|im_end|><|im_end|>", "<|im_end|", "a<|im_user|>b", "  <|im_end|>", "[BOS][EOS]", "<think></think>", "<|reserved_token_999|>",
         "hello world", "HELLO WORLD", "...\n\n\n", " !!\r\n\r\n", "\r\r\n\n \t", "x\u2028\u2029y", "\u0085\u0085",
     ];
@@ -25,17 +26,21 @@ public sealed class TiktokenDifferentialTests(ITestOutputHelper output)
     // Single pieces of thousands of bytes take the heap merge; tiktoken's own merge is quadratic, so not longer.
     private static readonly string[] LongPieces =
     [
-        new string('a', 8000), new string(' ', 8000), new string('漢', 3000), string.Concat(Enumerable.Repeat("ab", 4000)),
-        string.Concat(Enumerable.Repeat("the", 2500)) + " x", new string(' ', 5000) + "x", new string('\n', 3000) + new string(' ', 500),
+        new string('a', 8000), new string(' ', 8000), new string('漢', 3000), string.Concat(
+            Enumerable.Repeat("ab", 4000)),
+        string.Concat(Enumerable.Repeat("the", 2500)) + " x", new string(' ', 5000) + "x", new string('\n', 3000)
+            + new string(' ', 500),
         string.Concat(Enumerable.Repeat("Ab", 3000)), string.Concat(Enumerable.Repeat("😀", 2000)), new string('7', 5000),
     ];
 
     [TiktokenFact(needsShared: true)]
-    public void FixtureVocabularyMatchesTiktoken() => Compare(SharedFixtures.TinyK2, Corpus(1, 2500), allowSpecial: true);
+    public void FixtureVocabularyMatchesTiktoken() => Compare(
+        SharedFixtures.TinyK2, Corpus(1, 2500), allowSpecial: true);
 
     [TiktokenFact]
     public void BundledVocabularyMatchesTiktoken() =>
-        Compare(Path.Combine(SharedFixtures.RepositoryRoot, "models", "tiny-random"), Corpus(2, 800), allowSpecial: true);
+        Compare(
+            Path.Combine(SharedFixtures.RepositoryRoot, "models", "tiny-random"), Corpus(2, 800), allowSpecial: true);
 
     [TiktokenFact]
     public void LearnedVocabularyMatchesTiktoken()
@@ -67,11 +72,15 @@ public sealed class TiktokenDifferentialTests(ITestOutputHelper output)
         Assert.Equal(flags.Keys.Order(), classes.Keys.Order());
         foreach (var (name, flag) in flags)
         {
-            var members = new HashSet<int>(classes[name].SelectMany(r => Enumerable.Range(r.First, r.Last - r.First + 1)));
+            var members = new HashSet<int>(
+                classes[name].SelectMany(r => Enumerable.Range(r.First, r.Last - r.First + 1)));
             var wrong = Enumerable.Range(0, 0x110000)
                 .Where(cp => cp is < 0xD800 or > 0xDFFF && members.Contains(cp) != ((CharClasses.Of(cp) & flag) != 0))
                 .Take(10).ToList();
-            Assert.True(wrong.Count == 0, $"{name}: code points classed differently from tiktoken: {string.Join(' ', wrong.Select(cp => $"U+{cp:X4}"))}");
+            Assert.True(
+                wrong.Count == 0,
+                $"{name}: code points classed differently from tiktoken: "
+                + $"{string.Join(' ', wrong.Select(cp => $"U+{cp:X4}"))}");
         }
     }
 
@@ -89,9 +98,12 @@ public sealed class TiktokenDifferentialTests(ITestOutputHelper output)
         var tokenizer = Tokenizer.Load(checkpoint);
         var expected = TiktokenReference.Encode(checkpoint, texts, allowSpecial);
         long bytes = texts.Sum(t => (long)Encoding.UTF8.GetByteCount(t));
-        output.WriteLine($"{texts.Count} texts, {bytes / 1e6:F2} MB of UTF-8, {expected.Sum(e => e.Length)} tokens, vocabulary {checkpoint}");
+        output.WriteLine(
+            $"{texts.Count} texts, {bytes / 1e6:F2} MB of UTF-8, {expected.Sum(e => e.Length)} tokens, vocabulary "
+            + $"{checkpoint}");
 
-        var failing = Enumerable.Range(0, texts.Count).Where(i => !expected[i].SequenceEqual(tokenizer.Encode(texts[i], allowSpecial))).ToList();
+        var failing = Enumerable.Range(0, texts.Count).Where(
+            i => !expected[i].SequenceEqual(tokenizer.Encode(texts[i], allowSpecial))).ToList();
         if (failing.Count == 0) return;
 
         string smallest = Shrink(texts[failing[0]], candidates =>
@@ -100,10 +112,12 @@ public sealed class TiktokenDifferentialTests(ITestOutputHelper output)
             return candidates.Select((t, i) => !reference[i].SequenceEqual(tokenizer.Encode(t, allowSpecial))).ToArray();
         });
         var want = TiktokenReference.Encode(checkpoint, [smallest], allowSpecial)[0];
-        Assert.Fail($"{failing.Count} of {texts.Count} texts differ from tiktoken (vocabulary {checkpoint}). Smallest failing text:\n"
+        Assert.Fail($"{failing.Count} of {texts.Count} texts differ from tiktoken (vocabulary {checkpoint}). Smallest "
+            + "failing text:\n"
                     + $"  {TiktokenReference.JsonArrayOfStrings([smallest])}\n"
                     + $"  code points: {string.Join(' ', CodeUnits(smallest))}\n"
-                    + $"  tiktoken: [{string.Join(' ', want)}]\n  ours:     [{string.Join(' ', tokenizer.Encode(smallest, allowSpecial))}]");
+                    + $"  tiktoken: [{string.Join(' ', want)}]\n  ours:     "
+                        + $"[{string.Join(' ', tokenizer.Encode(smallest, allowSpecial))}]");
     }
 
     // Delta debugging over code points: drop ever smaller chunks while the text still fails, testing every

@@ -16,7 +16,8 @@ internal static class TiktokenReference
 
     public static bool Installed => Directory.Exists(Path.Combine(HarnessDirectory, "node_modules", "tiktoken"));
 
-    public static string SkipReason => $"tiktoken is not installed: {InstallHint} (K2_REQUIRE_TIKTOKEN=1 makes this a failure)";
+    public static string SkipReason => $"tiktoken is not installed: {InstallHint} (K2_REQUIRE_TIKTOKEN=1 makes this a "
+        + "failure)";
 
     private static string InstallHint => $"run `npm ci` in {HarnessDirectory}";
 
@@ -28,12 +29,15 @@ internal static class TiktokenReference
         File.WriteAllText(input, JsonArrayOfStrings(texts));
         Node("encode.js", checkpointDirectory, input, output, allowSpecial ? "--all" : "--ordinary");
         using var document = JsonDocument.Parse(File.ReadAllBytes(output));
-        var result = document.RootElement.EnumerateArray().Select(a => a.EnumerateArray().Select(e => e.GetInt32()).ToArray()).ToArray();
-        if (result.Length != texts.Count) throw new InvalidOperationException($"tiktoken returned {result.Length} results for {texts.Count} texts");
+        var result = document.RootElement.EnumerateArray().Select(
+            a => a.EnumerateArray().Select(e => e.GetInt32()).ToArray()).ToArray();
+        if (result.Length != texts.Count)
+            throw new InvalidOperationException($"tiktoken returned {result.Length} results for {texts.Count} texts");
         return result;
     }
 
-    /// <summary>For each class name of classes.js, the inclusive code point ranges tiktoken's regex puts in it.</summary>
+    /// <summary>For each class name of classes.js, the inclusive code point ranges tiktoken's regex puts in
+    /// it.</summary>
     public static Dictionary<string, (int First, int Last)[]> Classes()
     {
         string json = Node("classes.js");
@@ -57,7 +61,9 @@ internal static class TiktokenReference
             {
                 if (c is '"' or '\\') json.Append('\\').Append(c);
                 else if (c is >= ' ' and < (char)0x7F) json.Append(c);
-                else json.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+                else
+                    json.Append("\\u").Append(
+                        ((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
             }
             json.Append('"');
         }
@@ -66,7 +72,8 @@ internal static class TiktokenReference
 
     private static string Node(string script, params string[] arguments)
     {
-        if (!Installed) throw new InvalidOperationException($"K2_REQUIRE_TIKTOKEN=1 but tiktoken is not installed: {InstallHint}");
+        if (!Installed)
+            throw new InvalidOperationException($"K2_REQUIRE_TIKTOKEN=1 but tiktoken is not installed: {InstallHint}");
         var start = new ProcessStartInfo("node")
         {
             WorkingDirectory = HarnessDirectory,
@@ -83,12 +90,14 @@ internal static class TiktokenReference
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"node {script} exited with {process.ExitCode}: {stderr.Result}");
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"node {script} exited with {process.ExitCode}: {stderr.Result}");
         return stdout;
     }
 }
 
-/// <summary>A fact that needs tiktoken under node (and ../shared when <c>needsShared</c>); see TiktokenReference.</summary>
+/// <summary>A fact that needs tiktoken under node (and ../shared when <c>needsShared</c>); see
+/// TiktokenReference.</summary>
 public sealed class TiktokenFactAttribute : FactAttribute
 {
     public TiktokenFactAttribute(bool needsShared = false)

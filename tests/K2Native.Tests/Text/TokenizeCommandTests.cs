@@ -39,7 +39,8 @@ public sealed class TokenizeCommandTests : IDisposable
         var lines = ids.Split('\n');
         Assert.Equal(4, lines.Length);
         System.IO.File.WriteAllLines(_dir.File("ids.jsonl"), lines[..3].Select(l => $"[{l.Replace(' ', ',')}]"));
-        Assert.Equal("\"a b\"\n\"\"\n\"é\\n\"\n", Run(new TokenizeCommand { Jsonl = _dir.File("ids.jsonl"), Decode = true }));
+        Assert.Equal(
+            "\"a b\"\n\"\"\n\"é\\n\"\n", Run(new TokenizeCommand { Jsonl = _dir.File("ids.jsonl"), Decode = true }));
     }
 
     [Theory]
@@ -51,7 +52,8 @@ public sealed class TokenizeCommandTests : IDisposable
     public void BadJsonlLinesAreNamed(string content, bool decode, string expected)
     {
         System.IO.File.WriteAllText(_dir.File("bad.jsonl"), content);
-        var e = Assert.Throws<FormatException>(() => Run(new TokenizeCommand { Jsonl = _dir.File("bad.jsonl"), Decode = decode }));
+        var e = Assert.Throws<FormatException>(
+            () => Run(new TokenizeCommand { Jsonl = _dir.File("bad.jsonl"), Decode = decode }));
         Assert.Contains(expected, e.Message);
     }
 

@@ -37,7 +37,10 @@ public sealed class TokenizedRoundTripTests : IDisposable
             string generated = OutputRoundTripTests.Generated(ChatTemplate.For(format), answer);
             var ids = tokenizer.Encode(generated);
             int markerIds = ids.Count(tokenizer.IsSpecial);
-            Assert.True(markersAreSpecial ? markerIds > 0 || !generated.Contains("<|", StringComparison.Ordinal) : markerIds == 0,
+            Assert.True(
+                markersAreSpecial
+                    ? markerIds > 0 || !generated.Contains("<|", StringComparison.Ordinal)
+                    : markerIds == 0,
                 $"{markerIds} special ids in the encoding of {generated}");
 
             var decoder = tokenizer.CreateStreamingDecoder();
@@ -52,7 +55,8 @@ public sealed class TokenizedRoundTripTests : IDisposable
         }
     }
 
-    /// <summary>A copy of the tokenizer files whose added_tokens_decoder leaves K2's reasoning and tool-call markers out.</summary>
+    /// <summary>A copy of the tokenizer files whose added_tokens_decoder leaves K2's reasoning and tool-call markers
+    /// out.</summary>
     private string WithoutMarkers(string checkpoint)
     {
         File.Copy(Path.Combine(checkpoint, "tiktoken.model"), _dir.File("tiktoken.model"), overwrite: true);

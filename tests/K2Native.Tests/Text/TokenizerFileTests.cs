@@ -107,7 +107,8 @@ public sealed class TokenizerFileTests : IDisposable
     {
         var model = new StringBuilder();
         for (int b = 0; b < 256; b++) model.Append($"{Convert.ToBase64String([(byte)b])} {b}\n");
-        for (int r = 256; r < ranks; r++) model.Append($"{Convert.ToBase64String(Encoding.UTF8.GetBytes($"t{r}"))} {r}\n");
+        for (int r = 256; r < ranks; r++)
+            model.Append($"{Convert.ToBase64String(Encoding.UTF8.GetBytes($"t{r}"))} {r}\n");
         File.WriteAllText(_dir.File("tiktoken.model"), model.ToString());
     }
 

@@ -110,10 +110,12 @@ public sealed class TokenizerTests
         for (int trial = 0; trial < 400; trial++)
         {
             int length = 2 + random.Next(2 * BytePairMerge.ShortPiece);
-            var bytes = Encoding.UTF8.GetBytes(new string(Enumerable.Range(0, length).Select(_ => "aabhelowrd"[random.Next(10)]).ToArray()));
+            var bytes = Encoding.UTF8.GetBytes(
+                new string(Enumerable.Range(0, length).Select(_ => "aabhelowrd"[random.Next(10)]).ToArray()));
             var merged = new List<int>();
             BytePairMerge.Encode(ranks, bytes, merged);
-            Assert.True(ReferenceMerge(_english, bytes).SequenceEqual(merged), $"piece '{Encoding.UTF8.GetString(bytes)}'");
+            Assert.True(
+                ReferenceMerge(_english, bytes).SequenceEqual(merged), $"piece '{Encoding.UTF8.GetString(bytes)}'");
         }
     }
 
@@ -174,13 +176,16 @@ public sealed class TokenizerTests
     // tiktoken's algorithm, written as plainly as possible: merge the lowest-ranked adjacent pair, leftmost first.
     private static List<int> ReferenceMerge(Tokenizer tokenizer, byte[] piece)
     {
-        var ranks = Enumerable.Range(0, tokenizer.RankCount).ToDictionary(r => Convert.ToBase64String(tokenizer.TokenBytes(r)), r => r);
+        var ranks = Enumerable.Range(0, tokenizer.RankCount).ToDictionary(
+            r => Convert.ToBase64String(tokenizer.TokenBytes(r)), r => r);
         var parts = piece.Select(b => new[] { b }).ToList();
         while (true)
         {
             int best = -1, bestRank = int.MaxValue;
             for (int i = 0; i + 1 < parts.Count; i++)
-                if (ranks.TryGetValue(Convert.ToBase64String([.. parts[i], .. parts[i + 1]]), out int r) && r < bestRank) (best, bestRank) = (i, r);
+                if (ranks.TryGetValue(Convert.ToBase64String([.. parts[i], .. parts[i + 1]]), out int r)
+                    && r < bestRank)
+                    (best, bestRank) = (i, r);
             if (best < 0) return parts.Select(p => ranks[Convert.ToBase64String(p)]).ToList();
             parts[best] = [.. parts[best], .. parts[best + 1]];
             parts.RemoveAt(best + 1);

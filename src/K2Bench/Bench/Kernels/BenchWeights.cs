@@ -16,8 +16,10 @@ internal sealed unsafe class BenchWeights : IDisposable
     /// <summary>Total bytes allocated.</summary>
     public long Bytes { get; private set; }
 
-    /// <summary>Copies needed so that the copies of <paramref name="bytesPerCopy"/> together span at least <paramref name="span"/> bytes.</summary>
-    public static int CopiesFor(long bytesPerCopy, long span) => (int)Math.Max(1, (span + bytesPerCopy - 1) / bytesPerCopy);
+    /// <summary>Copies needed so that the copies of <paramref name="bytesPerCopy"/> together span at least
+    /// <paramref name="span"/> bytes.</summary>
+    public static int CopiesFor(long bytesPerCopy, long span) => (int)Math.Max(
+        1, (span + bytesPerCopy - 1) / bytesPerCopy);
 
     public MatrixSource[] Int4Matrices(string name, int rows, int cols, int copies, ulong seed)
     {
@@ -72,7 +74,8 @@ internal sealed unsafe class BenchWeights : IDisposable
         {
             var data = (ushort*)Allocate(elements * sizeof(ushort));
             for (long at = 0; at < elements; at += pattern.Length)
-                pattern.AsSpan(0, (int)Math.Min(pattern.Length, elements - at)).CopyTo(new Span<ushort>(data + at, (int)Math.Min(pattern.Length, elements - at)));
+                pattern.AsSpan(0, (int)Math.Min(pattern.Length, elements - at)).CopyTo(
+                    new Span<ushort>(data + at, (int)Math.Min(pattern.Length, elements - at)));
             result[c] = MatrixSource.FromBf16($"{name}#{c}", rows, cols, data);
         }
         return result;

@@ -12,7 +12,8 @@ namespace K2Bench.Bench.Kernels;
 internal static class CudaKernelRows
 {
     /// <summary>Runs every row whose name or shape contains <paramref name="filter"/>; returns the JSON rows.</summary>
-    public static List<Dictionary<string, object>> Run(CudaBackend backend, long rotationBytes, int repeat, string? filter)
+    public static List<Dictionary<string, object>> Run(
+        CudaBackend backend, long rotationBytes, int repeat, string? filter)
     {
         string date = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         Console.WriteLine($"backend  cuda, {backend.Device}");
@@ -23,12 +24,14 @@ internal static class CudaKernelRows
         {
             using var bench = factory();
             if (bench is DispatchBench) continue;
-            if (filter is not null && !$"{bench.Name} {bench.Shape}".Contains(filter, StringComparison.Ordinal)) continue;
+            if (filter is not null && !$"{bench.Name} {bench.Shape}".Contains(filter, StringComparison.Ordinal))
+                continue;
             bench.Prepare(backend);
             var seconds = Time(backend, bench, repeat);
             double best = seconds.Min(), median = seconds.Order().ElementAt(seconds.Length / 2);
             double gbps = bench.BytesPerCall / best / 1e9, gflops = bench.FlopsPerCall / best / 1e9;
-            Console.WriteLine($"{bench.Name,-22} {bench.Shape,-60} {best * 1e6,9:F1} {median * 1e6,9:F1} {gbps,7:F1} {gflops,8:F1}");
+            Console.WriteLine(
+                $"{bench.Name,-22} {bench.Shape,-60} {best * 1e6,9:F1} {median * 1e6,9:F1} {gbps,7:F1} {gflops,8:F1}");
             rows.Add(new Dictionary<string, object>
             {
                 ["name"] = bench.Name,
@@ -50,7 +53,8 @@ internal static class CudaKernelRows
         return rows;
     }
 
-    /// <summary>Seconds per call of each sample, after one untimed warm-up sample; each sample ends when the stream is idle.</summary>
+    /// <summary>Seconds per call of each sample, after one untimed warm-up sample; each sample ends when the stream is
+    /// idle.</summary>
     private static double[] Time(CudaBackend backend, IKernelBench bench, int repeat)
     {
         for (int i = 0; i < bench.CallsPerSample; i++) bench.Call(i);

@@ -16,7 +16,9 @@ internal static class MachineInfo
         return $"{cpu}, {Environment.ProcessorCount} logical cores{l3}{mem}, {RuntimeInformation.OSDescription}";
     }
 
-    public static string LoadAverage() => ReadText("/proc/loadavg") is { } text ? string.Join(' ', text.Split(' ').Take(3)) : "unknown";
+    public static string LoadAverage() => ReadText("/proc/loadavg") is { } text
+        ? string.Join(' ', text.Split(' ').Take(3))
+        : "unknown";
 
     /// <summary>Free memory (MemAvailable), or a large number where it cannot be read.</summary>
     public static long AvailableBytes()
@@ -26,7 +28,10 @@ internal static class MachineInfo
     }
 
     private static long ReadKilobytes(string field) =>
-        ReadField("/proc/meminfo", field) is { } value && long.TryParse(value.Split(' ')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long kb) ? kb : 0;
+        ReadField("/proc/meminfo", field) is { } value
+            && long.TryParse(value.Split(' ')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long kb)
+                ? kb
+                : 0;
 
     private static string? ReadField(string path, string field)
     {

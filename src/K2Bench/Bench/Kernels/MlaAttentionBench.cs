@@ -6,7 +6,8 @@ using K2Native.Backends;
 
 namespace K2Bench.Bench.Kernels;
 
-internal sealed class MlaAttentionBench(string name, int heads, int rkv, int rope, int keys, KvCacheDType dtype, long rotationBytes) : IKernelBench
+internal sealed class MlaAttentionBench(
+    string name, int heads, int rkv, int rope, int keys, KvCacheDType dtype, long rotationBytes) : IKernelBench
 {
     private const int BlockSize = 64;
     private Backend? _backend;
@@ -19,7 +20,8 @@ internal sealed class MlaAttentionBench(string name, int heads, int rkv, int rop
 
     public string Name => name;
 
-    public string Shape => $"H={heads}, [{rkv} + {rope}] {(dtype == KvCacheDType.F32 ? "f32" : "bf16")} entries, S={keys}, T=1, block {BlockSize}";
+    public string Shape => $"H={heads}, [{rkv} + {rope}] {(dtype == KvCacheDType.F32 ? "f32" : "bf16")} entries, "
+        + $"S={keys}, T=1, block {BlockSize}";
 
     private long CacheBytes => (long)keys * (rkv + rope) * (dtype == KvCacheDType.F32 ? 4 : 2);
 

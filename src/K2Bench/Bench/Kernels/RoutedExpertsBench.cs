@@ -8,7 +8,8 @@ using K2Native.Checkpoint;
 
 namespace K2Bench.Bench.Kernels;
 
-internal sealed class RoutedExpertsBench(string name, WeightFormat format, int hidden, int inner, int experts, int topK, int tokens, long rotationBytes) : IKernelBench
+internal sealed class RoutedExpertsBench(
+    string name, WeightFormat format, int hidden, int inner, int experts, int topK, int tokens, long rotationBytes) : IKernelBench
 {
     private readonly BenchWeights _weights = new();
     private Backend? _backend;
@@ -18,7 +19,8 @@ internal sealed class RoutedExpertsBench(string name, WeightFormat format, int h
 
     public string Name => name;
 
-    public string Shape => $"{topK} of {experts} experts x 3 [{inner} x {hidden}] {BenchWeights.Label(format)} + router, T={tokens}";
+    public string Shape => $"{topK} of {experts} experts x 3 [{inner} x {hidden}] {BenchWeights.Label(format)} + "
+        + $"router, T={tokens}";
 
     /// <summary>Distinct experts: enough rotations of topK to span the rotation bytes.</summary>
     private int Distinct => Math.Min(experts / topK, BenchWeights.CopiesFor(topK * ExpertBytes, rotationBytes)) * topK;

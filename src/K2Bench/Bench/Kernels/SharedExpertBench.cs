@@ -33,7 +33,8 @@ internal sealed class SharedExpertBench(string name, int hidden, int inner, int 
         var gate = _weights.Bf16Matrices("gate", inner, hidden, copies, 1);
         var up = _weights.Bf16Matrices("up", inner, hidden, copies, 2);
         var down = _weights.Bf16Matrices("down", hidden, inner, copies, 3);
-        _mlps = Enumerable.Range(0, copies).Select(c => (backend.Load(gate[c]), backend.Load(up[c]), backend.Load(down[c]))).ToArray();
+        _mlps = Enumerable.Range(0, copies).Select(
+            c => (backend.Load(gate[c]), backend.Load(up[c]), backend.Load(down[c]))).ToArray();
         _x = backend.NewTensor(tokens, hidden);
         _gate = backend.NewTensor(tokens, inner);
         _up = backend.NewTensor(tokens, inner);

@@ -11,7 +11,8 @@ internal interface IKeySource
     bool KeyAvailable { get; }
 }
 
-/// <summary>The terminal's keys; Ctrl+C arrives as a key (Console.TreatControlCAsInput) while the editor reads.</summary>
+/// <summary>The terminal's keys; Ctrl+C arrives as a key (Console.TreatControlCAsInput) while the editor
+/// reads.</summary>
 internal sealed class TerminalKeySource : IKeySource
 {
     public ConsoleKeyInfo? ReadKey()

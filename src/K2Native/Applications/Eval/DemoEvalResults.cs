@@ -108,7 +108,8 @@ internal sealed record DemoEvalSummary(IReadOnlyList<DemoTaskResult> Results, Ti
 
     public int Malformed => Results.Sum(r => r.Totals.Malformed);
 
-    /// <summary>Generated tokens per second of decoding (the first token of each reply, made by prefill, not counted).</summary>
+    /// <summary>Generated tokens per second of decoding (the first token of each reply, made by prefill, not
+    /// counted).</summary>
     public double DecodeTokensPerSecond
     {
         get

@@ -16,7 +16,9 @@ internal sealed class DemoEvaluator(DemoToolSet tools, IAssistantSource assistan
     public int MaxRounds { get; init; } = 4;
 
     /// <summary>Runs the tasks in order; <paramref name="onResult"/> sees each result as soon as it is known.</summary>
-    public async Task<DemoEvalSummary> RunAsync(IEnumerable<DemoTask> tasks, Action<DemoTaskResult>? onResult = null, CancellationToken cancellationToken = default)
+    public async Task<DemoEvalSummary> RunAsync(
+        IEnumerable<DemoTask> tasks, Action<DemoTaskResult>? onResult = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRounds);
         var clock = Stopwatch.StartNew();

@@ -35,10 +35,12 @@ internal static class DemoTaskFile
             number++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             var task = ParseLine(line, source, number);
-            if (!ids.Add(task.Id)) throw new DemoFormatException(source, number, "id", $"\"{task.Id}\" is used by an earlier task");
+            if (!ids.Add(task.Id))
+                throw new DemoFormatException(source, number, "id", $"\"{task.Id}\" is used by an earlier task");
             tasks.Add(task);
         }
-        if (tasks.Count == 0) throw new DemoFormatException(source, null, "", "no tasks (expected one JSON object per line)");
+        if (tasks.Count == 0)
+            throw new DemoFormatException(source, null, "", "no tasks (expected one JSON object per line)");
         return tasks;
     }
 
@@ -54,14 +56,18 @@ internal static class DemoTaskFile
         {
             throw new DemoFormatException(source, number, "", e.Problem);
         }
-        if (root is not JsonObject obj) throw new DemoFormatException(source, number, "", "expected a task object with \"id\", \"today\", \"expected\" and \"messages\"");
+        if (root is not JsonObject obj)
+            throw new DemoFormatException(
+                source, number, "", "expected a task object with \"id\", \"today\", \"expected\" and \"messages\"");
         string id = RequiredString(obj, "id", source, number);
         string today = RequiredString(obj, "today", source, number);
         if (!DateOnly.TryParseExact(today, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
             throw new DemoFormatException(source, number, "today", $"\"{today}\" is not a date of the form YYYY-MM-DD");
         string expected = RequiredString(obj, "expected", source, number);
-        if (expected.Length == 0) throw new DemoFormatException(source, number, "expected", "empty (every answer would contain it)");
-        if (obj["messages"] is not JsonArray list) throw new DemoFormatException(source, number, "messages", "expected an array of messages");
+        if (expected.Length == 0)
+            throw new DemoFormatException(source, number, "expected", "empty (every answer would contain it)");
+        if (obj["messages"] is not JsonArray list)
+            throw new DemoFormatException(source, number, "messages", "expected an array of messages");
         ChatMessage[] messages;
         try
         {
@@ -71,7 +77,9 @@ internal static class DemoTaskFile
         {
             throw new DemoFormatException(source, number, e.JsonPath, e.Problem);
         }
-        if (!messages.Any(m => m.Role == "user")) throw new DemoFormatException(source, number, "messages", "no user message (the prompt ends with the last one)");
+        if (!messages.Any(m => m.Role == "user"))
+            throw new DemoFormatException(
+                source, number, "messages", "no user message (the prompt ends with the last one)");
         return new DemoTask { Id = id, Today = date, Expected = expected, Messages = messages, Origin = $"{source}:{number}" };
     }
 

@@ -9,9 +9,13 @@ namespace K2Native.Applications.Eval;
 /// <summary>Produces the assistant's next message for a conversation.</summary>
 internal interface IAssistantSource
 {
-    /// <summary>The assistant message answering <paramref name="messages"/> with <paramref name="tools"/> declared.</summary>
-    Task<AssistantReply> ReplyAsync(IReadOnlyList<ChatMessage> messages, JsonArray tools, CancellationToken cancellationToken);
+    /// <summary>The assistant message answering <paramref name="messages"/> with <paramref name="tools"/>
+    /// declared.</summary>
+    Task<AssistantReply> ReplyAsync(
+        IReadOnlyList<ChatMessage> messages, JsonArray tools, CancellationToken cancellationToken);
 }
 
-/// <summary>An assistant message, the generation's figures when a model made it, and output that did not parse.</summary>
-internal sealed record AssistantReply(ChatMessage Message, GenerationResult? Generation = null, IReadOnlyList<MalformedOutput>? Problems = null);
+/// <summary>An assistant message, the generation's figures when a model made it, and output that did not
+/// parse.</summary>
+internal sealed record AssistantReply(
+    ChatMessage Message, GenerationResult? Generation = null, IReadOnlyList<MalformedOutput>? Problems = null);

@@ -29,7 +29,8 @@ internal static class Perplexity
         {
             var row = logits.AsSpan(t * v, v);
             double nll = LogSumExp(row) - row[ids[t + 1]];
-            if (!double.IsFinite(nll)) throw new InvalidOperationException($"the model's logits at position {t} are not finite");
+            if (!double.IsFinite(nll))
+                throw new InvalidOperationException($"the model's logits at position {t} are not finite");
             sum += nll;
         }
         return new NllSum(sum, ids.Length - 1);

@@ -10,10 +10,12 @@ internal static class Fp8Quantizer
 {
     private const int Block = MatrixSource.Fp8Block;
 
-    /// <summary>Quantizes w [rows, cols] (row-major); returns codes [rows, cols] and scales [ceil(rows/128), ceil(cols/128)].</summary>
+    /// <summary>Quantizes w [rows, cols] (row-major); returns codes [rows, cols] and scales [ceil(rows/128),
+    /// ceil(cols/128)].</summary>
     public static (byte[] Codes, float[] Scales) Quantize(ReadOnlySpan<float> w, int rows, int cols)
     {
-        if (w.Length != rows * cols) throw new ArgumentException($"FP8 quantization of [{rows}, {cols}]: {w.Length} values given");
+        if (w.Length != rows * cols)
+            throw new ArgumentException($"FP8 quantization of [{rows}, {cols}]: {w.Length} values given");
         int blockRows = (rows + Block - 1) / Block, blockCols = (cols + Block - 1) / Block;
         var codes = new byte[rows * cols];
         var scales = new float[blockRows * blockCols];

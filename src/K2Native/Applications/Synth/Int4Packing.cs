@@ -8,11 +8,14 @@ namespace K2Native.Applications.Synth;
 /// <summary>Quantizes float matrices to the pack-quantized INT4 layout and back.</summary>
 internal static class Int4Packing
 {
-    /// <summary>Quantizes w [rows, cols] (row-major); returns packed words [rows, cols/8] and bf16 scales [rows, cols/group].</summary>
+    /// <summary>Quantizes w [rows, cols] (row-major); returns packed words [rows, cols/8] and bf16 scales [rows,
+    /// cols/group].</summary>
     public static (int[] Packed, ushort[] Scales) Quantize(ReadOnlySpan<float> w, int rows, int cols, int groupSize)
     {
         if (cols % groupSize != 0 || groupSize % 8 != 0 || w.Length != rows * cols)
-            throw new ArgumentException($"INT4 quantization of [{rows}, {cols}] with group {groupSize}: cols must be a multiple of the group, itself of 8");
+            throw new ArgumentException(
+                $"INT4 quantization of [{rows}, {cols}] with group {groupSize}: cols must be a multiple of the group, "
+                + "itself of 8");
         int groups = cols / groupSize;
         var packed = new int[rows * cols / 8];
         var scales = new ushort[rows * groups];
@@ -28,7 +31,9 @@ internal static class Int4Packing
                 float scale = Bf16.ToFloat(scaleBits);
                 for (int k = 0; k < groupSize; k++)
                 {
-                    int q = scale == 0 ? 0 : (int)Math.Clamp(MathF.Round(group[k] / scale, MidpointRounding.ToEven), -8, 7);
+                    int q = scale == 0
+                        ? 0
+                        : (int)Math.Clamp(MathF.Round(group[k] / scale, MidpointRounding.ToEven), -8, 7);
                     int col = g * groupSize + k;
                     packed[r * (cols / 8) + col / 8] |= (q + 8) << (4 * (col % 8));
                 }
@@ -38,7 +43,8 @@ internal static class Int4Packing
     }
 
     /// <summary>The float value of element (row, col) of a packed matrix.</summary>
-    public static float Dequantize(ReadOnlySpan<int> packed, ReadOnlySpan<ushort> scales, int cols, int groupSize, int row, int col)
+    public static float Dequantize(
+        ReadOnlySpan<int> packed, ReadOnlySpan<ushort> scales, int cols, int groupSize, int row, int col)
     {
         uint word = (uint)packed[row * (cols / 8) + col / 8];
         int q = (int)((word >> (4 * (col % 8))) & 0xF) - 8;

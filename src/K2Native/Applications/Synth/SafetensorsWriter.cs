@@ -22,7 +22,8 @@ internal sealed class SafetensorsWriter
 
     public void AddMetadata(string key, string value) => _metadata[key] = value;
 
-    /// <summary>Declares a tensor whose bytes <paramref name="write"/> will produce (exactly shape x dtype size bytes).</summary>
+    /// <summary>Declares a tensor whose bytes <paramref name="write"/> will produce (exactly shape x dtype size
+    /// bytes).</summary>
     public void Add(string name, DType dtype, long[] shape, Action<Stream> write)
     {
         long bytes = DTypes.SizeOf(dtype);
@@ -53,7 +54,8 @@ internal sealed class SafetensorsWriter
             long before = file.Position;
             e.Write(file);
             if (file.Position - before != e.Bytes)
-                throw new InvalidOperationException($"{path}: tensor '{e.Name}' wrote {file.Position - before} bytes, declared {e.Bytes}");
+                throw new InvalidOperationException(
+                    $"{path}: tensor '{e.Name}' wrote {file.Position - before} bytes, declared {e.Bytes}");
         }
     }
 
@@ -94,7 +96,8 @@ internal sealed class SafetensorsWriter
     private static byte[] ToBytes<T>(T[] values) where T : unmanaged
     {
         var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors is little-endian; big-endian hosts are not supported");
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("safetensors is little-endian; big-endian hosts are not supported");
         return bytes;
     }
 

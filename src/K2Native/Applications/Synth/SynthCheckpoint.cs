@@ -15,11 +15,14 @@ internal static class SynthCheckpoint
 {
     private const int ChunkElements = 1 << 20;
 
-    /// <summary>Bytes of tensor data <see cref="Write"/> writes for <paramref name="arch"/> (headers and tokenizer files not counted).</summary>
+    /// <summary>Bytes of tensor data <see cref="Write"/> writes for <paramref name="arch"/> (headers and tokenizer
+    /// files not counted).</summary>
     public static long TensorBytes(SynthArchitecture arch) => Plan(arch).Sum(t => t.Bytes);
 
-    /// <summary>Writes the checkpoint for <paramref name="arch"/> into <paramref name="directory"/>; returns the bytes of tensor data.</summary>
-    public static long Write(SynthArchitecture arch, string directory, ulong seed, long shardBytes, Action<string>? progress = null)
+    /// <summary>Writes the checkpoint for <paramref name="arch"/> into <paramref name="directory"/>; returns the bytes
+    /// of tensor data.</summary>
+    public static long Write(
+        SynthArchitecture arch, string directory, ulong seed, long shardBytes, Action<string>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shardBytes, 1);
         Directory.CreateDirectory(directory);
@@ -85,13 +88,18 @@ internal static class SynthCheckpoint
             {
                 const int block = MatrixSource.Fp8Block;
                 plan.Add(new Planned(module + ".weight", DType.F8_E4M3, [rows, cols], Fill.Fp8Codes, 0));
-                plan.Add(new Planned(module + ".weight_scale_inv", DType.F32, [(rows + block - 1) / block, (cols + block - 1) / block], Fill.Fp8Scales, std / Fp8CodeStd));
+                plan.Add(
+                    new Planned(
+                        module + ".weight_scale_inv", DType.F32,
+                        [(rows + block - 1) / block, (cols + block - 1) / block], Fill.Fp8Scales, std / Fp8CodeStd));
                 return;
             }
             if (!int4) { Bf16(module + ".weight", rows, cols, std); return; }
             plan.Add(new Planned(module + ".weight_packed", DType.I32, [rows, cols / 8], Fill.Int4Words, 0));
             // Uniform nibbles have a standard deviation of about 4.61 quantization steps.
-            plan.Add(new Planned(module + ".weight_scale", DType.BF16, [rows, cols / a.GroupSize], Fill.Int4Scales, std / 4.61f));
+            plan.Add(
+                new Planned(
+                    module + ".weight_scale", DType.BF16, [rows, cols / a.GroupSize], Fill.Int4Scales, std / 4.61f));
             plan.Add(new Planned(module + ".weight_shape", DType.I32, [2], Fill.Int32Values, 0, [rows, cols]));
         }
         void Mlp(string module, int hidden, int inner, bool int4)
@@ -128,7 +136,9 @@ internal static class SynthCheckpoint
                 continue;
             }
             Bf16(K2Names.Mlp(l) + ".gate.weight", a.Experts, d, 1f / MathF.Sqrt(d));
-            plan.Add(new Planned(K2Names.Mlp(l) + ".gate.e_score_correction_bias", DType.F32, [a.Experts], Fill.F32Bias, 0.05f));
+            plan.Add(
+                new Planned(
+                    K2Names.Mlp(l) + ".gate.e_score_correction_bias", DType.F32, [a.Experts], Fill.F32Bias, 0.05f));
             for (int e = 0; e < a.Experts; e++) Mlp(K2Names.Expert(l, e), d, a.MoeIntermediateSize, true);
             if (a.SharedExperts > 0) Mlp(K2Names.SharedExperts(l), d, a.MoeIntermediateSize * a.SharedExperts, false);
         }
@@ -311,7 +321,8 @@ internal static class SynthCheckpoint
                 json.WriteStringValue($"{K2Names.Attention(l)}.{proj}");
             string mlp = l < a.FirstDenseLayers ? K2Names.Mlp(l) : K2Names.SharedExperts(l);
             if (l < a.FirstDenseLayers || a.SharedExperts > 0)
-                foreach (var proj in new[] { "gate_proj", "up_proj", "down_proj" }) json.WriteStringValue($"{mlp}.{proj}");
+                foreach (var proj in new[] { "gate_proj", "up_proj", "down_proj" })
+                    json.WriteStringValue($"{mlp}.{proj}");
         }
         json.WriteEndArray();
         json.WriteNull("kv_cache_scheme");

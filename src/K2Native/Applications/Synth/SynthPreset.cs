@@ -30,7 +30,8 @@ internal sealed record SynthArchitecture
     public required double RoutedScalingFactor { get; init; }
     public required int GroupSize { get; init; }
 
-    /// <summary>How Linear weights are stored: INT4 routed experts (K2 Thinking) or FP8 everywhere (K2 Instruct/Base).</summary>
+    /// <summary>How Linear weights are stored: INT4 routed experts (K2 Thinking) or FP8 everywhere (K2
+    /// Instruct/Base).</summary>
     public SynthQuant Quant { get; init; } = SynthQuant.Int4;
 
     /// <summary>Special-token ids follow the BPE ranks: 256 of them, K2's layout.</summary>
@@ -40,10 +41,12 @@ internal sealed record SynthArchitecture
 /// <summary>Weight formats `k2 synth --quant` writes.</summary>
 internal enum SynthQuant
 {
-    /// <summary>K2 Thinking: routed experts INT4 pack-quantized (compressed-tensors, group 32), other Linear layers BF16.</summary>
+    /// <summary>K2 Thinking: routed experts INT4 pack-quantized (compressed-tensors, group 32), other Linear layers
+    /// BF16.</summary>
     Int4,
 
-    /// <summary>K2 Instruct/Base: every attention and MLP Linear layer F8_E4M3 with 128x128 float32 block scales.</summary>
+    /// <summary>K2 Instruct/Base: every attention and MLP Linear layer F8_E4M3 with 128x128 float32 block
+    /// scales.</summary>
     Fp8,
 }
 
@@ -89,7 +92,9 @@ internal static class SynthPreset
         if (context is int c)
         {
             if (c < a.YarnOriginalMaxPositions)
-                throw new ArgumentException($"--context {c}: the {name} preset's YaRN extends {a.YarnOriginalMaxPositions} original positions; give at least that many");
+                throw new ArgumentException(
+                    $"--context {c}: the {name} preset's YaRN extends {a.YarnOriginalMaxPositions} original positions; "
+                    + "give at least that many");
             a = a with { MaxPositions = c, YarnFactor = (double)c / a.YarnOriginalMaxPositions };
         }
         return a;

@@ -38,7 +38,8 @@ internal static class SynthTokenizer
         WriteConfig(directory, ranks);
     }
 
-    /// <summary>Writes tokenizer_config.json: K2's 256 special ids laid out after <paramref name="ranks"/> BPE ranks.</summary>
+    /// <summary>Writes tokenizer_config.json: K2's 256 special ids laid out after <paramref name="ranks"/> BPE
+    /// ranks.</summary>
     public static void WriteConfig(string directory, int ranks)
     {
         using var stream = File.Create(Path.Combine(directory, "tokenizer_config.json"));

@@ -13,8 +13,11 @@ namespace K2Native.Applications.Synth;
 /// <summary>Writes tokenizer files with a vocabulary of any size drawn from sample text.</summary>
 internal static class SynthVocabulary
 {
-    /// <summary>Writes a vocabulary of <paramref name="ranks"/> ranks learned from <paramref name="samples"/>.</summary>
-    public static void Write(string directory, IReadOnlyList<string> samples, int ranks, ulong seed, bool spanPieces = false, int maxTokenBytes = 16)
+    /// <summary>Writes a vocabulary of <paramref name="ranks"/> ranks learned from
+    /// <paramref name="samples"/>.</summary>
+    public static void Write(
+        string directory, IReadOnlyList<string> samples, int ranks, ulong seed, bool spanPieces = false,
+        int maxTokenBytes = 16)
     {
         var tokens = Learn(samples, ranks, seed, spanPieces, maxTokenBytes);
         using (var model = new StreamWriter(Path.Combine(directory, "tiktoken.model"), false, new UTF8Encoding(false)) { NewLine = "\n" })
@@ -23,7 +26,8 @@ internal static class SynthVocabulary
         SynthTokenizer.WriteConfig(directory, tokens.Count);
     }
 
-    private static List<byte[]> Learn(IReadOnlyList<string> samples, int ranks, ulong seed, bool spanPieces, int maxTokenBytes)
+    private static List<byte[]> Learn(
+        IReadOnlyList<string> samples, int ranks, ulong seed, bool spanPieces, int maxTokenBytes)
     {
         if (ranks < 256) throw new ArgumentException($"a byte-level vocabulary needs at least 256 ranks, got {ranks}");
         var pieces = new List<byte[]>();
@@ -41,7 +45,8 @@ internal static class SynthVocabulary
                 start = end;
             }
         }
-        if (pieces.Count == 0) throw new ArgumentException("the sample text has no piece of two bytes or more to learn from");
+        if (pieces.Count == 0)
+            throw new ArgumentException("the sample text has no piece of two bytes or more to learn from");
 
         var tokens = new List<byte[]>(ranks);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -50,7 +55,8 @@ internal static class SynthVocabulary
         int attempts = 0;
         while (tokens.Count < ranks)
         {
-            if (++attempts > 50 * ranks) throw new ArgumentException($"the sample text is too small to draw {ranks} distinct tokens from");
+            if (++attempts > 50 * ranks)
+                throw new ArgumentException($"the sample text is too small to draw {ranks} distinct tokens from");
             if (random.Next() % 3 == 0)
             {
                 // A concatenation of two tokens drawn from the later half, so merges chain into long tokens.
@@ -80,5 +86,6 @@ internal static class SynthVocabulary
         }
     }
 
-    private static int Later(ref SplitMix64 random, int count) => count / 2 + (int)(random.Next() % (ulong)(count - count / 2));
+    private static int Later(ref SplitMix64 random, int count) => count / 2
+        + (int)(random.Next() % (ulong)(count - count / 2));
 }

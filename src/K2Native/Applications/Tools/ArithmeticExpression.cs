@@ -28,7 +28,8 @@ internal sealed class ArithmeticExpression
         return value;
     }
 
-    /// <summary>A value as the calculator reports it: integers without a fraction, others to 12 significant digits.</summary>
+    /// <summary>A value as the calculator reports it: integers without a fraction, others to 12 significant
+    /// digits.</summary>
     public static string Format(double value) =>
         double.IsInfinity(value) ? (value > 0 ? "infinity" : "-infinity")
         : Math.Abs(value) < 1e15 && value == Math.Round(value) ? ((long)value).ToString(CultureInfo.InvariantCulture)
@@ -108,7 +109,8 @@ internal sealed class ArithmeticExpression
         {
             int save = _at++;
             if (_at < _text.Length && _text[_at] is '+' or '-') _at++;
-            if (_at < _text.Length && char.IsAsciiDigit(_text[_at])) while (_at < _text.Length && char.IsAsciiDigit(_text[_at])) _at++;
+            if (_at < _text.Length && char.IsAsciiDigit(_text[_at]))
+                while (_at < _text.Length && char.IsAsciiDigit(_text[_at])) _at++;
             else _at = save;
         }
         string digits = _text[start.._at].Replace("_", "", StringComparison.Ordinal);
@@ -141,7 +143,9 @@ internal sealed class ArithmeticExpression
             "sqrt" or "abs" or "floor" or "ceil" or "exp" or "ln" or "log" or "log10" or "sin" or "cos" or "tan" => 1,
             _ => throw new FormatException($"unknown function '{name}' at offset {at}"),
         };
-        if (a.Count != arity) throw new FormatException($"{name} at offset {at} takes {arity} argument{(arity == 1 ? "" : "s")}, got {a.Count}");
+        if (a.Count != arity)
+            throw new FormatException(
+                $"{name} at offset {at} takes {arity} argument{(arity == 1 ? "" : "s")}, got {a.Count}");
         double x = a[0];
         return name switch
         {

@@ -19,14 +19,17 @@ internal abstract class BuiltinTool
     /// <summary>JSON schema of the arguments object.</summary>
     public abstract JsonObject Parameters();
 
-    /// <summary>Runs the tool on the raw argument JSON; the result (or an "error: ..." text) goes back to the model.</summary>
+    /// <summary>Runs the tool on the raw argument JSON; the result (or an "error: ..." text) goes back to the
+    /// model.</summary>
     public string Invoke(string argumentsJson)
     {
         JsonObject arguments;
         try
         {
-            // Read as Python's json.loads reads it (a repeated key keeps its last value), as the tools' data is written.
-            arguments = JsonInput.Parse(argumentsJson) as JsonObject ?? throw new FormatException("arguments must be a JSON object");
+            // Read as Python's json.loads reads it (a repeated key keeps its last value), as the tools' data is
+            // written.
+            arguments = JsonInput.Parse(argumentsJson) as JsonObject
+                ?? throw new FormatException("arguments must be a JSON object");
         }
         catch (FormatException e)
         {
@@ -42,7 +45,8 @@ internal abstract class BuiltinTool
         }
     }
 
-    /// <summary>The OpenAI tool declaration: {"type": "function", "function": {name, description, parameters}}.</summary>
+    /// <summary>The OpenAI tool declaration: {"type": "function", "function": {name, description,
+    /// parameters}}.</summary>
     public virtual JsonObject Declaration() => new()
     {
         ["type"] = "function",
@@ -58,7 +62,8 @@ internal abstract class BuiltinTool
 
     /// <summary>A required string argument.</summary>
     protected static string RequiredString(JsonObject arguments, string name) =>
-        arguments[name] is JsonValue v && v.TryGetValue(out string? s) ? s : throw new ArgumentException($"argument '{name}' must be a string");
+        arguments[name] is JsonValue v && v.TryGetValue(out string? s) ? s : throw new ArgumentException(
+            $"argument '{name}' must be a string");
 
     /// <summary>A required number argument (a JSON number; its text read as Python's float() reads it).</summary>
     protected static double RequiredNumber(JsonObject arguments, string name) =>

@@ -8,7 +8,8 @@ internal sealed class CalculatorTool : BuiltinTool
 {
     public override string Name => "calculator";
 
-    public override string Description => "Evaluate an arithmetic expression (+ - * / % ^, parentheses, sqrt, abs, round, min, max, pow, ln, log10, exp, sin, cos, tan, pi, e)";
+    public override string Description => "Evaluate an arithmetic expression (+ - * / % ^, parentheses, sqrt, abs, "
+        + "round, min, max, pow, ln, log10, exp, sin, cos, tan, pi, e)";
 
     public override JsonObject Parameters() => OneString("expression", "The expression, e.g. (17 - 12) * 3.5");
 

@@ -13,10 +13,12 @@ internal sealed unsafe class CachedUpload(IDeviceMemory memory) : IDisposable
     /// <summary>Copies made so far (for tests and the launch-count table in docs/cuda.md).</summary>
     public int Uploads { get; private set; }
 
-    /// <summary>The device address of <paramref name="values"/>, uploading them only when they differ from the last ones.</summary>
+    /// <summary>The device address of <paramref name="values"/>, uploading them only when they differ from the last
+    /// ones.</summary>
     public int* Get(ReadOnlySpan<int> values)
     {
-        if (_length == values.Length && values.SequenceEqual(_host.AsSpan(0, _length))) return (int*)_device.Get(4L * values.Length);
+        if (_length == values.Length && values.SequenceEqual(_host.AsSpan(0, _length)))
+            return (int*)_device.Get(4L * values.Length);
         if (_host.Length < values.Length) _host = new int[Math.Max(values.Length, 2 * _host.Length)];
         var p = _device.Upload(values);
         values.CopyTo(_host);

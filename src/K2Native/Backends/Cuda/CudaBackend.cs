@@ -28,8 +28,10 @@ public sealed unsafe class CudaBackend : Backend
     private readonly bool _useGraphs;
 
     /// <summary>A backend on CUDA device <paramref name="device"/>.</summary>
-    /// <param name="tensorCoreMinTokens">Products with at least this many tokens use the tensor-core tiles (activations rounded to bf16); 0 keeps every product on the float32 GEMV path.</param>
-    /// <param name="graphs">Replay model steps from CUDA graphs, one per step shape (bit-identical to eager launches).</param>
+    /// <param name="tensorCoreMinTokens">Products with at least this many tokens use the tensor-core tiles (activations
+    /// rounded to bf16); 0 keeps every product on the float32 GEMV path.</param>
+    /// <param name="graphs">Replay model steps from CUDA graphs, one per step shape (bit-identical to eager
+    /// launches).</param>
     public CudaBackend(int device = 0, int tensorCoreMinTokens = 0, bool graphs = false)
     {
         _context = new CudaContext(device, tensorCoreMinTokens);
@@ -88,13 +90,17 @@ public sealed unsafe class CudaBackend : Backend
     {
         var dst = View(y);
         var matrix = ((CudaWeight)table).Matrix;
-        ThrowIfFailed(K2Api.k2_embed(Ctx, null, &matrix, _tokens.Get(tokens), tokens.Length, dst.Data, dst.Stride), "k2_embed");
+        ThrowIfFailed(
+            K2Api.k2_embed(Ctx, null, &matrix, _tokens.Get(tokens), tokens.Length, dst.Data, dst.Stride), "k2_embed");
     }
 
     protected override void RmsNormCore(TensorView x, WeightVector w, float eps, TensorView y)
     {
         var (a, o) = (View(x), View(y));
-        ThrowIfFailed(K2Api.k2_rms_norm(Ctx, null, a.Data, a.Stride, null, 0, ((CudaWeightVector)w).Data, eps, a.Rows, a.Cols, o.Data, o.Stride), "k2_rms_norm");
+        ThrowIfFailed(
+            K2Api.k2_rms_norm(
+                Ctx, null, a.Data, a.Stride, null, 0, ((CudaWeightVector)w).Data, eps, a.Rows, a.Cols, o.Data, o.Stride),
+            "k2_rms_norm");
     }
 
     protected override void MatMulCore(TensorView x, Weight w, TensorView y)
@@ -106,13 +112,18 @@ public sealed unsafe class CudaBackend : Backend
     protected override void GatherRowsCore(TensorView src, ReadOnlySpan<int> rows, TensorView dst)
     {
         var (s, d) = (View(src), View(dst));
-        ThrowIfFailed(K2Api.k2_gather_rows(Ctx, null, s.Data, s.Stride, s.Rows, _rows.Get(rows), rows.Length, s.Cols, d.Data, d.Stride), "k2_gather_rows");
+        ThrowIfFailed(
+            K2Api.k2_gather_rows(
+                Ctx, null, s.Data, s.Stride, s.Rows, _rows.Get(rows), rows.Length, s.Cols, d.Data, d.Stride),
+            "k2_gather_rows");
     }
 
     protected override void ClearCore(TensorView x)
     {
         var v = View(x);
-        ThrowIfFailed(K2Api.k2_memory_clear_2d(Ctx, null, v.Data, (nuint)(v.Stride * 4L), (nuint)(v.Cols * 4L), v.Rows), "k2_memory_clear_2d");
+        ThrowIfFailed(
+            K2Api.k2_memory_clear_2d(Ctx, null, v.Data, (nuint)(v.Stride * 4L), (nuint)(v.Cols * 4L), v.Rows),
+            "k2_memory_clear_2d");
     }
 
     protected override void AddCore(TensorView acc, TensorView delta)
@@ -124,10 +135,13 @@ public sealed unsafe class CudaBackend : Backend
     protected override void SiluMulCore(TensorView gate, TensorView up, TensorView y)
     {
         var (g, u, o) = (View(gate), View(up), View(y));
-        ThrowIfFailed(K2Api.k2_silu_mul(Ctx, null, g.Data, g.Stride, u.Data, u.Stride, o.Data, o.Stride, g.Rows, g.Cols), "k2_silu_mul");
+        ThrowIfFailed(
+            K2Api.k2_silu_mul(Ctx, null, g.Data, g.Stride, u.Data, u.Stride, o.Data, o.Stride, g.Rows, g.Cols),
+            "k2_silu_mul");
     }
 
-    protected override void RopeCore(TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions)
+    protected override void RopeCore(
+        TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions)
     {
         var v = View(x);
         var table = _ropeTables.GetValue(rope, r =>
@@ -136,25 +150,37 @@ public sealed unsafe class CudaBackend : Backend
             _context.Upload(buffer.Pointer, new ReadOnlySpan<double>(r.InverseFrequencies));
             return buffer;
         });
-        ThrowIfFailed(K2Api.k2_rope(Ctx, null, v.Data, v.Stride, v.Rows, heads, headStride, offset, (double*)table.Pointer, rope.InverseFrequencies.Length,
-            rope.CosSinScale, _positions.Get(positions)), "k2_rope");
+        ThrowIfFailed(
+            K2Api.k2_rope(
+                Ctx, null, v.Data, v.Stride, v.Rows, heads, headStride, offset, (double*)table.Pointer,
+                rope.InverseFrequencies.Length, rope.CosSinScale, _positions.Get(positions)),
+            "k2_rope");
     }
 
-    protected override void CausalAttentionCore(TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions, TensorView output)
+    protected override void CausalAttentionCore(
+        TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions,
+        TensorView output)
     {
         var (vq, vkv, vkpe, vo) = (View(q), View(kv), View(kpe), View(output));
         var s = NativeShape(shape, 0);
-        ThrowIfFailed(K2Api.k2_attention_prefill(Ctx, null, &s, vq.Data, vq.Stride, vkv.Data, vkv.Stride, vkpe.Data, vkpe.Stride, _positions.Get(positions),
-            vq.Rows, vkv.Rows, vo.Data, vo.Stride), "k2_attention_prefill");
+        ThrowIfFailed(
+            K2Api.k2_attention_prefill(
+                Ctx, null, &s, vq.Data, vq.Stride, vkv.Data, vkv.Stride, vkpe.Data, vkpe.Stride,
+                _positions.Get(positions), vq.Rows, vkv.Rows, vo.Data, vo.Stride),
+            "k2_attention_prefill");
     }
 
     protected override KvCacheStorage NewKvCacheCore(KvCacheLayout layout) => new CudaKvCache(_context, layout);
 
-    protected override void WriteKvCore(KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots)
+    protected override void WriteKvCore(
+        KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots)
     {
         var (lat, pe) = (View(latent), View(kpe));
         var d = Cache(cache).Descriptor;
-        ThrowIfFailed(K2Api.k2_kv_append(Ctx, null, &d, layer, lat.Data, lat.Stride, pe.Data, pe.Stride, _slots.Get(slots), slots.Length), "k2_kv_append");
+        ThrowIfFailed(
+            K2Api.k2_kv_append(
+                Ctx, null, &d, layer, lat.Data, lat.Stride, pe.Data, pe.Stride, _slots.Get(slots), slots.Length),
+            "k2_kv_append");
     }
 
     protected override void AbsorbQueryCore(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent)
@@ -162,10 +188,14 @@ public sealed unsafe class CudaBackend : Backend
         var (vq, vl) = (View(q), View(qLatent));
         var s = NativeShape(shape, kvB.Cols);
         var m = ((CudaWeight)kvB).Matrix;
-        ThrowIfFailed(K2Api.k2_mla_absorb_query(Ctx, null, &s, &m, vq.Data, vq.Stride, vq.Rows, vl.Data, vl.Stride), "k2_mla_absorb_query");
+        ThrowIfFailed(
+            K2Api.k2_mla_absorb_query(Ctx, null, &s, &m, vq.Data, vq.Stride, vq.Rows, vl.Data, vl.Stride),
+            "k2_mla_absorb_query");
     }
 
-    protected override void PagedAttentionCore(TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape, TensorView oLatent)
+    protected override void PagedAttentionCore(
+        TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch, AttentionShape shape,
+        TensorView oLatent)
     {
         var (vl, vq, vo) = (View(qLatent), View(q), View(oLatent));
         int tokens = batch.Tokens;
@@ -185,8 +215,11 @@ public sealed unsafe class CudaBackend : Backend
         b.key_counts = _keyCounts.Get(batch.KeyCounts.AsSpan(0, tokens));
         b.block_tables = _blockTables.Get(batch.BlockTables.AsSpan(0, b.sequences * batch.BlockTableStride));
         var d = Cache(cache).Descriptor;
-        ThrowIfFailed(K2Api.k2_mla_decode(Ctx, null, &s, &d, layer, &b, vl.Data, vl.Stride, vq.Data, vq.Stride, vo.Data, vo.Stride,
-            _workspace.Get((long)bytes), (nuint)_workspace.Bytes), "k2_mla_decode");
+        ThrowIfFailed(
+            K2Api.k2_mla_decode(
+                Ctx, null, &s, &d, layer, &b, vl.Data, vl.Stride, vq.Data, vq.Stride, vo.Data, vo.Stride,
+                _workspace.Get((long)bytes), (nuint)_workspace.Bytes),
+            "k2_mla_decode");
     }
 
     protected override void ExpandValuesCore(TensorView oLatent, Weight kvB, AttentionShape shape, TensorView output)
@@ -194,7 +227,9 @@ public sealed unsafe class CudaBackend : Backend
         var (vl, vo) = (View(oLatent), View(output));
         var s = NativeShape(shape, kvB.Cols);
         var m = ((CudaWeight)kvB).Matrix;
-        ThrowIfFailed(K2Api.k2_mla_expand_values(Ctx, null, &s, &m, vl.Data, vl.Stride, vl.Rows, vo.Data, vo.Stride), "k2_mla_expand_values");
+        ThrowIfFailed(
+            K2Api.k2_mla_expand_values(Ctx, null, &s, &m, vl.Data, vl.Stride, vl.Rows, vo.Data, vo.Stride),
+            "k2_mla_expand_values");
     }
 
     protected override void RouteCore(TensorView x, MoeLayer moe, Span<int> expertIds, Span<float> expertWeights)
@@ -205,7 +240,9 @@ public sealed unsafe class CudaBackend : Backend
         _context.Download(expertWeights, weights);
         for (int i = 0; i < expertIds.Length; i++)
             if (expertIds[i] < 0)
-                throw new NonFiniteActivationException(-1, "mlp.gate (the router)", $"fewer than {topK} experts have finite scores for token row {i / topK}");
+                throw new NonFiniteActivationException(
+                    -1, "mlp.gate (the router)",
+                    $"fewer than {topK} experts have finite scores for token row {i / topK}");
     }
 
     protected override void RoutedExpertsCore(TensorView x, MoeLayer moe, TensorView acc)
@@ -216,8 +253,11 @@ public sealed unsafe class CudaBackend : Backend
         var p = table.Params;
         nuint bytes;
         ThrowIfFailed(K2Api.k2_moe_workspace_size(&p, vx.Rows, &bytes), "k2_moe_workspace_size");
-        ThrowIfFailed(K2Api.k2_moe_experts(Ctx, null, &p, (k2_expert_weights*)table.Buffer.Pointer, vx.Data, vx.Stride, vx.Rows, ids, weights, va.Data, va.Stride,
-            _workspace.Get((long)bytes), (nuint)_workspace.Bytes), "k2_moe_experts");
+        ThrowIfFailed(
+            K2Api.k2_moe_experts(
+                Ctx, null, &p, (k2_expert_weights*)table.Buffer.Pointer, vx.Data, vx.Stride, vx.Rows, ids, weights,
+                va.Data, va.Stride, _workspace.Get((long)bytes), (nuint)_workspace.Bytes),
+            "k2_moe_experts");
     }
 
     /// <summary>Uploads the step's index arrays once (Backend.RunStep has checked them), then runs the body or, with
@@ -237,7 +277,10 @@ public sealed unsafe class CudaBackend : Backend
             body();
             return;
         }
-        _graphs.Run(new CudaGraphs.StepShape(t, step.Sequences, step.Attention.BlockTableStride, KeyBucket(step.MaxKeyCount()), step.LogitCount), body);
+        _graphs.Run(
+            new CudaGraphs.StepShape(
+                t, step.Sequences, step.Attention.BlockTableStride, KeyBucket(step.MaxKeyCount()), step.LogitCount),
+            body);
     }
 
     /// <summary>Waits until the work queued so far has finished (benchmarks time with it).</summary>
@@ -246,12 +289,16 @@ public sealed unsafe class CudaBackend : Backend
     /// <summary>Steps replayed from CUDA graphs so far.</summary>
     public int GraphReplays => _graphs.Replays;
 
-    /// <summary>Records <paramref name="work"/> as a CUDA graph and replays it once; false (nothing run) when it cannot be recorded.</summary>
+    /// <summary>Records <paramref name="work"/> as a CUDA graph and replays it once; false (nothing run) when it cannot
+    /// be recorded.</summary>
     internal bool RecordAndReplay(Action work) => _graphs.RecordAndReplay(work);
 
-    /// <summary>The key-count bound passed to the decode kernel: a power of two from 256 on, so that a graph recorded at one
-    /// step serves the following ones (the bound only sizes the grid; each token's chunks depend on its own count).</summary>
-    internal static int KeyBucket(int maxKeys) => maxKeys <= 256 ? 256 : (int)Math.Min(int.MaxValue, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)maxKeys));
+    /// <summary>The key-count bound passed to the decode kernel: a power of two from 256 on, so that a graph recorded
+    /// at one step serves the following ones (the bound only sizes the grid; each token's chunks depend on its own
+    /// count).</summary>
+    internal static int KeyBucket(int maxKeys) => maxKeys <= 256
+        ? 256
+        : (int)Math.Min(int.MaxValue, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)maxKeys));
 
     public override void Dispose()
     {
@@ -263,7 +310,8 @@ public sealed unsafe class CudaBackend : Backend
         base.Dispose();
     }
 
-    /// <summary>Router logits, then top-k routing, all on the device: ids and weights [T, K] in scratch memory.</summary>
+    /// <summary>Router logits, then top-k routing, all on the device: ids and weights [T, K] in scratch
+    /// memory.</summary>
     private void RouteOnDevice(TensorView x, MoeLayer moe, out int* ids, out float* weights)
     {
         var r = moe.Settings;
@@ -280,7 +328,10 @@ public sealed unsafe class CudaBackend : Backend
         p.scaling_factor = r.ScalingFactor;
         ids = (int*)_routeIds.Get(4L * vx.Rows * r.TopK);
         weights = (float*)_routeWeights.Get(4L * vx.Rows * r.TopK);
-        ThrowIfFailed(K2Api.k2_moe_route(Ctx, null, &p, logits, r.Experts, ((CudaWeightVector)moe.CorrectionBias).Data, vx.Rows, ids, weights), "k2_moe_route");
+        ThrowIfFailed(
+            K2Api.k2_moe_route(
+                Ctx, null, &p, logits, r.Experts, ((CudaWeightVector)moe.CorrectionBias).Data, vx.Rows, ids, weights),
+            "k2_moe_route");
     }
 
     /// <summary>y = x · wᵀ; the library picks the kernel from the matrix's format and the token count.</summary>
@@ -294,7 +345,8 @@ public sealed unsafe class CudaBackend : Backend
         view.Tensor is CudaTensor t ? new StridedView(t.Data, view) : throw StridedView.Foreign(view, "CUDA");
 
     private static CudaKvCache Cache(KvCacheStorage cache) =>
-        cache as CudaKvCache ?? throw new ArgumentException($"a cache of another backend ({cache.GetType().Name}) was given to the CUDA backend");
+        cache as CudaKvCache ?? throw new ArgumentException(
+            $"a cache of another backend ({cache.GetType().Name}) was given to the CUDA backend");
 
     private static k2_attention_shape NativeShape(AttentionShape shape, int latentDim)
     {

@@ -50,7 +50,8 @@ internal sealed unsafe class CudaContext : IDeviceMemory, IDisposable
     /// <summary>Counts allocations and frees: a graph captured at another generation may name freed memory.</summary>
     public long Generation { get; private set; }
 
-    /// <summary>While set (a graph is being recorded on this thread), calls that cannot be recorded throw GraphCaptureRefusedException.</summary>
+    /// <summary>While set (a graph is being recorded on this thread), calls that cannot be recorded throw
+    /// GraphCaptureRefusedException.</summary>
     public bool Capturing { get; set; }
 
     public string ComputeCapability { get; }
@@ -88,7 +89,9 @@ internal sealed unsafe class CudaContext : IDeviceMemory, IDisposable
         if (values.IsEmpty) return;
         RefuseWhileCapturing("an upload");
         fixed (T* source = values)
-            ThrowIfFailed(K2Api.k2_memory_upload(Handle, null, destination, source, (nuint)(values.Length * sizeof(T))), "k2_memory_upload");
+            ThrowIfFailed(
+                K2Api.k2_memory_upload(Handle, null, destination, source, (nuint)(values.Length * sizeof(T))),
+                "k2_memory_upload");
     }
 
     /// <summary>Copies device memory into <paramref name="values"/> and waits for it.</summary>
@@ -98,7 +101,9 @@ internal sealed unsafe class CudaContext : IDeviceMemory, IDisposable
         RefuseWhileCapturing("a download");
         fixed (T* destination = values)
         {
-            ThrowIfFailed(K2Api.k2_memory_download(Handle, null, destination, source, (nuint)(values.Length * sizeof(T))), "k2_memory_download");
+            ThrowIfFailed(
+                K2Api.k2_memory_download(Handle, null, destination, source, (nuint)(values.Length * sizeof(T))),
+                "k2_memory_download");
             Synchronize();
         }
     }
@@ -178,5 +183,6 @@ internal sealed unsafe class DeviceScratch(IDeviceMemory memory) : IDisposable
     public void Dispose() => _buffer?.Dispose();
 }
 
-/// <summary>Work that a CUDA graph cannot record was asked for while recording; the caller runs the work eagerly instead.</summary>
+/// <summary>Work that a CUDA graph cannot record was asked for while recording; the caller runs the work eagerly
+/// instead.</summary>
 internal sealed class GraphCaptureRefusedException(string message) : InvalidOperationException(message);

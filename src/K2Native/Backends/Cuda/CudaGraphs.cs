@@ -12,7 +12,8 @@ namespace K2Native.Backends.Cuda;
 
 internal sealed unsafe class CudaGraphs(CudaContext context)
 {
-    /// <summary>What a recorded step depends on besides buffer contents: the launch grids and the arguments passed by value.</summary>
+    /// <summary>What a recorded step depends on besides buffer contents: the launch grids and the arguments passed by
+    /// value.</summary>
     public readonly record struct StepShape(int Tokens, int Sequences, int TableStride, int KeyBucket, int LogitRows);
 
     private const ulong Discard = ulong.MaxValue;
@@ -24,7 +25,8 @@ internal sealed unsafe class CudaGraphs(CudaContext context)
     /// <summary>Steps replayed from a graph so far.</summary>
     public int Replays { get; private set; }
 
-    /// <summary>Runs one step of <paramref name="shape"/>: a replay when its graph exists, else <paramref name="body"/> (recorded the second time).</summary>
+    /// <summary>Runs one step of <paramref name="shape"/>: a replay when its graph exists, else <paramref name="body"/>
+    /// (recorded the second time).</summary>
     public void Run(StepShape shape, Action body)
     {
         if (context.Generation != _generation) Clear();
@@ -45,10 +47,12 @@ internal sealed unsafe class CudaGraphs(CudaContext context)
             body();
             return;
         }
-        if (!Launch(key)) throw new InvalidOperationException("CUDA graphs: a graph recorded a moment ago is not in the cache");
+        if (!Launch(key))
+            throw new InvalidOperationException("CUDA graphs: a graph recorded a moment ago is not in the cache");
     }
 
-    /// <summary>Records <paramref name="work"/> and replays it once (the compare harness's check of graphs); false when it cannot be recorded.</summary>
+    /// <summary>Records <paramref name="work"/> and replays it once (the compare harness's check of graphs); false when
+    /// it cannot be recorded.</summary>
     public bool RecordAndReplay(Action work)
     {
         if (!Record(work, Scratch)) return false;
@@ -56,7 +60,8 @@ internal sealed unsafe class CudaGraphs(CudaContext context)
         return true;
     }
 
-    /// <summary>Records <paramref name="work"/> under <paramref name="key"/> without running it; false (nothing cached) when it cannot be recorded.</summary>
+    /// <summary>Records <paramref name="work"/> under <paramref name="key"/> without running it; false (nothing cached)
+    /// when it cannot be recorded.</summary>
     private bool Record(Action work, ulong key)
     {
         ThrowIfFailed(K2Api.k2_graph_begin_capture(context.Handle, null), "k2_graph_begin_capture");

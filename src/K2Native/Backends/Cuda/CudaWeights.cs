@@ -46,7 +46,8 @@ internal sealed unsafe class CudaWeight : Weight
         WeightFormat.Bf16 => (int)k2_format.K2_FORMAT_BF16,
         WeightFormat.Int4 => (int)k2_format.K2_FORMAT_INT4,
         WeightFormat.Fp8 => (int)k2_format.K2_FORMAT_FP8,
-        _ => throw new NotSupportedException($"CUDA backend: {source.Name} has format {source.Format}, which libk2native does not read"),
+        _ => throw new NotSupportedException(
+            $"CUDA backend: {source.Name} has format {source.Format}, which libk2native does not read"),
     };
 
     public DeviceBuffer Data { get; }
@@ -58,7 +59,9 @@ internal sealed unsafe class CudaWeight : Weight
         var buffer = context.Allocate(bytes);
         context.Upload(buffer.Pointer, new ReadOnlySpan<byte>(host, checked((int)Math.Min(bytes, int.MaxValue))));
         for (long done = int.MaxValue; done < bytes; done += int.MaxValue)
-            context.Upload((byte*)buffer.Pointer + done, new ReadOnlySpan<byte>((byte*)host + done, (int)Math.Min(bytes - done, int.MaxValue)));
+            context.Upload(
+                (byte*)buffer.Pointer + done,
+                new ReadOnlySpan<byte>((byte*)host + done, (int)Math.Min(bytes - done, int.MaxValue)));
         return buffer;
     }
 }
@@ -90,10 +93,14 @@ internal sealed unsafe class CudaExpertTable
             {
                 if (w.Source.Format != first.Format || w.Source.GroupSize != first.GroupSize)
                     throw new NotSupportedException(
-                        $"CUDA backend: routed experts must share one format; {w.Source.Name} is {w.Source.Format}/{w.Source.GroupSize}, {first.Name} is {first.Format}/{first.GroupSize}");
+                        $"CUDA backend: routed experts must share one format; {w.Source.Name} is "
+                        + $"{w.Source.Format}/{w.Source.GroupSize}, {first.Name} is {first.Format}/{first.GroupSize}");
             }
-            if (gate.Rows != first.Rows || gate.Cols != first.Cols || up.Rows != first.Rows || up.Cols != first.Cols || down.Rows != first.Cols || down.Cols != first.Rows)
-                throw new ArgumentException($"CUDA backend: expert {e} shapes gate [{gate.Rows}, {gate.Cols}], up [{up.Rows}, {up.Cols}], down [{down.Rows}, {down.Cols}] differ from expert 0's");
+            if (gate.Rows != first.Rows || gate.Cols != first.Cols || up.Rows != first.Rows || up.Cols != first.Cols
+                || down.Rows != first.Cols || down.Cols != first.Rows)
+                throw new ArgumentException(
+                    $"CUDA backend: expert {e} shapes gate [{gate.Rows}, {gate.Cols}], up [{up.Rows}, {up.Cols}], down "
+                    + $"[{down.Rows}, {down.Cols}] differ from expert 0's");
             table[e] = new k2_expert_weights
             {
                 gate_data = gate.Matrix.data, gate_scales = gate.Matrix.scales,

@@ -23,10 +23,14 @@ internal static partial class BackendComparison
         }
         foreach (var dtype in new[] { KvCacheDType.F32, KvCacheDType.Bf16 })
         {
-            yield return Paged($"paged attention {dtype} block 16, keys 1..40, 3 sequences", tiny, 32, 16, dtype, [1, 17, 40, 16, 3]);
+            yield return Paged(
+                $"paged attention {dtype} block 16, keys 1..40, 3 sequences", tiny, 32, 16, dtype, [1, 17, 40, 16, 3]);
             yield return Paged($"paged attention {dtype} block 1, keys 1..9", tiny, 32, 1, dtype, [1, 9, 4]);
-            yield return Paged($"paged attention {dtype} block 7, keys 700 and 5000 (many chunks)", tiny, 32, 7, dtype, [700, 5000, 257]);
-            yield return Paged($"paged attention {dtype} K2 entries 512+64, block 64, keys 1000", k2, 512, 64, dtype, [1000, 63]);
+            yield return Paged(
+                $"paged attention {dtype} block 7, keys 700 and 5000 (many chunks)", tiny, 32, 7, dtype,
+                [700, 5000, 257]);
+            yield return Paged(
+                $"paged attention {dtype} K2 entries 512+64, block 64, keys 1000", k2, 512, 64, dtype, [1000, 63]);
         }
     }
 
@@ -36,8 +40,11 @@ internal static partial class BackendComparison
         int qCols = s.Heads * s.QueryHeadDim, kvCols = s.Heads * s.KvHeadDim;
         var (q, kv, kpe) = (data.Floats(tokens * qCols), data.Floats(tokens * kvCols), data.Floats(tokens * s.RopeDim));
         var positions = Enumerable.Range(0, tokens).ToArray();
-        return Compare(name, 1e-5, r, c, b => Run(b, [(tokens, qCols, q), (tokens, kvCols, kv), (tokens, s.RopeDim, kpe)], tokens, s.Heads * s.ValueDim,
-            (i, o) => b.CausalAttention(i[0], i[1], i[2], s, positions, o)));
+        return Compare(
+            name, 1e-5, r, c,
+            b => Run(
+                b, [(tokens, qCols, q), (tokens, kvCols, kv), (tokens, s.RopeDim, kpe)], tokens, s.Heads * s.ValueDim,
+                (i, o) => b.CausalAttention(i[0], i[1], i[2], s, positions, o)));
     });
 
     private static ComparisonCase Absorb(string name, AttentionShape s, int latent, int tokens, WeightFormat format) => new(name, (r, c) =>
@@ -50,7 +57,8 @@ internal static partial class BackendComparison
         {
             var w = b.Load(kvB);
             var absorbed = Run(b, [(tokens, qCols, q)], tokens, latCols, (i, o) => b.AbsorbQuery(i[0], w, s, o));
-            var expanded = Run(b, [(tokens, latCols, oLatent)], tokens, s.Heads * s.ValueDim, (i, o) => b.ExpandValues(i[0], w, s, o));
+            var expanded = Run(
+                b, [(tokens, latCols, oLatent)], tokens, s.Heads * s.ValueDim, (i, o) => b.ExpandValues(i[0], w, s, o));
             return [.. absorbed, .. expanded];
         });
     });
@@ -67,7 +75,8 @@ internal static partial class BackendComparison
         int stored = keyCounts.Sum();
         var slots = new int[stored];
         for (int seq = 0, n = 0; seq < sequences; seq++)
-            for (int k = 0; k < keyCounts[seq]; k++) slots[n++] = tables[seq * tableStride + k / blockSize] * blockSize + k % blockSize;
+            for (int k = 0; k < keyCounts[seq]; k++)
+                slots[n++] = tables[seq * tableStride + k / blockSize] * blockSize + k % blockSize;
         var (entriesLatent, entriesRope) = (data.Floats(stored * latent), data.Floats(stored * s.RopeDim));
         // One query token per sequence, attending to all of its keys.
         var batch = new AttentionBatch(Enumerable.Range(0, sequences).ToArray(), keyCounts, tables, tableStride) { Tokens = sequences };

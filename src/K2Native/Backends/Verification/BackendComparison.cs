@@ -16,10 +16,12 @@ internal sealed record ComparisonResult(string Name, double Error, double Tolera
     public bool Passed => Mismatch is null && Error <= Tolerance;
 
     public override string ToString() =>
-        $"{(Passed ? "PASS" : "FAIL")}  {Name,-58} rel L2 {Error:E2} (tolerance {Tolerance:E0}){(Mismatch is null ? "" : "  " + Mismatch)}";
+        $"{(Passed ? "PASS" : "FAIL")}  {Name,-58} rel L2 {Error:E2} (tolerance "
+        + $"{Tolerance:E0}){(Mismatch is null ? "" : "  " + Mismatch)}";
 }
 
-/// <summary>Replays of candidate ops from CUDA graphs (compare-backends --graphs): counts, and the first difference throws.</summary>
+/// <summary>Replays of candidate ops from CUDA graphs (compare-backends --graphs): counts, and the first difference
+/// throws.</summary>
 internal sealed class GraphCheck
 {
     public int Replayed { get; set; }
@@ -38,9 +40,12 @@ internal static partial class BackendComparison
     /// <summary>Every case: dense ops, attention, routing and experts.</summary>
     public static IEnumerable<ComparisonCase> Cases() => DenseCases().Concat(AttentionCases()).Concat(MoeCases());
 
-    /// <summary>Runs the cases; <paramref name="candidate"/> makes the backend under test (argument: tensor-core threshold).</summary>
-    /// <param name="graphs">When set, every candidate op is also replayed from a CUDA graph and must match its eager output bit for bit.</param>
-    public static List<ComparisonResult> RunAll(IEnumerable<ComparisonCase> cases, Func<int, Backend> candidate, Action<ComparisonResult>? report = null,
+    /// <summary>Runs the cases; <paramref name="candidate"/> makes the backend under test (argument: tensor-core
+    /// threshold).</summary>
+    /// <param name="graphs">When set, every candidate op is also replayed from a CUDA graph and must match its eager
+    /// output bit for bit.</param>
+    public static List<ComparisonResult> RunAll(
+        IEnumerable<ComparisonCase> cases, Func<int, Backend> candidate, Action<ComparisonResult>? report = null,
         GraphCheck? graphs = null)
     {
         _graphs = graphs;
@@ -80,10 +85,11 @@ internal static partial class BackendComparison
         return norm == 0 ? Math.Sqrt(diff) : Math.Sqrt(diff / norm);
     }
 
-    /// <summary>Writes each input into a new tensor of the backend, runs <paramref name="op"/>, reads the output tensor.
-    /// Under a GraphCheck, a CUDA candidate then runs the op again from a recorded graph, on fresh copies of the inputs
-    /// and a cleared output, and the two outputs must be equal bit for bit.</summary>
-    public static float[] Run(Backend b, (int Rows, int Cols, float[] Values)[] inputs, int outRows, int outCols, Action<Tensor[], Tensor> op)
+    /// <summary>Writes each input into a new tensor of the backend, runs <paramref name="op"/>, reads the output
+    /// tensor. Under a GraphCheck, a CUDA candidate then runs the op again from a recorded graph, on fresh copies of
+    /// the inputs and a cleared output, and the two outputs must be equal bit for bit.</summary>
+    public static float[] Run(
+        Backend b, (int Rows, int Cols, float[] Values)[] inputs, int outRows, int outCols, Action<Tensor[], Tensor> op)
     {
         var tensors = inputs.Select(i => b.NewTensor(i.Rows, i.Cols)).ToArray();
         using var output = b.NewTensor(outRows, outCols);
@@ -93,7 +99,8 @@ internal static partial class BackendComparison
             op(tensors, output);
             var result = new float[outRows * outCols];
             b.Read(output, result);
-            if (_graphs is not null && b is CudaBackend cuda) CheckReplay(cuda, tensors, inputs, output, op, result, _graphs);
+            if (_graphs is not null && b is CudaBackend cuda)
+                CheckReplay(cuda, tensors, inputs, output, op, result, _graphs);
             return result;
         }
         finally
@@ -105,8 +112,9 @@ internal static partial class BackendComparison
     [ThreadStatic]
     private static GraphCheck? _graphs;
 
-    private static void CheckReplay(CudaBackend b, Tensor[] tensors, (int Rows, int Cols, float[] Values)[] inputs, Tensor output, Action<Tensor[], Tensor> op,
-        float[] eager, GraphCheck graphs)
+    private static void CheckReplay(
+        CudaBackend b, Tensor[] tensors, (int Rows, int Cols, float[] Values)[] inputs, Tensor output,
+        Action<Tensor[], Tensor> op, float[] eager, GraphCheck graphs)
     {
         for (int i = 0; i < inputs.Length; i++) b.Write(tensors[i], inputs[i].Values);
         b.Clear(output);
@@ -119,7 +127,8 @@ internal static partial class BackendComparison
         b.Read(output, replayed);
         for (int i = 0; i < eager.Length; i++)
             if (BitConverter.SingleToInt32Bits(replayed[i]) != BitConverter.SingleToInt32Bits(eager[i]))
-                throw new InvalidOperationException($"graph replay differs from the eager launches at element {i}: {replayed[i]:R} vs {eager[i]:R}");
+                throw new InvalidOperationException(
+                    $"graph replay differs from the eager launches at element {i}: {replayed[i]:R} vs {eager[i]:R}");
         graphs.Replayed++;
     }
 

@@ -9,14 +9,16 @@ internal static partial class BackendComparison
 {
     private static IEnumerable<ComparisonCase> DenseCases()
     {
-        (int T, int N, int K)[] shapes = [(1, 1, 32), (7, 5, 64), (13, 17, 96), (1, 300, 1024), (33, 129, 256), (64, 96, 7168)];
+        (int T, int N, int K)[] shapes = [
+            (1, 1, 32), (7, 5, 64), (13, 17, 96), (1, 300, 1024), (33, 129, 256), (64, 96, 7168)];
         foreach (var (t, n, k) in shapes)
         {
             yield return Product($"matmul int4 T={t} N={n} K={k}", t, n, k, WeightFormat.Int4, 1e-4);
             yield return Product($"matmul bf16 T={t} N={n} K={k}", t, n, k, WeightFormat.Bf16, 1e-4);
             yield return Product($"matmul fp8 T={t} N={n} K={k}", t, n, k, WeightFormat.Fp8, 1e-4);
         }
-        yield return Product("matmul fp8 T=3 N=200 K=200 (partial 128-blocks in both dimensions)", 3, 200, 200, WeightFormat.Fp8, 1e-4);
+        yield return Product(
+            "matmul fp8 T=3 N=200 K=200 (partial 128-blocks in both dimensions)", 3, 200, 200, WeightFormat.Fp8, 1e-4);
         yield return Product("matmul bf16 T=3 N=11 K=13 (rows not a multiple of 8)", 3, 11, 13, WeightFormat.Bf16, 1e-4);
         yield return Product("matmul bf16 T=5 N=7 K=1001", 5, 7, 1001, WeightFormat.Bf16, 1e-4);
         foreach (var (t, n, k) in new[] { (16, 64, 64), (37, 70, 96), (130, 200, 512) })
@@ -45,7 +47,8 @@ internal static partial class BackendComparison
             return Compare("add, silu-mul and clear on column views [5, 40]", 1e-6, r, c, b => Run(b, [(5, 40, g), (5, 40, u)], 5, 40, (i, o) =>
             {
                 b.Clear(o);
-                b.Add(o, i[1]);   // o = u on the device (0 + u is exact), so compare-backends --graphs can record the op
+                // o = u on the device (0 + u is exact), so compare-backends --graphs can record the op
+                b.Add(o, i[1]);
                 b.SiluMul(i[0].All.Columns(3, 30), i[1].All.Columns(5, 30), o.All.Columns(1, 30));
                 b.Add(o.All.Columns(0, 20), i[0].All.Columns(20, 20));
                 b.Clear(o.All.Columns(35, 3));
@@ -69,7 +72,8 @@ internal static partial class BackendComparison
         {
             using var data = new HostData(14);
             var x = data.Floats(6 * 4 * 48);
-            var table = new RopeTable(Enumerable.Range(0, 8).Select(i => Math.Pow(50000, -2.0 * i / 16) / (i > 4 ? 8 : 1)).ToArray(), 1.1f);
+            var table = new RopeTable(
+                Enumerable.Range(0, 8).Select(i => Math.Pow(50000, -2.0 * i / 16) / (i > 4 ? 8 : 1)).ToArray(), 1.1f);
             int[] positions = [0, 1, 7, 4095, 70000, 200000];
             return Compare("rope q [6, 4 x 48] rope 16 at offset 32, positions to 200000", 1e-5, r, c, b =>
                 Run(b, [(6, 192, x)], 6, 192, (i, o) =>

@@ -33,7 +33,8 @@ internal sealed unsafe class HostData(ulong seed) : IDisposable
         var packed = (int*)Alloc(4L * rows * (cols / 8));
         for (long i = 0; i < (long)rows * (cols / 8); i++) packed[i] = (int)_rng.Next();
         var scales = (ushort*)Alloc(2L * rows * (cols / groupSize));
-        for (long i = 0; i < (long)rows * (cols / groupSize); i++) scales[i] = Bf16Bits(0.01f + 0.05f * _rng.NextFloat());
+        for (long i = 0; i < (long)rows * (cols / groupSize); i++)
+            scales[i] = Bf16Bits(0.01f + 0.05f * _rng.NextFloat());
         return MatrixSource.FromInt4($"int4[{rows}x{cols}]", rows, cols, groupSize, packed, scales);
     }
 
@@ -60,7 +61,8 @@ internal sealed unsafe class HostData(ulong seed) : IDisposable
         _ => Bf16(rows, cols),
     };
 
-    /// <summary>A bf16 matrix whose rows <paramref name="copies"/>[i] = (a, b) make row b an exact copy of row a.</summary>
+    /// <summary>A bf16 matrix whose rows <paramref name="copies"/>[i] = (a, b) make row b an exact copy of row
+    /// a.</summary>
     public MatrixSource Bf16WithCopies(int rows, int cols, (int From, int To)[] copies)
     {
         var m = Bf16(rows, cols);

@@ -29,13 +29,17 @@ public sealed class ChatContent : IEquatable<ChatContent>
     /// <summary>A {"type": "text", "text": ...} part.</summary>
     public static JsonObject TextPart(string text) => new() { ["type"] = "text", ["text"] = text };
 
-    /// <summary>Whether the template renders this part as an image placeholder: type "image", or an "image" or "image_url" key.</summary>
+    /// <summary>Whether the template renders this part as an image placeholder: type "image", or an "image" or
+    /// "image_url" key.</summary>
     public static bool IsImagePart(JsonObject part) =>
         (part["type"] is JsonValue type && type.TryGetValue<string>(out var t) && t == "image")
         || part.ContainsKey("image") || part.ContainsKey("image_url");
 
     /// <summary>The text parts joined (image parts left out): what a reader of the conversation sees as text.</summary>
-    public string PlainText => Text ?? string.Concat(Parts!.Where(p => !IsImagePart(p)).Select(p => p["text"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : ""));
+    public string PlainText => Text
+        ?? string.Concat(
+            Parts!.Where(p => !IsImagePart(p)).Select(
+                p => p["text"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : ""));
 
     public bool Equals(ChatContent? other) =>
         other is not null && Text == other.Text

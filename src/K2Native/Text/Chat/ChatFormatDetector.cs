@@ -12,7 +12,8 @@ internal static class ChatFormatDetector
 {
     public static ChatFormat Detect(string directory, out string reason)
     {
-        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"checkpoint directory not found: {directory}");
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"checkpoint directory not found: {directory}");
 
         string jinja = Path.Combine(directory, "chat_template.jinja");
         if (File.Exists(jinja)) return Classify(File.ReadAllText(jinja), jinja, out reason);
@@ -20,7 +21,8 @@ internal static class ChatFormatDetector
         foreach (string name in (ReadOnlySpan<string>)["chat_template.json", "tokenizer_config.json"])
         {
             string file = Path.Combine(directory, name);
-            if (File.Exists(file) && TemplateField(file) is { } template) return Classify(template, file + " (chat_template)", out reason);
+            if (File.Exists(file) && TemplateField(file) is { } template)
+                return Classify(template, file + " (chat_template)", out reason);
         }
 
         string config = Path.Combine(directory, "config.json");
@@ -45,7 +47,8 @@ internal static class ChatFormatDetector
         throw new ChatFormatException("", "the checkpoint's chat template is not a Kimi K2 format (no <|im_middle|>); choose the format explicitly").InFile(source);
     }
 
-    /// <summary>The "chat_template" field: a string, or a list of {name, template} (the one named "default", else the first).</summary>
+    /// <summary>The "chat_template" field: a string, or a list of {name, template} (the one named "default", else the
+    /// first).</summary>
     private static string? TemplateField(string file)
     {
         try
@@ -53,7 +56,8 @@ internal static class ChatFormatDetector
             var field = ReadObject(file)["chat_template"];
             if (field is null) return null;
             if (StringOf(field) is { } text) return text;
-            if (field is JsonArray list && StringOf(Member(list.FirstOrDefault(t => StringOf(Member(t, "name")) == "default") ?? list.FirstOrDefault(), "template")) is { } named)
+            if (field is JsonArray list
+                && StringOf(Member(list.FirstOrDefault(t => StringOf(Member(t, "name")) == "default") ?? list.FirstOrDefault(), "template")) is { } named)
                 return named;
             throw new ChatFormatException("chat_template", $"expected a string or a list of {{\"name\", \"template\"}} objects, found {PythonJson.KindName(field)}");
         }
@@ -78,13 +82,16 @@ internal static class ChatFormatDetector
         {
             if (StringOf(config[key]) is { } name)
             {
-                if (name.Contains("thinking", StringComparison.OrdinalIgnoreCase)) { reason = $"{file}: {key} \"{name}\""; return ChatFormat.Thinking; }
-                if (name.Contains("instruct", StringComparison.OrdinalIgnoreCase)) { reason = $"{file}: {key} \"{name}\""; return ChatFormat.Instruct; }
+                if (name.Contains("thinking", StringComparison.OrdinalIgnoreCase))
+                    { reason = $"{file}: {key} \"{name}\""; return ChatFormat.Thinking; }
+                if (name.Contains("instruct", StringComparison.OrdinalIgnoreCase))
+                    { reason = $"{file}: {key} \"{name}\""; return ChatFormat.Instruct; }
             }
         }
         if (StringOf(Member(config["quantization_config"], "quant_method")) is { } method)
         {
-            if (method == "compressed-tensors") { reason = $"{file}: INT4 compressed-tensors weights, as K2 Thinking ships"; return ChatFormat.Thinking; }
+            if (method == "compressed-tensors")
+                { reason = $"{file}: INT4 compressed-tensors weights, as K2 Thinking ships"; return ChatFormat.Thinking; }
             if (method == "fp8") { reason = $"{file}: FP8 weights, as K2 Instruct ships"; return ChatFormat.Instruct; }
         }
         reason = "";
@@ -92,7 +99,8 @@ internal static class ChatFormatDetector
     }
 
     private static JsonObject ReadObject(string file) =>
-        JsonInput.Parse(File.ReadAllBytes(file)) as JsonObject ?? throw new ChatFormatException("", "expected a JSON object");
+        JsonInput.Parse(File.ReadAllBytes(file)) as JsonObject ?? throw new ChatFormatException(
+            "", "expected a JSON object");
 
     private static JsonNode? Member(JsonNode? node, string key) => (node as JsonObject)?[key];
 

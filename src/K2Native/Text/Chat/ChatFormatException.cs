@@ -18,7 +18,8 @@ public sealed class ChatFormatException : FormatException
     /// <summary>The file the value came from, when it came from one.</summary>
     public string? File { get; }
 
-    /// <summary>Where the bad value is, e.g. <c>messages[3].tool_calls[0].function.name</c> ("" for the whole document).</summary>
+    /// <summary>Where the bad value is, e.g. <c>messages[3].tool_calls[0].function.name</c> ("" for the whole
+    /// document).</summary>
     public string JsonPath { get; }
 
     /// <summary>What is wrong with it.</summary>

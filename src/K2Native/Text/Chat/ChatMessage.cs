@@ -15,7 +15,8 @@ public enum ChatMessageFields
     ToolCallId = 16,
 }
 
-/// <summary>A chat message. Role is free text: "user" and "assistant" have their own markers, every other role is a system-side turn.</summary>
+/// <summary>A chat message. Role is free text: "user" and "assistant" have their own markers, every other role is a
+/// system-side turn.</summary>
 public sealed record ChatMessage
 {
     public required string Role { get; init; }
@@ -35,7 +36,8 @@ public sealed record ChatMessage
     /// <summary>For a tool result: the id of the call it answers.</summary>
     public string? ToolCallId { get; init; }
 
-    /// <summary>The fields the JSON gave as null rather than leaving out (a field with a value ignores its flag).</summary>
+    /// <summary>The fields the JSON gave as null rather than leaving out (a field with a value ignores its
+    /// flag).</summary>
     public ChatMessageFields ExplicitNulls { get; init; }
 
     public bool HasToolCalls => ToolCalls is { Count: > 0 };
@@ -54,8 +56,10 @@ public sealed record ChatMessage
 
     public bool Equals(ChatMessage? other) =>
         other is not null && Role == other.Role && Equals(Content, other.Content) && Name == other.Name
-        && ReasoningContent == other.ReasoningContent && ToolCallId == other.ToolCallId && ExplicitNulls == other.ExplicitNulls
+        && ReasoningContent == other.ReasoningContent && ToolCallId == other.ToolCallId
+            && ExplicitNulls == other.ExplicitNulls
         && (ToolCalls is null ? other.ToolCalls is null : other.ToolCalls is not null && ToolCalls.SequenceEqual(other.ToolCalls));
 
-    public override int GetHashCode() => HashCode.Combine(Role, Content, Name, ReasoningContent, ToolCallId, ToolCalls?.Count);
+    public override int GetHashCode() => HashCode.Combine(
+        Role, Content, Name, ReasoningContent, ToolCallId, ToolCalls?.Count);
 }

@@ -43,7 +43,8 @@ public sealed class ChatTemplate
         DefaultSystemPrompt = defaultSystemPrompt;
     }
 
-    public static ChatTemplate Thinking { get; } = new(ChatFormat.Thinking, "You are Kimi, an AI assistant created by Moonshot AI.");
+    public static ChatTemplate Thinking { get; } = new(
+        ChatFormat.Thinking, "You are Kimi, an AI assistant created by Moonshot AI.");
 
     public static ChatTemplate Instruct { get; } = new(ChatFormat.Instruct, "You are a helpful assistant");
 
@@ -71,7 +72,8 @@ public sealed class ChatTemplate
     /// config.json (a name with "thinking" or "instruct"; INT4 compressed-tensors weights are Thinking's, FP8
     /// Instruct's), else K2 Thinking. <paramref name="reason"/> says which of these decided.
     /// </summary>
-    public static ChatFormat DetectFormat(string directory, out string reason) => ChatFormatDetector.Detect(directory, out reason);
+    public static ChatFormat DetectFormat(string directory, out string reason) => ChatFormatDetector.Detect(
+        directory, out reason);
 
     /// <summary>A parser for what a model speaking this format generates.</summary>
     public OutputParser CreateOutputParser() => new(Format);
@@ -79,7 +81,8 @@ public sealed class ChatTemplate
     public string Render(Conversation conversation) =>
         Render(conversation.Messages, conversation.Tools, conversation.AddGenerationPrompt);
 
-    /// <summary>The prompt text for these messages and tools (any JSON; rendered when Python would find it true).</summary>
+    /// <summary>The prompt text for these messages and tools (any JSON; rendered when Python would find it
+    /// true).</summary>
     /// <exception cref="ChatFormatException">A content part's text is an object or an array.</exception>
     public string Render(IReadOnlyList<ChatMessage> messages, JsonNode? tools, bool addGenerationPrompt)
     {
@@ -104,7 +107,8 @@ public sealed class ChatTemplate
                 if (Format == ChatFormat.Thinking)
                 {
                     sb.Append(ThinkBegin);
-                    if (i > lastAnswer) sb.Append(m.ReasoningContent ?? NullOrMissing(m, ChatMessageFields.ReasoningContent));
+                    if (i > lastAnswer)
+                        sb.Append(m.ReasoningContent ?? NullOrMissing(m, ChatMessageFields.ReasoningContent));
                     sb.Append(ThinkEnd);
                 }
                 AppendContent(sb, m.Content, i);
@@ -125,7 +129,8 @@ public sealed class ChatTemplate
         return sb.ToString();
     }
 
-    /// <summary>Index of the last assistant message without tool calls (-1 when none): reasoning up to it is dropped.</summary>
+    /// <summary>Index of the last assistant message without tool calls (-1 when none): reasoning up to it is
+    /// dropped.</summary>
     private static int LastAnswer(IReadOnlyList<ChatMessage> messages)
     {
         for (int i = messages.Count - 1; i >= 0; i--)
@@ -134,7 +139,9 @@ public sealed class ChatTemplate
     }
 
     // Jinja prints an undefined value as "" and Python's None as "None".
-    private static string NullOrMissing(ChatMessage m, ChatMessageFields field) => m.IsExplicitNull(field) ? "None" : "";
+    private static string NullOrMissing(ChatMessage m, ChatMessageFields field) => m.IsExplicitNull(field)
+        ? "None"
+        : "";
 
     private static void AppendContent(StringBuilder sb, ChatContent? content, int message)
     {
@@ -151,7 +158,8 @@ public sealed class ChatTemplate
             }
             catch (ArgumentException)
             {
-                throw new ChatFormatException($"messages[{message}].content[{j}].text", $"expected a string, found {PythonJson.KindName(text)}");
+                throw new ChatFormatException(
+                    $"messages[{message}].content[{j}].text", $"expected a string, found {PythonJson.KindName(text)}");
             }
         }
     }
@@ -164,7 +172,8 @@ public sealed class ChatTemplate
         sb.Append(SectionEnd);
     }
 
-    /// <summary>Python's truth value of a JSON value: empty containers and strings, zero, false and null are false.</summary>
+    /// <summary>Python's truth value of a JSON value: empty containers and strings, zero, false and null are
+    /// false.</summary>
     private static bool IsTruthy(JsonNode? value) => value switch
     {
         null => false,

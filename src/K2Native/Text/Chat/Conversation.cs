@@ -6,7 +6,8 @@ using System.Text.Json.Nodes;
 
 namespace K2Native.Text;
 
-/// <summary>Messages, the OpenAI tool list (kept as raw JSON: the template only serializes it) and whether to end with a generation prompt.</summary>
+/// <summary>Messages, the OpenAI tool list (kept as raw JSON: the template only serializes it) and whether to end with
+/// a generation prompt.</summary>
 public sealed record Conversation
 {
     public IReadOnlyList<ChatMessage> Messages { get; init; } = [];
@@ -18,7 +19,8 @@ public sealed record Conversation
     public bool AddGenerationPrompt { get; init; } = true;
 
     /// <summary>Parses a conversation from JSON text.</summary>
-    /// <exception cref="ChatFormatException">Not JSON, or a field is missing or of the wrong kind (the message gives its JSON path).</exception>
+    /// <exception cref="ChatFormatException">Not JSON, or a field is missing or of the wrong kind (the message gives
+    /// its JSON path).</exception>
     public static Conversation Parse(string json) => ConversationReader.Read(JsonInput.Parse(json));
 
     /// <summary>Parses a conversation from UTF-8 JSON.</summary>
@@ -38,7 +40,8 @@ public sealed record Conversation
         }
     }
 
-    /// <summary>The conversation as indented JSON that <see cref="Parse(string)"/> reads back to an equal conversation.</summary>
+    /// <summary>The conversation as indented JSON that <see cref="Parse(string)"/> reads back to an equal
+    /// conversation.</summary>
     public string ToJson()
     {
         var sb = new StringBuilder();
@@ -47,7 +50,8 @@ public sealed record Conversation
     }
 
     /// <summary>Writes <see cref="ToJson"/> to a file as UTF-8 (no byte order mark).</summary>
-    public void Save(string path) => File.WriteAllText(path, ToJson() + "\n", new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+    public void Save(string path) => File.WriteAllText(
+        path, ToJson() + "\n", new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
 
     public bool Equals(Conversation? other) =>
         other is not null && AddGenerationPrompt == other.AddGenerationPrompt

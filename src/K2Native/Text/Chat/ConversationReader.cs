@@ -11,7 +11,9 @@ internal static class ConversationReader
 {
     public static Conversation Read(JsonNode? root)
     {
-        if (root is not JsonObject obj) throw new ChatFormatException("", $"expected an object with \"messages\", found {PythonJson.KindName(root)}");
+        if (root is not JsonObject obj)
+            throw new ChatFormatException(
+                "", $"expected an object with \"messages\", found {PythonJson.KindName(root)}");
         if (!obj.TryGetPropertyValue("messages", out var messagesNode) || messagesNode is null)
             throw new ChatFormatException("messages", "missing");
         if (messagesNode is not JsonArray messages) throw WrongKind("messages", "an array of messages", messagesNode);
@@ -22,7 +24,8 @@ internal static class ConversationReader
         bool addGenerationPrompt = true;
         if (obj["add_generation_prompt"] is { } flag)
         {
-            if (flag.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False)) throw WrongKind("add_generation_prompt", "true or false", flag);
+            if (flag.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+                throw WrongKind("add_generation_prompt", "true or false", flag);
             addGenerationPrompt = flag.GetValue<bool>();
         }
 
@@ -45,7 +48,8 @@ internal static class ConversationReader
             Role = role,
             Content = ReadContent(m, path, ref nulls),
             Name = OptionalString(m, "name", path, ChatMessageFields.Name, ref nulls),
-            ReasoningContent = OptionalString(m, "reasoning_content", path, ChatMessageFields.ReasoningContent, ref nulls),
+            ReasoningContent = OptionalString(
+                m, "reasoning_content", path, ChatMessageFields.ReasoningContent, ref nulls),
             ToolCalls = ReadToolCalls(m, path, ref nulls),
             ToolCallId = OptionalString(m, "tool_call_id", path, ChatMessageFields.ToolCallId, ref nulls),
             ExplicitNulls = nulls,
@@ -56,7 +60,8 @@ internal static class ConversationReader
     {
         if (!Present(m, "content", ChatMessageFields.Content, ref nulls, out var node)) return null;
         path += ".content";
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String) return ChatContent.FromText(v.GetValue<string>());
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+            return ChatContent.FromText(v.GetValue<string>());
         if (node is not JsonArray parts) throw WrongKind(path, "a string, an array of content parts or null", node);
         var list = new List<JsonObject>(parts.Count);
         for (int i = 0; i < parts.Count; i++)
@@ -82,13 +87,17 @@ internal static class ConversationReader
     {
         if (node is not JsonObject call) throw WrongKind(path, "a tool call object", node);
         var ignored = ChatMessageFields.None;
-        string id = OptionalString(call, "id", path, ChatMessageFields.None, ref ignored) ?? throw new ChatFormatException(path + ".id", "missing");
+        string id = OptionalString(call, "id", path, ChatMessageFields.None, ref ignored)
+            ?? throw new ChatFormatException(path + ".id", "missing");
         string? type = OptionalString(call, "type", path, ChatMessageFields.None, ref ignored);
-        if (!call.TryGetPropertyValue("function", out var fnNode) || fnNode is null) throw new ChatFormatException(path + ".function", "missing");
+        if (!call.TryGetPropertyValue("function", out var fnNode) || fnNode is null)
+            throw new ChatFormatException(path + ".function", "missing");
         if (fnNode is not JsonObject fn) throw WrongKind(path + ".function", "an object", fnNode);
         string fnPath = path + ".function";
-        string name = OptionalString(fn, "name", fnPath, ChatMessageFields.None, ref ignored) ?? throw new ChatFormatException(fnPath + ".name", "missing");
-        if (!fn.TryGetPropertyValue("arguments", out var args)) throw new ChatFormatException(fnPath + ".arguments", "missing");
+        string name = OptionalString(fn, "name", fnPath, ChatMessageFields.None, ref ignored)
+            ?? throw new ChatFormatException(fnPath + ".name", "missing");
+        if (!fn.TryGetPropertyValue("arguments", out var args))
+            throw new ChatFormatException(fnPath + ".arguments", "missing");
         var arguments = args is JsonValue v && v.GetValueKind() == JsonValueKind.String
             ? ToolCallArguments.FromText(v.GetValue<string>())
             : ToolCallArguments.FromJson(args?.DeepClone());
@@ -96,14 +105,16 @@ internal static class ConversationReader
     }
 
     /// <summary>A string field; null when absent or null (then its flag is set in <paramref name="nulls"/>).</summary>
-    private static string? OptionalString(JsonObject obj, string key, string path, ChatMessageFields field, ref ChatMessageFields nulls)
+    private static string? OptionalString(
+        JsonObject obj, string key, string path, ChatMessageFields field, ref ChatMessageFields nulls)
     {
         if (!Present(obj, key, field, ref nulls, out var node)) return null;
         if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String) return v.GetValue<string>();
         throw WrongKind(path + "." + key, "a string", node);
     }
 
-    private static bool Present(JsonObject obj, string key, ChatMessageFields field, ref ChatMessageFields nulls, out JsonNode? node)
+    private static bool Present(
+        JsonObject obj, string key, ChatMessageFields field, ref ChatMessageFields nulls, out JsonNode? node)
     {
         if (!obj.TryGetPropertyValue(key, out node)) return false;
         if (node is not null) return true;

@@ -26,9 +26,16 @@ internal static class ConversationWriter
             _ => null,
         };
         Put(obj, "content", content, m.IsExplicitNull(ChatMessageFields.Content));
-        Put(obj, "reasoning_content", m.ReasoningContent is null ? null : JsonValue.Create(m.ReasoningContent), m.IsExplicitNull(ChatMessageFields.ReasoningContent));
-        Put(obj, "tool_calls", m.ToolCalls is null ? null : new JsonArray(m.ToolCalls.Select(c => (JsonNode?)ToNode(c)).ToArray()), m.IsExplicitNull(ChatMessageFields.ToolCalls));
-        Put(obj, "tool_call_id", m.ToolCallId is null ? null : JsonValue.Create(m.ToolCallId), m.IsExplicitNull(ChatMessageFields.ToolCallId));
+        Put(
+            obj, "reasoning_content", m.ReasoningContent is null ? null : JsonValue.Create(m.ReasoningContent),
+            m.IsExplicitNull(ChatMessageFields.ReasoningContent));
+        Put(
+            obj, "tool_calls",
+            m.ToolCalls is null ? null : new JsonArray(m.ToolCalls.Select(c => (JsonNode?)ToNode(c)).ToArray()),
+            m.IsExplicitNull(ChatMessageFields.ToolCalls));
+        Put(
+            obj, "tool_call_id", m.ToolCallId is null ? null : JsonValue.Create(m.ToolCallId),
+            m.IsExplicitNull(ChatMessageFields.ToolCallId));
         return obj;
     }
 

@@ -28,19 +28,23 @@ public sealed class ToolCallArguments : IEquatable<ToolCallArguments>
         Json = json;
     }
 
-    /// <summary>The arguments when given as a string (usually JSON text, as models produce it); null otherwise.</summary>
+    /// <summary>The arguments when given as a string (usually JSON text, as models produce it); null
+    /// otherwise.</summary>
     public string? Text { get; }
 
-    /// <summary>The arguments when given as a JSON value (an object, usually; null for JSON null); null when <see cref="IsText"/>.</summary>
+    /// <summary>The arguments when given as a JSON value (an object, usually; null for JSON null); null when
+    /// <see cref="IsText"/>.</summary>
     public JsonNode? Json { get; }
 
     public bool IsText => Text is not null;
 
-    public static ToolCallArguments FromText(string text) => new(text ?? throw new ArgumentNullException(nameof(text)), null);
+    public static ToolCallArguments FromText(string text) => new(
+        text ?? throw new ArgumentNullException(nameof(text)), null);
 
     public static ToolCallArguments FromJson(JsonNode? json) => new(null, json);
 
-    /// <summary>What the template writes into the prompt: the string verbatim, or Python's json.dumps of the value.</summary>
+    /// <summary>What the template writes into the prompt: the string verbatim, or Python's json.dumps of the
+    /// value.</summary>
     public string ToPromptText() => Text ?? PythonJson.Serialize(Json);
 
     public bool Equals(ToolCallArguments? other) =>

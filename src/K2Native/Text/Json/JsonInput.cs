@@ -14,7 +14,8 @@ internal static class JsonInput
     /// <summary>Deepest nesting accepted (Python's own limit is near 1000; 256 keeps the recursion shallow).</summary>
     public const int MaxDepth = 256;
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly UTF8Encoding StrictUtf8 = new(
+        encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Parses one JSON value (a leading UTF-8 byte order mark is skipped).</summary>
     /// <exception cref="ChatFormatException">The text is not JSON; the message gives the line and byte.</exception>
@@ -27,7 +28,9 @@ internal static class JsonInput
         {
             reader.Read();
             var value = ReadValue(ref reader);
-            if (reader.Read()) throw new ChatFormatException("", $"unexpected {reader.TokenType} after the JSON value at byte {reader.TokenStartIndex}");
+            if (reader.Read())
+                throw new ChatFormatException(
+                    "", $"unexpected {reader.TokenType} after the JSON value at byte {reader.TokenStartIndex}");
             return value;
         }
         catch (JsonException e)
@@ -61,7 +64,8 @@ internal static class JsonInput
                 {
                     string name = ReadString(ref reader);
                     reader.Read();
-                    obj[name] = ReadValue(ref reader); // a repeated key replaces the value in place, as a Python dict does
+                    // a repeated key replaces the value in place, as a Python dict does
+                    obj[name] = ReadValue(ref reader);
                 }
                 return obj;
             case JsonTokenType.StartArray:
@@ -120,7 +124,10 @@ internal static class JsonInput
                 case (byte)'b': sb.Append('\b'); break;
                 case (byte)'f': sb.Append('\f'); break;
                 case (byte)'u':
-                    sb.Append((char)int.Parse(Encoding.ASCII.GetString(raw.Slice(i, 4)), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                    sb.Append(
+                        (char)int.Parse(
+                            Encoding.ASCII.GetString(raw.Slice(i, 4)), NumberStyles.HexNumber,
+                            CultureInfo.InvariantCulture));
                     i += 4;
                     break;
                 default: sb.Append((char)kind); break; // \" \\ \/

@@ -10,11 +10,23 @@ internal static class PythonFloat
 {
     /// <summary>repr(value), with json.dumps's spellings of the non-finite values (Infinity, -Infinity, NaN).</summary>
     public static string JsonRepr(double value) =>
-        double.IsNaN(value) ? "NaN" : double.IsPositiveInfinity(value) ? "Infinity" : double.IsNegativeInfinity(value) ? "-Infinity" : Repr(value);
+        double.IsNaN(value)
+            ? "NaN"
+            : double.IsPositiveInfinity(value)
+            ? "Infinity"
+            : double.IsNegativeInfinity(value)
+            ? "-Infinity"
+            : Repr(value);
 
     /// <summary>str(value) in Python (inf, -inf and nan spelled as Python prints them).</summary>
     public static string Str(double value) =>
-        double.IsNaN(value) ? "nan" : double.IsPositiveInfinity(value) ? "inf" : double.IsNegativeInfinity(value) ? "-inf" : Repr(value);
+        double.IsNaN(value)
+            ? "nan"
+            : double.IsPositiveInfinity(value)
+            ? "inf"
+            : double.IsNegativeInfinity(value)
+            ? "-inf"
+            : Repr(value);
 
     private static string Repr(double value)
     {

@@ -22,14 +22,17 @@ internal static class PythonJson
         return sb.ToString();
     }
 
-    /// <summary>json.dumps of the value Python's json.loads would make of this element (a repeated key keeps its last value).</summary>
+    /// <summary>json.dumps of the value Python's json.loads would make of this element (a repeated key keeps its last
+    /// value).</summary>
     public static string Serialize(JsonElement value) => Serialize(JsonInput.Parse(value.GetRawText()));
 
     /// <summary>Appends json.dumps(value, ensure_ascii=False).</summary>
     public static void Write(StringBuilder output, JsonNode? value) => Write(output, value, JsonStyle.Python, 0);
 
-    /// <summary>Python's str() of a JSON scalar, as Jinja prints it with {{ x }}: None, True, False, 1.5, text as is.</summary>
-    /// <exception cref="ArgumentException">The value is an object or an array (Python would print its repr).</exception>
+    /// <summary>Python's str() of a JSON scalar, as Jinja prints it with {{ x }}: None, True, False, 1.5, text as
+    /// is.</summary>
+    /// <exception cref="ArgumentException">The value is an object or an array (Python would print its
+    /// repr).</exception>
     public static string Str(JsonNode? value) => value switch
     {
         null => "None",
@@ -41,7 +44,8 @@ internal static class PythonJson
             JsonValueKind.Number => NumberText(v, keepText: false, str: true),
             var kind => throw new ArgumentException($"unexpected JSON value kind {kind}", nameof(value)),
         },
-        _ => throw new ArgumentException($"expected a string, number, true, false or null, found {KindName(value)}", nameof(value)),
+        _ => throw new ArgumentException(
+            $"expected a string, number, true, false or null, found {KindName(value)}", nameof(value)),
     };
 
     /// <summary>"string", "number", "object"... for messages about a value of the wrong kind.</summary>
@@ -176,12 +180,14 @@ internal static class PythonJson
     }
 }
 
-/// <summary>How <see cref="PythonJson"/> lays out JSON: Python's inline form, or an indented file that reads back exactly.</summary>
+/// <summary>How <see cref="PythonJson"/> lays out JSON: Python's inline form, or an indented file that reads back
+/// exactly.</summary>
 internal readonly record struct JsonStyle(int Indent, bool KeepNumberText, bool EscapeLoneSurrogates)
 {
     /// <summary>json.dumps(x, ensure_ascii=False).</summary>
     public static JsonStyle Python => new(0, false, false);
 
-    /// <summary>Indented by 2, numbers as they were read, lone surrogates escaped so the UTF-8 file loses nothing.</summary>
+    /// <summary>Indented by 2, numbers as they were read, lone surrogates escaped so the UTF-8 file loses
+    /// nothing.</summary>
     public static JsonStyle File => new(2, true, true);
 }

@@ -36,7 +36,8 @@ public sealed class AssistantMessageBuilder
         foreach (var e in events) Apply(e);
     }
 
-    /// <summary>The message so far: content always a string, reasoning and tool calls null when there were none.</summary>
+    /// <summary>The message so far: content always a string, reasoning and tool calls null when there were
+    /// none.</summary>
     public ChatMessage ToMessage() => new()
     {
         Role = "assistant",

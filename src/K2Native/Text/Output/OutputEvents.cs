@@ -11,7 +11,8 @@ public enum FinishReason
     /// <summary>The token limit cut the output.</summary>
     Length,
 
-    /// <summary>The model ended its turn with tool calls (the parser reports this in place of Stop when calls completed).</summary>
+    /// <summary>The model ended its turn with tool calls (the parser reports this in place of Stop when calls
+    /// completed).</summary>
     ToolCalls,
 
     /// <summary>The caller stopped generation.</summary>
@@ -24,7 +25,8 @@ public enum FinishReason
 /// <summary>The kinds of malformed output.</summary>
 public enum OutputProblem
 {
-    /// <summary>A format marker where it has no meaning (e.g. &lt;think&gt; in the content, &lt;|tool_call_end|&gt; outside a call).</summary>
+    /// <summary>A format marker where it has no meaning (e.g. &lt;think&gt; in the content, &lt;|tool_call_end|&gt;
+    /// outside a call).</summary>
     StrayMarker,
 
     /// <summary>A completed tool call whose arguments are not valid JSON (the call is still reported).</summary>
@@ -36,7 +38,8 @@ public enum OutputProblem
     /// <summary>A tool call closed before &lt;|tool_call_argument_begin|&gt;.</summary>
     MissingArguments,
 
-    /// <summary>A tool call not closed by &lt;|tool_call_end|&gt; before the next call, the section end or the end of output.</summary>
+    /// <summary>A tool call not closed by &lt;|tool_call_end|&gt; before the next call, the section end or the end of
+    /// output.</summary>
     UnterminatedCall,
 
     /// <summary>A tool-call section not closed by &lt;|tool_calls_section_end|&gt; at the end of output.</summary>
@@ -55,16 +58,19 @@ public sealed record ReasoningDelta(string Text) : OutputEvent;
 /// <summary>More answer text.</summary>
 public sealed record ContentDelta(string Text) : OutputEvent;
 
-/// <summary>A tool call began. <paramref name="Index"/> is its position in this output (0, 1, ...) and keys the events that follow; the model's own IDX is part of <paramref name="Id"/>.</summary>
+/// <summary>A tool call began. <paramref name="Index"/> is its position in this output (0, 1, ...) and keys the events
+/// that follow; the model's own IDX is part of <paramref name="Id"/>.</summary>
 public sealed record ToolCallStarted(int Index, string Id, string Name) : OutputEvent;
 
 /// <summary>More argument text of the call at <paramref name="Index"/>.</summary>
 public sealed record ToolCallArgumentsDelta(int Index, string Text) : OutputEvent;
 
-/// <summary>The call at <paramref name="Index"/> ended; its arguments are the whole raw text between the markers.</summary>
+/// <summary>The call at <paramref name="Index"/> ended; its arguments are the whole raw text between the
+/// markers.</summary>
 public sealed record ToolCallCompleted(int Index, ToolCall Call, bool ArgumentsAreValidJson) : OutputEvent;
 
-/// <summary>Output that does not follow the format, with the raw text it concerns (nothing is dropped silently).</summary>
+/// <summary>Output that does not follow the format, with the raw text it concerns (nothing is dropped
+/// silently).</summary>
 public sealed record MalformedOutput(OutputProblem Kind, string Problem, string RawText) : OutputEvent
 {
     /// <summary>The started call this concerns, when it is one (an unterminated call will not complete).</summary>

@@ -2,11 +2,11 @@
 //   [<think>] reasoning </think> content [<|tool_calls_section_begin|>
 //       (<|tool_call_begin|> functions.NAME:IDX <|tool_call_argument_begin|> JSON <|tool_call_end|>)*
 //   <|tool_calls_section_end|>]
-// The opening <think> is optional and reasoning also ends at the section begin or a bare call begin (K2 Thinking); K2 Instruct has no
-// reasoning, so everything before the section is content. Markers may arrive whole (special tokens) or split over
-// any number of deltas; text is passed on at once except a tail that could still become a marker, which waits for
-// the next delta (at most one marker's length) or for Finish. Markers are never shown as text, not even in the
-// joined text of a channel once a stray marker between two pieces is dropped (JoinedMarkerGuard). Anything out of
+// The opening <think> is optional and reasoning also ends at the section begin or a bare call begin (K2 Thinking); K2
+// Instruct has no reasoning, so everything before the section is content. Markers may arrive whole (special tokens) or
+// split over any number of deltas; text is passed on at once except a tail that could still become a marker, which
+// waits for the next delta (at most one marker's length) or for Finish. Markers are never shown as text, not even in
+// the joined text of a channel once a stray marker between two pieces is dropped (JoinedMarkerGuard). Anything out of
 // shape is reported as MalformedOutput with its raw text and parsing goes on; nothing throws for any input.
 // The stop token (<|im_end|>) is the generation loop's to catch: it is not pushed, and would be text here.
 using System.Text;
@@ -51,7 +51,8 @@ public sealed class OutputParser
 
     public bool IsFinished => _state == State.Finished;
 
-    /// <summary>Whether text pushed now would still be reasoning (K2 Thinking before &lt;/think&gt; or the tool-call section).</summary>
+    /// <summary>Whether text pushed now would still be reasoning (K2 Thinking before &lt;/think&gt; or the tool-call
+    /// section).</summary>
     public bool IsReasoning => _state is State.Start or State.Reasoning;
 
     /// <summary>Parses the next piece of generated text.</summary>
@@ -66,12 +67,14 @@ public sealed class OutputParser
     /// <exception cref="InvalidOperationException">The output was already finished.</exception>
     public void Push(string delta, ICollection<OutputEvent> events)
     {
-        if (_state == State.Finished) throw new InvalidOperationException("this output is finished; start a new OutputParser");
+        if (_state == State.Finished)
+            throw new InvalidOperationException("this output is finished; start a new OutputParser");
         _pending = _pending.Length == 0 ? delta : _pending + delta;
         Drain(events, final: false);
     }
 
-    /// <summary>Ends the output: passes on held-back text, reports anything left open, and adds <see cref="Finished"/>.</summary>
+    /// <summary>Ends the output: passes on held-back text, reports anything left open, and adds
+    /// <see cref="Finished"/>.</summary>
     public IReadOnlyList<OutputEvent> Finish(FinishReason reason)
     {
         var events = new List<OutputEvent>();
@@ -79,7 +82,8 @@ public sealed class OutputParser
         return events;
     }
 
-    /// <summary>Ends the output, adding the events to <paramref name="events"/>. Stop becomes ToolCalls when a call completed.</summary>
+    /// <summary>Ends the output, adding the events to <paramref name="events"/>. Stop becomes ToolCalls when a call
+    /// completed.</summary>
     public void Finish(FinishReason reason, ICollection<OutputEvent> events)
     {
         if (_state == State.Finished) throw new InvalidOperationException("this output is already finished");
@@ -92,7 +96,10 @@ public sealed class OutputParser
         if (_state == State.Section)
         {
             ReportOutside(events, "between tool calls");
-            events.Add(new MalformedOutput(OutputProblem.UnterminatedSection, $"the tool-call section was not closed by {SectionEnd}", _section.ToString()));
+            events.Add(
+                new MalformedOutput(
+                    OutputProblem.UnterminatedSection, $"the tool-call section was not closed by {SectionEnd}",
+                    _section.ToString()));
         }
         if (_state == State.AfterSection) ReportOutside(events, "after the tool-call section");
         _state = State.Finished;
@@ -105,7 +112,9 @@ public sealed class OutputParser
         {
             if (_state == State.Start)
             {
-                if (!final && _pending.Length < ThinkBegin.Length && ThinkBegin.StartsWith(_pending, StringComparison.Ordinal)) return;
+                if (!final && _pending.Length < ThinkBegin.Length
+                    && ThinkBegin.StartsWith(_pending, StringComparison.Ordinal))
+                    return;
                 if (_pending.StartsWith(ThinkBegin, StringComparison.Ordinal)) _pending = _pending[ThinkBegin.Length..];
                 _state = State.Reasoning;
                 continue;
@@ -136,7 +145,8 @@ public sealed class OutputParser
     private (int At, string? Marker) FindMarker(string text, bool final)
     {
         // Inside arguments too every marker of the format counts: <think> there is a stray marker (dropped and
-        // reported), since marker text must never reach a caller's tool arguments (and K2 writes it as a special token).
+        // reported), since marker text must never reach a caller's tool arguments (and K2 writes it as a special
+        // token).
         string[] markers = _markers;
         for (int i = text.IndexOf('<'); i >= 0; i = text.IndexOf('<', i + 1))
         {
@@ -144,7 +154,8 @@ public sealed class OutputParser
             foreach (string m in markers)
             {
                 if (rest.StartsWith(m, StringComparison.Ordinal)) return (i, m);
-                if (!final && rest.Length < m.Length && m.AsSpan().StartsWith(rest, StringComparison.Ordinal)) return (i, null);
+                if (!final && rest.Length < m.Length && m.AsSpan().StartsWith(rest, StringComparison.Ordinal))
+                    return (i, null);
             }
         }
         return (-1, null);
@@ -199,7 +210,8 @@ public sealed class OutputParser
                 _state = State.Section;
                 break;
             case State.Reasoning or State.Content when marker == CallBegin:
-                // A call without its section (K2 Thinking sometimes ends reasoning this way): the section opens implicitly.
+                // A call without its section (K2 Thinking sometimes ends reasoning this way): the section opens
+                // implicitly.
                 _section.Clear().Append(CallBegin);
                 _outside.Clear();
                 OpenCall();
@@ -226,7 +238,10 @@ public sealed class OutputParser
                 break;
             case State.CallId when marker == CallEnd:
                 _call.Append(marker);
-                events.Add(new MalformedOutput(OutputProblem.MissingArguments, $"a tool call was closed before {ArgumentsBegin}", _call.ToString()));
+                events.Add(
+                    new MalformedOutput(
+                        OutputProblem.MissingArguments, $"a tool call was closed before {ArgumentsBegin}",
+                        _call.ToString()));
                 _state = State.Section;
                 break;
             case State.Arguments when marker == CallEnd:
@@ -273,7 +288,11 @@ public sealed class OutputParser
     {
         if (_openIndex < 0)
         {
-            events.Add(new MalformedOutput(OutputProblem.InvalidToolCallId, $"tool call id \"{_openId}\" is not of the form functions.NAME:IDX without marker text", _call.ToString()));
+            events.Add(
+                new MalformedOutput(
+                    OutputProblem.InvalidToolCallId,
+                    $"tool call id \"{_openId}\" is not of the form functions.NAME:IDX without marker text",
+                    _call.ToString()));
             return;
         }
         string arguments = _arguments.ToString();
@@ -281,7 +300,10 @@ public sealed class OutputParser
         events.Add(new ToolCallCompleted(_openIndex, ToolCall.Create(_openId, _openName, arguments), valid));
         _completed++;
         if (!valid)
-            events.Add(new MalformedOutput(OutputProblem.InvalidArguments, $"the arguments of tool call {_openId} are not valid JSON", arguments) { CallIndex = _openIndex });
+            events.Add(
+                new MalformedOutput(
+                    OutputProblem.InvalidArguments, $"the arguments of tool call {_openId} are not valid JSON",
+                    arguments) { CallIndex = _openIndex });
     }
 
     private void ReportUnterminatedCall(ICollection<OutputEvent> events, string cutBy)
@@ -308,7 +330,8 @@ public sealed class OutputParser
 
     private static bool IsJson(string text)
     {
-        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text), new JsonReaderOptions { MaxDepth = JsonInput.MaxDepth });
+        var reader = new Utf8JsonReader(
+            Encoding.UTF8.GetBytes(text), new JsonReaderOptions { MaxDepth = JsonInput.MaxDepth });
         try
         {
             if (!reader.Read()) return false;

@@ -13,7 +13,8 @@ internal static class ToolCallIds
 
     /// <summary>
     /// Splits an id into the function name and the index; false when it is not of that form, or when it holds marker
-    /// text ("&lt;|", &lt;think&gt;, &lt;/think&gt;), which re-rendering the call would put into the next prompt as a marker.
+    /// text ("&lt;|", &lt;think&gt;, &lt;/think&gt;), which re-rendering the call would put into the next prompt as a
+    /// marker.
     /// </summary>
     public static bool TryParse(string id, out string name, out int index)
     {
@@ -21,14 +22,18 @@ internal static class ToolCallIds
         index = -1;
         if (HasMarkerText(id)) return false;
         int colon = id.LastIndexOf(':');
-        if (!id.StartsWith(Prefix, StringComparison.Ordinal) || colon <= Prefix.Length || colon == id.Length - 1) return false;
+        if (!id.StartsWith(Prefix, StringComparison.Ordinal) || colon <= Prefix.Length || colon == id.Length - 1)
+            return false;
         var digits = id.AsSpan(colon + 1);
-        if (digits.ContainsAnyExceptInRange('0', '9') || !int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out index)) return false;
+        if (digits.ContainsAnyExceptInRange('0', '9')
+            || !int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out index))
+            return false;
         name = id[Prefix.Length..colon];
         return true;
     }
 
-    /// <summary>True when <paramref name="text"/> holds the opening of a special-token marker or a reasoning tag.</summary>
+    /// <summary>True when <paramref name="text"/> holds the opening of a special-token marker or a reasoning
+    /// tag.</summary>
     public static bool HasMarkerText(string text) =>
         text.Contains("<|", StringComparison.Ordinal)
         || text.Contains(K2Markers.ThinkBegin, StringComparison.Ordinal)

@@ -11,7 +11,8 @@ internal static class BytePairMerge
     /// <summary>Pieces up to this many bytes use the quadratic scan (it wins below this size).</summary>
     public const int ShortPiece = 96;
 
-    /// <summary>Appends the ranks of <paramref name="piece"/> (not itself a token) to <paramref name="output"/>.</summary>
+    /// <summary>Appends the ranks of <paramref name="piece"/> (not itself a token) to
+    /// <paramref name="output"/>.</summary>
     public static void Encode(RankTable ranks, ReadOnlySpan<byte> piece, List<int> output)
     {
         if (piece.Length <= ShortPiece) EncodeShort(ranks, piece, output);
@@ -105,7 +106,8 @@ internal static class BytePairMerge
         }
     }
 
-    private static int Rank(RankTable ranks, ReadOnlySpan<byte> piece, int start, int end) => ranks.RankOf(piece[start..end]);
+    private static int Rank(RankTable ranks, ReadOnlySpan<byte> piece, int start, int end) => ranks.RankOf(
+        piece[start..end]);
 
     // A binary min-heap of (rank, position) packed in a long, so the order is by rank, then leftmost position.
     private struct MinHeap(int capacity) : IDisposable

@@ -37,7 +37,8 @@ internal static class CharClasses
 
     public static CharClass OfBmp(char c) => Bmp[c];
 
-    /// <summary>The class of the code point starting at <paramref name="index"/>; a lone surrogate counts as U+FFFD.</summary>
+    /// <summary>The class of the code point starting at <paramref name="index"/>; a lone surrogate counts as
+    /// U+FFFD.</summary>
     public static CharClass At(ReadOnlySpan<char> text, int index, out int length)
     {
         char c = text[index];

@@ -102,7 +102,8 @@ internal static class PreTokenizer
     private static int WhiteSpace(ReadOnlySpan<char> text, int start)
     {
         int end = start, lastLineBreakEnd = -1;
-        while (end < text.Length && !char.IsSurrogate(text[end]) && (CharClasses.OfBmp(text[end]) & CharClass.Space) != 0)
+        while (end < text.Length && !char.IsSurrogate(text[end])
+            && (CharClasses.OfBmp(text[end]) & CharClass.Space) != 0)
         {
             if (text[end] is '\r' or '\n') lastLineBreakEnd = end + 1;
             end++;

@@ -35,7 +35,8 @@ internal sealed class RankTable
         _offsets = new int[Count + 1];
         long total = 0;
         for (int r = 0; r < Count; r++) total += tokens[r].Length;
-        if (total > Array.MaxLength) throw new ArgumentException($"the vocabulary holds {total} bytes of tokens, more than one array can");
+        if (total > Array.MaxLength)
+            throw new ArgumentException($"the vocabulary holds {total} bytes of tokens, more than one array can");
         _blob = new byte[total];
         for (int r = 0, at = 0; r < Count; r++)
         {
@@ -64,7 +65,8 @@ internal sealed class RankTable
             _slots[slot] = new Slot { Prefix = prefix, RankPlusOne = r + 1, Length = bytes.Length };
         }
         for (int b = 0; b < 256; b++) _byteRank[b] = RankOf([(byte)b]);
-        for (int pair = 0; pair < _bytePairRank.Length; pair++) _bytePairRank[pair] = RankOf([(byte)(pair >> 8), (byte)pair]);
+        for (int pair = 0; pair < _bytePairRank.Length; pair++)
+            _bytePairRank[pair] = RankOf([(byte)(pair >> 8), (byte)pair]);
     }
 
     public int Count { get; }
@@ -102,7 +104,9 @@ internal sealed class RankTable
     {
         int n = key.Length;
         if (n >= 8) return BinaryPrimitives.ReadUInt64LittleEndian(key);
-        if (n >= 4) return BinaryPrimitives.ReadUInt32LittleEndian(key) | (ulong)BinaryPrimitives.ReadUInt32LittleEndian(key[(n - 4)..]) << (8 * (n - 4));
+        if (n >= 4)
+            return BinaryPrimitives.ReadUInt32LittleEndian(key) | (ulong)BinaryPrimitives.ReadUInt32LittleEndian(
+                key[(n - 4)..]) << (8 * (n - 4));
         if (n >= 2) return BinaryPrimitives.ReadUInt16LittleEndian(key) | (ulong)key[n - 1] << (8 * (n - 1));
         return n == 1 ? key[0] : 0UL;
     }

@@ -20,7 +20,8 @@ public sealed class StreamingDecoder
     public string Push(int id)
     {
         var bytes = _tokenizer.TokenBytes(id);
-        if (_count + bytes.Length > _pending.Length) Array.Resize(ref _pending, Math.Max(_pending.Length * 2, _count + bytes.Length));
+        if (_count + bytes.Length > _pending.Length)
+            Array.Resize(ref _pending, Math.Max(_pending.Length * 2, _count + bytes.Length));
         bytes.CopyTo(_pending.AsSpan(_count));
         _count += bytes.Length;
 

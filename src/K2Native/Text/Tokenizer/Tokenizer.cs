@@ -36,13 +36,16 @@ public sealed class Tokenizer
     /// Loads tiktoken.model and tokenizer_config.json from a checkpoint directory; when config.json is there too,
     /// its vocab_size bounds the special ids.
     /// </summary>
-    /// <exception cref="CheckpointException">A file is missing or malformed (the message names file and line or field).</exception>
+    /// <exception cref="CheckpointException">A file is missing or malformed (the message names file and line or
+    /// field).</exception>
     public static Tokenizer Load(string checkpointDirectory)
     {
         string model = Path.Combine(checkpointDirectory, TokenizerFiles.ModelFile);
         string config = Path.Combine(checkpointDirectory, TokenizerFiles.ConfigFile);
         foreach (var file in new[] { model, config })
-            if (!File.Exists(file)) throw CheckpointException.InFile(file, "not found (a K2 checkpoint has tiktoken.model and tokenizer_config.json)");
+            if (!File.Exists(file))
+                throw CheckpointException.InFile(
+                    file, "not found (a K2 checkpoint has tiktoken.model and tokenizer_config.json)");
         var ranks = TokenizerFiles.ReadRanks(model);
         int? vocab = TokenizerFiles.ReadVocabularyBound(Path.Combine(checkpointDirectory, K2Config.FileName));
         return new Tokenizer(ranks, TokenizerFiles.ReadSpecials(config, ranks.Length, vocab));
@@ -60,10 +63,12 @@ public sealed class Tokenizer
     /// <summary>The id of a special token by name (e.g. "&lt;|im_end|&gt;").</summary>
     public bool TryGetSpecial(string name, out int id) => SpecialTokens.TryGetValue(name, out id);
 
-    /// <summary>Whether <paramref name="id"/> is a special id (at or above <see cref="RankCount"/>, below <see cref="VocabSize"/>).</summary>
+    /// <summary>Whether <paramref name="id"/> is a special id (at or above <see cref="RankCount"/>, below
+    /// <see cref="VocabSize"/>).</summary>
     public bool IsSpecial(int id) => id >= RankCount && id < VocabSize;
 
-    /// <summary>Encodes text; special-token names become special ids unless <paramref name="allowSpecial"/> is false.</summary>
+    /// <summary>Encodes text; special-token names become special ids unless <paramref name="allowSpecial"/> is
+    /// false.</summary>
     public int[] Encode(string text, bool allowSpecial = true)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -104,7 +109,8 @@ public sealed class Tokenizer
     {
         if (id >= 0 && id < RankCount) return _ranks.Bytes(id);
         if (IsSpecial(id)) return _specialBytes[id - RankCount];
-        throw new ArgumentOutOfRangeException(nameof(id), id, $"token id {id} is outside the vocabulary [0, {VocabSize})");
+        throw new ArgumentOutOfRangeException(
+            nameof(id), id, $"token id {id} is outside the vocabulary [0, {VocabSize})");
     }
 
     /// <summary>Joins the tokens' bytes and decodes them as UTF-8, invalid sequences becoming U+FFFD.</summary>

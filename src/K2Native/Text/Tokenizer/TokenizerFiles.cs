@@ -13,7 +13,8 @@ internal static class TokenizerFiles
     public const string ModelFile = "tiktoken.model";
     public const string ConfigFile = "tokenizer_config.json";
 
-    /// <summary>Token bytes by rank; ranks must be exactly 0..n-1 (in any order), bytes distinct, every single byte present.</summary>
+    /// <summary>Token bytes by rank; ranks must be exactly 0..n-1 (in any order), bytes distinct, every single byte
+    /// present.</summary>
     public static byte[][] ReadRanks(string path)
     {
         var entries = new List<(byte[] Bytes, int Rank, int Line)>();
@@ -24,7 +25,8 @@ internal static class TokenizerFiles
             lineNumber++;
             if (line.Length == 0) continue;
             var fields = line.Split(' ');
-            if (fields.Length != 2) throw Problem(path, lineNumber, $"expected `base64 rank`, got {fields.Length} space-separated fields");
+            if (fields.Length != 2)
+                throw Problem(path, lineNumber, $"expected `base64 rank`, got {fields.Length} space-separated fields");
             byte[] bytes;
             try { bytes = Convert.FromBase64String(fields[0]); }
             catch (FormatException) { throw Problem(path, lineNumber, $"'{Shorten(fields[0])}' is not valid base64"); }
@@ -32,7 +34,10 @@ internal static class TokenizerFiles
             if (!int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out int rank))
                 throw Problem(path, lineNumber, $"rank '{Shorten(fields[1])}' is not a non-negative integer");
             if (rankOfBytes.TryGetValue(bytes, out int other))
-                throw Problem(path, lineNumber, $"duplicate token bytes (the same as rank {other} on line {entries.Find(e => e.Rank == other).Line})");
+                throw Problem(
+                    path, lineNumber,
+                    $"duplicate token bytes (the same as rank {other} on line "
+                    + $"{entries.Find(e => e.Rank == other).Line})");
             rankOfBytes.Add(bytes, rank);
             entries.Add((bytes, rank, lineNumber));
         }
@@ -43,14 +48,21 @@ internal static class TokenizerFiles
         foreach (var (bytes, rank, line) in entries)
         {
             if (rank >= entries.Count)
-                throw Problem(path, line, $"rank {rank} but the file has {entries.Count} ranks: ranks must run from 0 to {entries.Count - 1} without gaps");
-            if (byRank[rank] is not null) throw Problem(path, line, $"duplicate rank {rank} (also on line {lineOfRank[rank]})");
+                throw Problem(
+                    path, line,
+                    $"rank {rank} but the file has {entries.Count} ranks: ranks must run from 0 to {entries.Count - 1} "
+                    + "without gaps");
+            if (byRank[rank] is not null)
+                throw Problem(path, line, $"duplicate rank {rank} (also on line {lineOfRank[rank]})");
             byRank[rank] = bytes;
             lineOfRank[rank] = line;
         }
         for (int b = 0; b < 256; b++)
             if (!rankOfBytes.ContainsKey([(byte)b]))
-                throw CheckpointException.InFile(path, $"byte 0x{b:X2} has no rank of its own, so not every text can be encoded (not a byte-level BPE vocabulary)");
+                throw CheckpointException.InFile(
+                    path,
+                    $"byte 0x{b:X2} has no rank of its own, so not every text can be encoded (not a byte-level BPE "
+                    + "vocabulary)");
         return byRank;
     }
 
@@ -68,8 +80,11 @@ internal static class TokenizerFiles
         if (document.RootElement.ValueKind != JsonValueKind.Object
             || !document.RootElement.TryGetProperty("vocab_size", out var value))
             return null;
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int vocab) || vocab < 1 || vocab > K2Config.MaxVocabSize)
-            throw CheckpointException.ForField(configJsonPath, "vocab_size", $"expected an integer in [1, {K2Config.MaxVocabSize}], found {value.GetRawText()}");
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int vocab) || vocab < 1
+            || vocab > K2Config.MaxVocabSize)
+            throw CheckpointException.ForField(
+                configJsonPath, "vocab_size",
+                $"expected an integer in [1, {K2Config.MaxVocabSize}], found {value.GetRawText()}");
         return vocab;
     }
 
@@ -85,9 +100,11 @@ internal static class TokenizerFiles
         var document = CheckpointJson.Parse(File.ReadAllBytes(path), path, maxDepth: 64);
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object) throw CheckpointException.InFile(path, "the top level is not a JSON object");
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw CheckpointException.InFile(path, "the top level is not a JSON object");
             if (!document.RootElement.TryGetProperty("added_tokens_decoder", out var decoder)) return [];
-            if (decoder.ValueKind != JsonValueKind.Object) throw CheckpointException.ForField(path, "added_tokens_decoder", "not a JSON object");
+            if (decoder.ValueKind != JsonValueKind.Object)
+                throw CheckpointException.ForField(path, "added_tokens_decoder", "not a JSON object");
 
             var named = new SortedDictionary<int, string>();
             var idOfName = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -97,20 +114,25 @@ internal static class TokenizerFiles
                 if (!int.TryParse(entry.Name, NumberStyles.None, CultureInfo.InvariantCulture, out int id))
                     throw CheckpointException.ForField(path, field, "the key is not a token id");
                 if (id < rankCount)
-                    throw CheckpointException.ForField(path, field, $"special id {id} collides with a BPE rank (tiktoken.model has ranks 0..{rankCount - 1})");
+                    throw CheckpointException.ForField(
+                        path, field,
+                        $"special id {id} collides with a BPE rank (tiktoken.model has ranks 0..{rankCount - 1})");
                 if (vocabSize is int vocab && id >= vocab)
-                    throw CheckpointException.ForField(path, field, $"special id {id} is not below config.json's vocab_size {vocab}");
+                    throw CheckpointException.ForField(
+                        path, field, $"special id {id} is not below config.json's vocab_size {vocab}");
                 if (id - rankCount >= MaxSpecialsWithoutConfig)
                     throw CheckpointException.ForField(path, field,
                         $"special id {id} is more than {MaxSpecialsWithoutConfig} above the last rank {rankCount - 1}");
                 if (entry.Value.ValueKind != JsonValueKind.Object
-                    || !entry.Value.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.String)
+                    || !entry.Value.TryGetProperty("content", out var content)
+                        || content.ValueKind != JsonValueKind.String)
                     throw CheckpointException.ForField(path, field, "expected an object with a string 'content'");
                 string name = content.GetString()!;
                 if (name.Length == 0) throw CheckpointException.ForField(path, field + ".content", "empty token name");
                 if (!named.TryAdd(id, name)) throw CheckpointException.ForField(path, field, $"id {id} appears twice");
                 if (!idOfName.TryAdd(name, id))
-                    throw CheckpointException.ForField(path, field + ".content", $"'{name}' is already the name of id {idOfName[name]}");
+                    throw CheckpointException.ForField(
+                        path, field + ".content", $"'{name}' is already the name of id {idOfName[name]}");
             }
             if (named.Count == 0) return [];
 
@@ -123,7 +145,9 @@ internal static class TokenizerFiles
                 {
                     names[i] = $"<|reserved_token_{id}|>";
                     if (idOfName.TryGetValue(names[i], out int other))
-                        throw CheckpointException.ForField(path, $"added_tokens_decoder.{other}.content", $"'{names[i]}' is the reserved name of unnamed id {id}");
+                        throw CheckpointException.ForField(
+                            path, $"added_tokens_decoder.{other}.content",
+                            $"'{names[i]}' is the reserved name of unnamed id {id}");
                 }
             }
             return names;

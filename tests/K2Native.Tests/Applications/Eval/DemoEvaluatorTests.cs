@@ -21,12 +21,15 @@ public sealed class DemoEvaluatorTests
     };
 
     private static ChatMessage Calls(params (string Name, string Arguments)[] calls) =>
-        ChatMessage.Assistant("", "thinking", calls.Select((c, i) => ToolCall.Create($"functions.{c.Name}:{i}", c.Name, c.Arguments)).ToArray());
+        ChatMessage.Assistant(
+            "", "thinking",
+            calls.Select((c, i) => ToolCall.Create($"functions.{c.Name}:{i}", c.Name, c.Arguments)).ToArray());
 
     [Fact]
     public async Task ToolResultsGoBackAndTheAnswerIsScored()
     {
-        var script = new Scripted(Calls(("current_date", "{}"), ("weather", "{}")), ChatMessage.Assistant("Today is Monday."));
+        var script = new Scripted(
+            Calls(("current_date", "{}"), ("weather", "{}")), ChatMessage.Assistant("Today is Monday."));
         var result = await new DemoEvaluator(DemoTestData.Load(), script).RunTaskAsync(DayTask);
         Assert.True(result.Solved);
         Assert.Equal(DemoEnding.Answered, result.Ending);
@@ -52,9 +55,12 @@ public sealed class DemoEvaluatorTests
     [Fact]
     public async Task AConversationLongerThanTheContextEndsTheTask()
     {
-        using var host = ModelHost.Open(DemoTestData.BundledModel, new CpuBackend(), new EngineOptions { ContextLength = 64 });
-        var assistant = new EngineAssistant(host.Engine, host.Template, new ChatSettings { Sampling = SamplingParams.Greedy, MaxTokens = 4 });
-        var summary = await new DemoEvaluator(DemoTestData.Load(), assistant).RunAsync([DayTask, DayTask with { Id = "u" }]);
+        using var host = ModelHost.Open(
+            DemoTestData.BundledModel, new CpuBackend(), new EngineOptions { ContextLength = 64 });
+        var assistant = new EngineAssistant(
+            host.Engine, host.Template, new ChatSettings { Sampling = SamplingParams.Greedy, MaxTokens = 4 });
+        var summary = await new DemoEvaluator(DemoTestData.Load(), assistant).RunAsync(
+            [DayTask, DayTask with { Id = "u" }]);
         Assert.Equal(2, summary.Results.Count);
         Assert.All(summary.Results, r => Assert.Equal(DemoEnding.ContextFull, r.Ending));
         Assert.Equal(0, summary.SolvedFraction);
@@ -67,7 +73,8 @@ public sealed class DemoEvaluatorTests
 
         public List<IReadOnlyList<ChatMessage>> Seen { get; } = [];
 
-        public Task<AssistantReply> ReplyAsync(IReadOnlyList<ChatMessage> messages, JsonArray tools, CancellationToken cancellationToken)
+        public Task<AssistantReply> ReplyAsync(
+            IReadOnlyList<ChatMessage> messages, JsonArray tools, CancellationToken cancellationToken)
         {
             Assert.Equal(4, tools.Count);
             Seen.Add(messages.ToArray());

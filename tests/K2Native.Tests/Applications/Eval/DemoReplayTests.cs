@@ -20,10 +20,12 @@ public sealed partial class DemoReplayTests
     private static readonly DemoToolSet Set = DemoTestData.Load();
     private static readonly Tokenizer BundledTokenizer = Tokenizer.Load(DemoTestData.BundledModel);
 
-    /// <summary>Questions only (no reference turns): the demo model's out-of-distribution check, `k2 eval demo --tasks`.</summary>
+    /// <summary>Questions only (no reference turns): the demo model's out-of-distribution check, `k2 eval demo
+    /// --tasks`.</summary>
     private const string HandwrittenQuestions = "tasks-handwritten.jsonl";
 
-    public static TheoryData<string> TaskFiles() => new(DemoTestData.Files("tasks*.jsonl").Where(f => f != HandwrittenQuestions));
+    public static TheoryData<string> TaskFiles() => new(
+        DemoTestData.Files("tasks*.jsonl").Where(f => f != HandwrittenQuestions));
 
     [Fact]
     public void TheHandwrittenQuestionsAreThirtyPromptsWithAnswersTheToolsGive()
@@ -35,7 +37,8 @@ public sealed partial class DemoReplayTests
     }
 
     [Fact]
-    public void TheHandWrittenTasksArePresent() => Assert.Contains("tasks-handmade.jsonl", DemoTestData.Files("tasks*.jsonl"));
+    public void TheHandWrittenTasksArePresent() => Assert.Contains(
+        "tasks-handmade.jsonl", DemoTestData.Files("tasks*.jsonl"));
 
     [Fact]
     public void TheBundledTokenizerHasTheMarkersAsSpecialTokens()
@@ -83,24 +86,33 @@ public sealed partial class DemoReplayTests
                 cases++;
                 var c = JsonNode.Parse(line)!.AsObject();
                 string name = c["name"]!.GetValue<string>();
-                string arguments = c["arguments"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : PythonJson.Serialize(c["arguments"]);
+                string arguments = c["arguments"] is JsonValue v && v.GetValueKind() == JsonValueKind.String
+                    ? v.GetValue<string>()
+                    : PythonJson.Serialize(c["arguments"]);
                 string expected = c["result"]!.GetValue<string>();
                 bool dated = c["today"] is not null;
-                var today = dated ? DateOnly.Parse(c["today"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) : new DateOnly(2026, 11, 23);
+                var today = dated
+                    ? DateOnly.Parse(c["today"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)
+                    : new DateOnly(2026, 11, 23);
                 var tool = Set.CreateTools(today).SingleOrDefault(t => t.Name == name);
                 string actual = tool?.Invoke(arguments) ?? $"(no tool {name})";
                 bool ok = name == "current_date" && !dated ? IsDateResult(expected) : actual == expected;
-                if (!ok) failures.Add($"{file}:{number}: {name}({arguments}) gave \"{actual}\", expected \"{expected}\"");
+                if (!ok)
+                    failures.Add($"{file}:{number}: {name}({arguments}) gave \"{actual}\", expected \"{expected}\"");
             }
         }
-        Assert.True(failures.Count == 0, $"{failures.Count} of {cases} tool cases differ:\n" + string.Join("\n", failures.Take(20)));
+        Assert.True(
+            failures.Count == 0,
+            $"{failures.Count} of {cases} tool cases differ:\n" + string.Join("\n", failures.Take(20)));
     }
 
     /// <summary>A current_date result whose weekday is the date's own.</summary>
     private static bool IsDateResult(string text)
     {
         var m = DateResult().Match(text);
-        return m.Success && DateOnly.TryParse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture, out var d) && d.DayOfWeek.ToString() == m.Groups[2].Value;
+        return m.Success
+            && DateOnly.TryParse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture, out var d)
+            && d.DayOfWeek.ToString() == m.Groups[2].Value;
     }
 
     [GeneratedRegex(@"^(\d{4}-\d{2}-\d{2}) \(([A-Za-z]+)\)$")]
@@ -114,11 +126,14 @@ public sealed partial class DemoReplayTests
     {
         private static readonly ChatTemplate Template = ChatTemplate.Thinking;
 
-        public Task<AssistantReply> ReplyAsync(IReadOnlyList<ChatMessage> messages, JsonArray tools, CancellationToken cancellationToken)
+        public Task<AssistantReply> ReplyAsync(
+            IReadOnlyList<ChatMessage> messages, JsonArray tools, CancellationToken cancellationToken)
         {
             Assert.Equal(Set.Declarations().ToJsonString(), tools.ToJsonString());
             int at = messages.Count;
-            Assert.True(at < task.Messages.Count && task.Messages[at].Role == "assistant", $"no reference assistant turn at message {at}");
+            Assert.True(
+                at < task.Messages.Count && task.Messages[at].Role == "assistant",
+                $"no reference assistant turn at message {at}");
             Assert.Equal(task.Messages.Take(at), messages);
             var reference = task.Messages[at];
 
@@ -149,7 +164,8 @@ public sealed partial class DemoReplayTests
         private static string Emitted(ChatMessage reference)
         {
             string rendered = Template.Render([reference], null, addGenerationPrompt: false);
-            int start = rendered.IndexOf(ChatTemplate.GenerationPrompt, StringComparison.Ordinal) + ChatTemplate.GenerationPrompt.Length;
+            int start = rendered.IndexOf(ChatTemplate.GenerationPrompt, StringComparison.Ordinal)
+                + ChatTemplate.GenerationPrompt.Length;
             Assert.EndsWith("<|im_end|>", rendered, StringComparison.Ordinal);
             string body = rendered[start..^"<|im_end|>".Length];
             if (reference.HasToolCalls || reference.ReasoningContent is null) return body;

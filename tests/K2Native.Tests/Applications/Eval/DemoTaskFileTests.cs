@@ -25,13 +25,20 @@ public sealed class DemoTaskFileTests
     [InlineData("{\"id\": \"t1\"", 1, "", "invalid JSON")]
     [InlineData("[1]", 1, "", "expected a task object")]
     [InlineData("{\"today\": \"2026-01-01\", \"expected\": \"x\", \"messages\": []}", 1, "id", "missing")]
-    [InlineData("{\"id\": 3, \"today\": \"2026-01-01\", \"expected\": \"x\", \"messages\": []}", 1, "id", "expected a string")]
-    [InlineData("{\"id\": \"a\", \"today\": \"23.11.2026\", \"expected\": \"x\", \"messages\": []}", 1, "today", "not a date of the form YYYY-MM-DD")]
-    [InlineData("{\"id\": \"a\", \"today\": \"2026-02-30\", \"expected\": \"x\", \"messages\": []}", 1, "today", "not a date")]
-    [InlineData("{\"id\": \"a\", \"today\": \"2026-01-01\", \"expected\": \"\", \"messages\": []}", 1, "expected", "empty")]
-    [InlineData("{\"id\": \"a\", \"today\": \"2026-01-01\", \"expected\": \"x\", \"messages\": {}}", 1, "messages", "expected an array")]
-    [InlineData("{\"id\": \"a\", \"today\": \"2026-01-01\", \"expected\": \"x\", \"messages\": [{\"content\": \"q\"}]}", 1, "messages[0].role", "missing")]
-    [InlineData("{\"id\": \"a\", \"today\": \"2026-01-01\", \"expected\": \"x\", \"messages\": [{\"role\": \"assistant\", \"content\": \"q\"}]}", 1, "messages", "no user message")]
+    [InlineData("{\"id\": 3, \"today\": \"2026-01-01\", \"expected\": \"x\", \"messages\": []}", 1, "id",
+        "expected a string")]
+    [InlineData("{\"id\": \"a\", \"today\": \"23.11.2026\", \"expected\": \"x\", \"messages\": []}", 1, "today",
+        "not a date of the form YYYY-MM-DD")]
+    [InlineData("{\"id\": \"a\", \"today\": \"2026-02-30\", \"expected\": \"x\", \"messages\": []}", 1, "today",
+        "not a date")]
+    [InlineData("{\"id\": \"a\", \"today\": \"2026-01-01\", \"expected\": \"\", \"messages\": []}", 1, "expected",
+        "empty")]
+    [InlineData("{\"id\": \"a\", \"today\": \"2026-01-01\", \"expected\": \"x\", \"messages\": {}}", 1, "messages",
+        "expected an array")]
+    [InlineData("{\"id\": \"a\", \"today\": \"2026-01-01\", \"expected\": \"x\", \"messages\": [{\"content\": \"q\"}]}",
+        1, "messages[0].role", "missing")]
+    [InlineData("{\"id\": \"a\", \"today\": \"2026-01-01\", \"expected\": \"x\", \"messages\": [{\"role\": "
+        + "\"assistant\", \"content\": \"q\"}]}", 1, "messages", "no user message")]
     public void BadLinesNameFileLineAndField(string line, int number, string field, string problem)
     {
         var e = Assert.Throws<DemoFormatException>(() => DemoTaskFile.Read(new StringReader(line), "bad.jsonl"));
@@ -43,7 +50,8 @@ public sealed class DemoTaskFileTests
     [Fact]
     public void RepeatedIdsAndEmptyFilesAreReported()
     {
-        var twice = Assert.Throws<DemoFormatException>(() => DemoTaskFile.Read(new StringReader(Good + "\n" + Good), "t.jsonl"));
+        var twice = Assert.Throws<DemoFormatException>(
+            () => DemoTaskFile.Read(new StringReader(Good + "\n" + Good), "t.jsonl"));
         Assert.Equal((2, "id"), (twice.Line, twice.Field));
         var empty = Assert.Throws<DemoFormatException>(() => DemoTaskFile.Read(new StringReader("\n \n"), "e.jsonl"));
         Assert.Contains("no tasks", empty.Message, StringComparison.Ordinal);

@@ -15,7 +15,8 @@ public sealed class DemoToolSetLoaderTests
     {
         var root = Original();
         change(root);
-        return Assert.Throws<DemoFormatException>(() => DemoToolSet.Parse(Encoding.UTF8.GetBytes(root.ToJsonString()), "broken.json"));
+        return Assert.Throws<DemoFormatException>(
+            () => DemoToolSet.Parse(Encoding.UTF8.GetBytes(root.ToJsonString()), "broken.json"));
     }
 
     public static TheoryData<string, string, string> Cases => new()

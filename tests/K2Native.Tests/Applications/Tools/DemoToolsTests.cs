@@ -48,11 +48,14 @@ public sealed class DemoToolsTests
         Assert.Equal(expected, Call("convert_units", arguments));
 
     [Theory]
-    [InlineData("{\"value\": 5, \"from_unit\": \"km\", \"to_unit\": \"kg\"}", "error: cannot convert length (km) to mass (kg)")]
-    [InlineData("{\"value\": 5, \"from_unit\": \"C\", \"to_unit\": \"s\"}", "error: cannot convert temperature (C) to time (s)")]
+    [InlineData("{\"value\": 5, \"from_unit\": \"km\", \"to_unit\": \"kg\"}",
+        "error: cannot convert length (km) to mass (kg)")]
+    [InlineData("{\"value\": 5, \"from_unit\": \"C\", \"to_unit\": \"s\"}",
+        "error: cannot convert temperature (C) to time (s)")]
     [InlineData("{\"value\": 5, \"from_unit\": \"c\", \"to_unit\": \"F\"}", "error: unknown unit 'c' (units: m, km,")]
     [InlineData("{\"value\": 5, \"from_unit\": \"km\", \"to_unit\": \"parsec\"}", "error: unknown unit 'parsec'")]
-    [InlineData("{\"value\": \"5\", \"from_unit\": \"km\", \"to_unit\": \"m\"}", "error: argument 'value' must be a number")]
+    [InlineData("{\"value\": \"5\", \"from_unit\": \"km\", \"to_unit\": \"m\"}",
+        "error: argument 'value' must be a number")]
     [InlineData("{\"value\": 5, \"to_unit\": \"m\"}", "error: argument 'from_unit' must be a string")]
     [InlineData("[5, \"km\", \"m\"]", "error: arguments are not a JSON object")]
     [InlineData("{\"value\": 5,", "error: arguments are not a JSON object")]
@@ -72,8 +75,10 @@ public sealed class DemoToolsTests
     [InlineData("{\"entity\": \"  new zealand \", \"attribute\": \"capital\"}", "Wellington")]
     [InlineData("{\"entity\": \"GOLD\", \"attribute\": \"symbol\"}", "Au")]
     [InlineData("{\"entity\": \"Earth\", \"attribute\": \"distance_au\"}", "1")]
-    [InlineData("{\"entity\": \"France\", \"attribute\": \"Capital\"}", "error: France has no attribute 'Capital'; its attributes are capital, population, area_km2, currency, continent")]
-    [InlineData("{\"entity\": \"Mars\", \"attribute\": \"kind\"}", "error: Mars has no attribute 'kind'; its attributes are moons, diameter_km, distance_au, orbital_period_days")]
+    [InlineData("{\"entity\": \"France\", \"attribute\": \"Capital\"}", "error: France has no attribute 'Capital'; its "
+        + "attributes are capital, population, area_km2, currency, continent")]
+    [InlineData("{\"entity\": \"Mars\", \"attribute\": \"kind\"}",
+        "error: Mars has no attribute 'kind'; its attributes are moons, diameter_km, distance_au, orbital_period_days")]
     [InlineData("{\"entity\": \"Atlantis\", \"attribute\": \"capital\"}", "error: unknown entity 'Atlantis'")]
     [InlineData("{\"entity\": \"Spain\"}", "error: argument 'attribute' must be a string")]
     public void LookupMatchesEntitiesLooselyAndAttributesExactly(string arguments, string expected) =>
@@ -97,12 +102,17 @@ public sealed class DemoToolsTests
     public void DeclarationsAreTheFilesOwnInFileOrder()
     {
         var file = (JsonObject)JsonNode.Parse(File.ReadAllText(DemoTestData.ToolsFile))!;
-        var declared = new JsonArray(Set.CreateTools(DateOnly.MinValue).Select(t => (JsonNode)t.Declaration()).ToArray());
+        var declared = new JsonArray(
+            Set.CreateTools(DateOnly.MinValue).Select(t => (JsonNode)t.Declaration()).ToArray());
         Assert.Equal(PythonJson.Serialize(file["tools"]), PythonJson.Serialize(declared));
         Assert.Equal(PythonJson.Serialize(file["tools"]), PythonJson.Serialize(Set.Declarations()));
         Assert.Equal(file["tools"]!.AsArray().Select(t => t!["function"]!["name"]!.GetValue<string>()), Set.ToolNames);
-        string prompt = ChatTemplate.Thinking.Render([ChatMessage.User("hi")], Set.Declarations(), addGenerationPrompt: true);
-        Assert.StartsWith("<|im_system|>tool_declare<|im_middle|>[{\"type\": \"function\", \"function\": {\"name\": \"calculator\", \"description\": ", prompt, StringComparison.Ordinal);
+        string prompt = ChatTemplate.Thinking.Render(
+            [ChatMessage.User("hi")], Set.Declarations(), addGenerationPrompt: true);
+        Assert.StartsWith(
+            "<|im_system|>tool_declare<|im_middle|>[{\"type\": \"function\", \"function\": {\"name\": \"calculator\", "
+            + "\"description\": ",
+            prompt, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -119,6 +129,7 @@ public sealed class DemoToolsTests
     {
         public override DateTimeOffset GetUtcNow() => now.ToUniversalTime();
 
-        public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.CreateCustomTimeZone("test", now.Offset, "test", "test");
+        public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.CreateCustomTimeZone(
+            "test", now.Offset, "test", "test");
     }
 }

@@ -30,7 +30,8 @@ public sealed class CudaBackendTests
     [Fact]
     public void The_scalar_CPU_kernels_pass_against_the_vectorized_reference()
     {
-        var results = BackendComparison.RunAll(SmallCases(), _ => new CpuBackend(SimdWidth.Scalar, Int4Activations.Float32));
+        var results = BackendComparison.RunAll(
+            SmallCases(), _ => new CpuBackend(SimdWidth.Scalar, Int4Activations.Float32));
         Assert.True(results.Count > 40, $"{results.Count} cases");
         Assert.All(results, r => Assert.True(r.Passed, r.ToString()));
     }
@@ -76,12 +77,16 @@ public sealed class CudaBackendTests
     [GpuSharedFact]
     public void Greedy_generation_on_the_GPU_gives_the_CPUs_ids()
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(SharedFixtures.Path("fixtures", "tiny-k2", "reference", "greedy.json")));
+        using var doc = JsonDocument.Parse(
+            File.ReadAllText(SharedFixtures.Path("fixtures", "tiny-k2", "reference", "greedy.json")));
         foreach (var sample in doc.RootElement.EnumerateArray())
         {
             string prompt = string.Join(' ', sample.GetProperty("prompt").EnumerateArray().Select(e => e.GetInt32()));
-            string[] args = ["generate", "--model", SharedFixtures.TinyK2, "--tokens", prompt, "--temperature", "0", "--max-tokens", "32", "--print-ids", "--backend"];
-            // The CPU's exact Float32 INT4 path: its default Int16 activations round, and may legitimately pick another id.
+            string[] args = [
+                "generate", "--model", SharedFixtures.TinyK2, "--tokens", prompt, "--temperature", "0", "--max-tokens",
+                "32", "--print-ids", "--backend"];
+            // The CPU's exact Float32 INT4 path: its default Int16 activations round, and may legitimately pick another
+            // id.
             var cpu = K2Cli.Run(null, [.. args, "cpu", "--int4-activations", "Float32"]);
             var gpu = K2Cli.Run(null, [.. args, "cuda"]);
             Assert.True(cpu.ExitCode == 0 && gpu.ExitCode == 0, $"cpu: {cpu.Stderr}\ncuda: {gpu.Stderr}");
@@ -92,7 +97,9 @@ public sealed class CudaBackendTests
     /// <summary>The cases without K2-sized weights (those allocate gigabytes of random weights; their shapes' smaller
     /// versions stay).</summary>
     private static IEnumerable<ComparisonCase> SmallCases() => BackendComparison.Cases()
-        .Where(c => !c.Name.Contains("K2", StringComparison.Ordinal) && !c.Name.Contains("T=64 N=96 K=7168", StringComparison.Ordinal));
+        .Where(
+            c => !c.Name.Contains("K2", StringComparison.Ordinal)
+                && !c.Name.Contains("T=64 N=96 K=7168", StringComparison.Ordinal));
 
     private static float[] ReadFloats(string path)
     {

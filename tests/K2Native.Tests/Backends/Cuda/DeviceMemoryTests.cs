@@ -24,7 +24,8 @@ public sealed unsafe class DeviceMemoryTests
 
         public void Retire(DeviceBuffer buffer) => Log.Add($"retire {(long)buffer.Pointer}");
 
-        public void Upload<T>(void* destination, ReadOnlySpan<T> values) where T : unmanaged => Log.Add($"upload {(long)destination} {values.Length}");
+        public void Upload<T>(void* destination, ReadOnlySpan<T> values) where T : unmanaged => Log.Add(
+            $"upload {(long)destination} {values.Length}");
     }
 
     [Fact]
@@ -72,9 +73,12 @@ public sealed unsafe class DeviceMemoryTests
         foreach (var (tokens, keys) in new[] { (256, 16384), (4096, 16384), (1, 16384), (65535, 131072) })
         {
             nuint bytes;
-            K2Library.ThrowIfFailed(K2Api.k2_mla_decode_workspace_size(&s, tokens, keys, &bytes), "k2_mla_decode_workspace_size");
+            K2Library.ThrowIfFailed(
+                K2Api.k2_mla_decode_workspace_size(&s, tokens, keys, &bytes), "k2_mla_decode_workspace_size");
             Assert.True((long)bytes <= (256L << 20) + oneToken16K, $"{tokens} tokens over {keys} keys: {bytes} bytes");
-            Assert.True((long)bytes >= oneToken16K, $"{tokens} tokens over {keys} keys: {bytes} bytes hold less than one token's partials");
+            Assert.True(
+                (long)bytes >= oneToken16K,
+                $"{tokens} tokens over {keys} keys: {bytes} bytes hold less than one token's partials");
             Assert.Equal(0, (long)bytes % oneToken16K);
         }
         nuint small;

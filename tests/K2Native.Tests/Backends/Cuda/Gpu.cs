@@ -79,7 +79,8 @@ public sealed class GpuSharedFactAttribute : FactAttribute
     }
 }
 
-/// <summary>A fact about the library on a machine without a GPU (where there is one, CudaBackendTests cover it).</summary>
+/// <summary>A fact about the library on a machine without a GPU (where there is one, CudaBackendTests cover
+/// it).</summary>
 public sealed class NoGpuFactAttribute : FactAttribute
 {
     public NoGpuFactAttribute()

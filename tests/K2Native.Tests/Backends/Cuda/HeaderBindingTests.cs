@@ -16,9 +16,12 @@ public sealed class HeaderBindingTests
     [Fact]
     public void The_header_declares_the_operations_the_ABI_promises()
     {
-        Assert.True(Header.Functions.Length >= 35, $"only {Header.Functions.Length} functions read from {HeaderModel.Path}");
+        Assert.True(
+            Header.Functions.Length >= 35, $"only {Header.Functions.Length} functions read from {HeaderModel.Path}");
         Assert.Contains(Header.Functions, f => f.Name == "k2_moe_experts");
-        Assert.All(Header.Functions.Where(f => f.Name is not ("k2_abi_version" or "k2_last_error")), f => Assert.Equal("int32_t", f.ReturnType));
+        Assert.All(
+            Header.Functions.Where(f => f.Name is not ("k2_abi_version" or "k2_last_error")),
+            f => Assert.Equal("int32_t", f.ReturnType));
     }
 
     [Fact]
@@ -32,14 +35,21 @@ public sealed class HeaderBindingTests
             var import = method!.GetCustomAttribute<DllImportAttribute>()!;
             Assert.Equal("k2native", import.Value);
             Assert.Equal(CallingConvention.Cdecl, import.CallingConvention);
-            Assert.True(Map(f.ReturnType) == method.ReturnType, $"{f.Name} returns {f.ReturnType}; the binding returns {method.ReturnType}");
+            Assert.True(
+                Map(f.ReturnType) == method.ReturnType,
+                $"{f.Name} returns {f.ReturnType}; the binding returns {method.ReturnType}");
             var parameters = method.GetParameters();
-            Assert.True(parameters.Length == f.Parameters.Length, $"{f.Name}: {f.Parameters.Length} parameters in C, {parameters.Length} bound");
+            Assert.True(
+                parameters.Length == f.Parameters.Length,
+                $"{f.Name}: {f.Parameters.Length} parameters in C, {parameters.Length} bound");
             for (int i = 0; i < parameters.Length; i++)
             {
-                Assert.True(f.Parameters[i].Name == parameters[i].Name, $"{f.Name} parameter {i}: '{f.Parameters[i].Name}' in C, '{parameters[i].Name}' bound");
+                Assert.True(
+                    f.Parameters[i].Name == parameters[i].Name,
+                    $"{f.Name} parameter {i}: '{f.Parameters[i].Name}' in C, '{parameters[i].Name}' bound");
                 Assert.True(Map(f.Parameters[i].Type) == parameters[i].ParameterType,
-                    $"{f.Name}({f.Parameters[i].Name}): {f.Parameters[i].Type} in C is {Map(f.Parameters[i].Type)}, bound as {parameters[i].ParameterType}");
+                    $"{f.Name}({f.Parameters[i].Name}): {f.Parameters[i].Type} in C is {Map(f.Parameters[i].Type)}, "
+                    + $"bound as {parameters[i].ParameterType}");
             }
         }
         var extra = bindings.Keys.Except(Header.Functions.Select(f => f.Name)).ToArray();
@@ -52,22 +62,26 @@ public sealed class HeaderBindingTests
         Assert.Equal(9, Header.Structs.Length);
         foreach (var s in Header.Structs)
         {
-            var type = typeof(K2Api).Assembly.GetType($"K2Native.Backends.Cuda.Native.Generated.{s.Name}") ?? throw new Xunit.Sdk.XunitException($"{s.Name} is not bound");
+            var type = typeof(K2Api).Assembly.GetType($"K2Native.Backends.Cuda.Native.Generated.{s.Name}")
+                ?? throw new Xunit.Sdk.XunitException($"{s.Name} is not bound");
             var fields = type.GetFields(BindingFlags.Public | BindingFlags.Instance);
-            Assert.True(fields.Length == s.Fields.Length, $"{s.Name}: {s.Fields.Length} fields in C, {fields.Length} bound");
+            Assert.True(
+                fields.Length == s.Fields.Length, $"{s.Name}: {s.Fields.Length} fields in C, {fields.Length} bound");
             for (int i = 0; i < fields.Length; i++)
             {
                 var (c, bound) = (s.Fields[i], fields[i]);
                 Assert.Equal(c.Name, bound.Name);
                 if (c.ArrayLength > 0)
                 {
-                    var buffer = bound.GetCustomAttribute<FixedBufferAttribute>() ?? throw new Xunit.Sdk.XunitException($"{s.Name}.{c.Name} is not a fixed buffer");
+                    var buffer = bound.GetCustomAttribute<FixedBufferAttribute>()
+                        ?? throw new Xunit.Sdk.XunitException($"{s.Name}.{c.Name} is not a fixed buffer");
                     Assert.Equal(Map(c.Type), buffer.ElementType);
                     Assert.Equal(c.ArrayLength, buffer.Length);
                 }
                 else
                 {
-                    Assert.True(Map(c.Type) == bound.FieldType, $"{s.Name}.{c.Name}: {c.Type} in C, bound as {bound.FieldType}");
+                    Assert.True(
+                        Map(c.Type) == bound.FieldType, $"{s.Name}.{c.Name}: {c.Type} in C, bound as {bound.FieldType}");
                 }
             }
         }
@@ -82,13 +96,15 @@ public sealed class HeaderBindingTests
         {
             string pascal = string.Concat(name.Replace("K2_ERR_", "", StringComparison.Ordinal).Replace("K2_", "", StringComparison.Ordinal)
                 .Split('_').Select(w => w[..1] + w[1..].ToLowerInvariant()));
-            Assert.True(Enum.TryParse<K2Status>(pascal, out var mirrored), $"K2Status has no member for {name} ({pascal})");
+            Assert.True(
+                Enum.TryParse<K2Status>(pascal, out var mirrored), $"K2Status has no member for {name} ({pascal})");
             Assert.Equal(value, (int)mirrored);
             Assert.Equal(value, (int)Enum.Parse<k2_status>(name));
         }
         foreach (var (name, value) in Header.Defines)
         {
-            var field = typeof(K2Api).GetField(name) ?? throw new Xunit.Sdk.XunitException($"#define {name} is not bound");
+            var field = typeof(K2Api).GetField(name)
+                ?? throw new Xunit.Sdk.XunitException($"#define {name} is not bound");
             Assert.Equal(value, (int)field.GetRawConstantValue()!);
         }
     }

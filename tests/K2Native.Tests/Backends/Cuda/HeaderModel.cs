@@ -18,13 +18,16 @@ internal sealed partial class HeaderModel
     private HeaderModel(string text)
     {
         string code = Comments().Replace(text, " ");
-        Functions = Declarations().Matches(code).Select(m => new CFunction(m.Groups[2].Value, Normalize(m.Groups[1].Value), ParseParameters(m.Groups[3].Value))).ToArray();
-        Structs = StructBodies().Matches(code).Select(m => new CStruct(m.Groups[1].Value, ParseFields(m.Groups[2].Value))).ToArray();
+        Functions = Declarations().Matches(code).Select(
+            m => new CFunction(m.Groups[2].Value, Normalize(m.Groups[1].Value), ParseParameters(m.Groups[3].Value))).ToArray();
+        Structs = StructBodies().Matches(code).Select(
+            m => new CStruct(m.Groups[1].Value, ParseFields(m.Groups[2].Value))).ToArray();
         Enums = EnumBodies().Matches(code).ToDictionary(m => m.Groups[1].Value, m => ParseEnum(m.Groups[2].Value));
         Defines = IntDefines().Matches(code).ToDictionary(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value));
     }
 
-    public static string Path => System.IO.Path.Combine(Support.SharedFixtures.RepositoryRoot, "native", "include", "k2native.h");
+    public static string Path => System.IO.Path.Combine(
+        Support.SharedFixtures.RepositoryRoot, "native", "include", "k2native.h");
 
     public static HeaderModel Load() => new(File.ReadAllText(Path));
 
@@ -38,7 +41,8 @@ internal sealed partial class HeaderModel
 
     /// <summary>"const int32_t *" -> "int32_t*": const dropped, pointer stars attached.</summary>
     public static string Normalize(string type) =>
-        Spaces().Replace(type.Replace("const ", " ", StringComparison.Ordinal).Replace("*", " * ", StringComparison.Ordinal), " ").Trim().Replace(" *", "*", StringComparison.Ordinal);
+        Spaces().Replace(
+            type.Replace("const ", " ", StringComparison.Ordinal).Replace("*", " * ", StringComparison.Ordinal), " ").Trim().Replace(" *", "*", StringComparison.Ordinal);
 
     private static CParameter[] ParseParameters(string list)
     {
@@ -57,11 +61,15 @@ internal sealed partial class HeaderModel
         {
             var m = Field().Match(f);
             if (!m.Success) throw new FormatException($"k2native.h: cannot read field '{f}'");
-            return new CField(Normalize(m.Groups[1].Value), m.Groups[2].Value, m.Groups[3].Success ? int.Parse(m.Groups[3].Value) : 0);
+            return new CField(
+                Normalize(m.Groups[1].Value), m.Groups[2].Value, m.Groups[3].Success
+                    ? int.Parse(m.Groups[3].Value)
+                    : 0);
         }).ToArray();
 
     private static Dictionary<string, int> ParseEnum(string body) =>
-        body.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(e => e.Split('=', StringSplitOptions.TrimEntries))
+        body.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(
+            e => e.Split('=', StringSplitOptions.TrimEntries))
             .ToDictionary(p => p[0], p => int.Parse(p[1]));
 
     [GeneratedRegex(@"/\*.*?\*/", RegexOptions.Singleline)]

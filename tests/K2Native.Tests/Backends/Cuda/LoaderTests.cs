@@ -70,9 +70,11 @@ public sealed class LoaderTests
         Assert.Equal((int)K2Status.InvalidArgument, K2Api.k2_device_get_info(0, &info));
         Assert.Contains("struct_size is 3", K2Library.LastError());
 
-        Assert.IsType<K2UnsupportedException>(Record.Exception(() => K2Library.ThrowIfFailed((int)K2Status.Unsupported, "f")));
+        Assert.IsType<K2UnsupportedException>(
+            Record.Exception(() => K2Library.ThrowIfFailed((int)K2Status.Unsupported, "f")));
         Assert.IsType<K2NoGpuException>(Record.Exception(() => K2Library.ThrowIfFailed((int)K2Status.Driver, "f")));
-        Assert.IsType<K2OutOfDeviceMemoryException>(Record.Exception(() => K2Library.ThrowIfFailed((int)K2Status.OutOfMemory, "f")));
+        Assert.IsType<K2OutOfDeviceMemoryException>(
+            Record.Exception(() => K2Library.ThrowIfFailed((int)K2Status.OutOfMemory, "f")));
         Assert.IsType<K2CudaException>(Record.Exception(() => K2Library.ThrowIfFailed((int)K2Status.Cuda, "f")));
         Assert.IsType<K2CudaException>(Record.Exception(() => K2Library.ThrowIfFailed(99, "f")));
     }

@@ -19,17 +19,20 @@ public sealed class StructLayoutTests
     {
         var header = HeaderModel.Load();
         using var dir = new TempDirectory();
-        var source = new StringBuilder("#include <stddef.h>\n#include <stdio.h>\n#include \"k2native.h\"\nint main(void) {\n");
+        var source = new StringBuilder(
+            "#include <stddef.h>\n#include <stdio.h>\n#include \"k2native.h\"\nint main(void) {\n");
         foreach (var s in header.Structs)
         {
             source.Append($"    printf(\"{s.Name} sizeof %zu\\n\", sizeof({s.Name}));\n");
-            foreach (var f in s.Fields) source.Append($"    printf(\"{s.Name} {f.Name} %zu\\n\", offsetof({s.Name}, {f.Name}));\n");
+            foreach (var f in s.Fields)
+                source.Append($"    printf(\"{s.Name} {f.Name} %zu\\n\", offsetof({s.Name}, {f.Name}));\n");
         }
         source.Append("    return 0;\n}\n");
         string c = Path.Combine(dir.Path, "layout.c"), exe = Path.Combine(dir.Path, "layout");
         File.WriteAllText(c, source.ToString());
         string include = Path.GetDirectoryName(HeaderModel.Path)!;
-        var (compileCode, compileOutput) = Exec(Compiler!, $"-std=c11 -Wall -Werror -I \"{include}\" -o \"{exe}\" \"{c}\"");
+        var (compileCode, compileOutput) = Exec(
+            Compiler!, $"-std=c11 -Wall -Werror -I \"{include}\" -o \"{exe}\" \"{c}\"");
         Assert.True(compileCode == 0, $"{Compiler} failed on k2native.h:\n{compileOutput}");
         var (runCode, output) = Exec(exe, "");
         Assert.Equal(0, runCode);
@@ -57,7 +60,8 @@ public sealed class StructLayoutTests
     }
 
     private static bool OnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, name)));
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(
+            d => File.Exists(Path.Combine(d, name)));
 
     /// <summary>A fact that needs a C compiler; skipped with a message when none is on PATH.</summary>
     private sealed class CFactAttribute : FactAttribute

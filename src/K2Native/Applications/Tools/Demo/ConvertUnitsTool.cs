@@ -6,14 +6,16 @@ using System.Text.Json.Nodes;
 namespace K2Native.Applications.Tools.Demo;
 
 /// <summary>convert_units(value, from_unit, to_unit) -> "Format(converted) to_unit".</summary>
-internal sealed class ConvertUnitsTool(JsonObject declaration, IReadOnlyDictionary<string, DemoUnit> units) : DemoTool(declaration)
+internal sealed class ConvertUnitsTool(JsonObject declaration, IReadOnlyDictionary<string, DemoUnit> units) : DemoTool(
+    declaration)
 {
     protected override string Run(JsonObject arguments)
     {
         double value = RequiredNumber(arguments, "value");
         var from = Unit(RequiredString(arguments, "from_unit"));
         var to = Unit(RequiredString(arguments, "to_unit"));
-        if (from.Kind != to.Kind) throw new ArgumentException($"cannot convert {from.Kind} ({from.Name}) to {to.Kind} ({to.Name})");
+        if (from.Kind != to.Kind)
+            throw new ArgumentException($"cannot convert {from.Kind} ({from.Name}) to {to.Kind} ({to.Name})");
         double converted = from.Factor is { } f && to.Factor is { } t
             ? value * f / t
             : FromCelsius(ToCelsius(value, from.Name), to.Name);

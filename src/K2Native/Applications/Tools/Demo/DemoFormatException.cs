@@ -21,7 +21,8 @@ internal sealed class DemoFormatException : FormatException
     /// <summary>The 1-based line of a JSONL file; null for a whole-file JSON document.</summary>
     public int? Line { get; }
 
-    /// <summary>The JSON path of the bad value, e.g. <c>units.km.factor</c> ("" for the whole document or line).</summary>
+    /// <summary>The JSON path of the bad value, e.g. <c>units.km.factor</c> ("" for the whole document or
+    /// line).</summary>
     public string Field { get; }
 
     public string Problem { get; }

@@ -16,7 +16,9 @@ internal sealed class DemoToolSet
 
     private readonly JsonArray _declarations;
 
-    internal DemoToolSet(string source, JsonArray declarations, IReadOnlyDictionary<string, DemoUnit> units, IReadOnlyList<DemoEntity> entities)
+    internal DemoToolSet(
+        string source, JsonArray declarations, IReadOnlyDictionary<string, DemoUnit> units,
+        IReadOnlyList<DemoEntity> entities)
     {
         Source = source;
         _declarations = declarations;
@@ -39,7 +41,8 @@ internal sealed class DemoToolSet
     public JsonArray Declarations() => (JsonArray)_declarations.DeepClone();
 
     /// <summary>Reads a demo_tools.json file.</summary>
-    /// <exception cref="DemoFormatException">The file is not what the contract describes (the message names the field).</exception>
+    /// <exception cref="DemoFormatException">The file is not what the contract describes (the message names the
+    /// field).</exception>
     public static DemoToolSet Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
@@ -55,7 +58,8 @@ internal sealed class DemoToolSet
     }
 
     /// <summary>Reads a demo tools document from UTF-8 JSON.</summary>
-    public static DemoToolSet Parse(ReadOnlySpan<byte> utf8Json, string source) => DemoToolSetReader.Read(utf8Json, source);
+    public static DemoToolSet Parse(ReadOnlySpan<byte> utf8Json, string source) => DemoToolSetReader.Read(
+        utf8Json, source);
 
     /// <summary>The path of a checkpoint directory's demo_tools.json, or null when it has none.</summary>
     public static string? FindIn(string directory)
@@ -64,11 +68,13 @@ internal sealed class DemoToolSet
         return File.Exists(path) ? path : null;
     }
 
-    /// <summary>The tools, in declaration order; current_date reports the host's local date from <paramref name="time"/>.</summary>
+    /// <summary>The tools, in declaration order; current_date reports the host's local date from
+    /// <paramref name="time"/>.</summary>
     public IReadOnlyList<BuiltinTool> CreateTools(TimeProvider time) =>
         CreateTools(() => DateOnly.FromDateTime(time.GetLocalNow().DateTime));
 
-    /// <summary>The tools, in declaration order; current_date reports <paramref name="today"/> (an eval task's date).</summary>
+    /// <summary>The tools, in declaration order; current_date reports <paramref name="today"/> (an eval task's
+    /// date).</summary>
     public IReadOnlyList<BuiltinTool> CreateTools(DateOnly today) => CreateTools(() => today);
 
     private BuiltinTool[] CreateTools(Func<DateOnly> today) => _declarations.Select(d =>

@@ -17,10 +17,13 @@ internal sealed class LookupTool : DemoTool
     {
         string entity = RequiredString(arguments, "entity");
         string attribute = RequiredString(arguments, "attribute");
-        if (!_entities.TryGetValue(Key(entity), out var entry)) throw new ArgumentException($"unknown entity '{entity.Trim()}'");
+        if (!_entities.TryGetValue(Key(entity), out var entry))
+            throw new ArgumentException($"unknown entity '{entity.Trim()}'");
         foreach (var (name, value) in entry.Attributes)
             if (name == attribute) return value;
-        throw new ArgumentException($"{entry.Name} has no attribute '{attribute}'; its attributes are {string.Join(", ", entry.Attributes.Select(a => a.Key))}");
+        throw new ArgumentException(
+            $"{entry.Name} has no attribute '{attribute}'; its attributes are "
+            + $"{string.Join(", ", entry.Attributes.Select(a => a.Key))}");
     }
 
     private static string Key(string name) => name.Trim().ToLowerInvariant();

@@ -19,10 +19,12 @@ public static unsafe class K2Library
     private static nint _handle;
 
     /// <summary>Loads the library and checks its ABI version (once); returns the path it was loaded from.</summary>
-    /// <exception cref="K2LibraryException">The library is missing, fails to load, or has another ABI version.</exception>
+    /// <exception cref="K2LibraryException">The library is missing, fails to load, or has another ABI
+    /// version.</exception>
     public static string EnsureLoaded() => Loaded.Value;
 
-    /// <summary>Throws the typed exception for a failed status, with the library's message, naming <paramref name="function"/>.</summary>
+    /// <summary>Throws the typed exception for a failed status, with the library's message, naming
+    /// <paramref name="function"/>.</summary>
     public static void ThrowIfFailed(int status, string function)
     {
         if (status == (int)K2Status.Ok) return;
@@ -35,7 +37,8 @@ public static unsafe class K2Library
             K2Status.NoDevice or K2Status.Driver => new K2NoGpuException((K2Status)status, text),
             K2Status.OutOfMemory => new K2OutOfDeviceMemoryException(text),
             K2Status.Workspace or K2Status.Cuda or K2Status.Internal => new K2CudaException((K2Status)status, text),
-            _ => new K2CudaException((K2Status)status, $"{function} returned status {status}, unknown to this build: {text}"),
+            _ => new K2CudaException(
+                (K2Status)status, $"{function} returned status {status}, unknown to this build: {text}"),
         };
     }
 
@@ -48,7 +51,8 @@ public static unsafe class K2Library
         return Encoding.UTF8.GetString(buffer, 0, (int)length);
     }
 
-    /// <summary>Number of usable CUDA devices; throws K2NoGpuException (with the driver's reason) when there is none.</summary>
+    /// <summary>Number of usable CUDA devices; throws K2NoGpuException (with the driver's reason) when there is
+    /// none.</summary>
     public static int DeviceCount()
     {
         EnsureLoaded();
@@ -74,8 +78,9 @@ public static unsafe class K2Library
     public static string? AbiMismatch(uint libraryVersion, string path) =>
         libraryVersion == K2Api.K2_ABI_VERSION
             ? null
-            : $"{path} has ABI version {libraryVersion}, these bindings need {K2Api.K2_ABI_VERSION}: rebuild libk2native from this checkout " +
-              "(cmake -S native -B native/build && cmake --build native/build) or point K2NATIVE_LIBRARY at a matching build";
+            : $"{path} has ABI version {libraryVersion}, these bindings need {K2Api.K2_ABI_VERSION}: rebuild "
+              + "libk2native from this checkout (cmake -S native -B native/build && cmake --build native/build) "
+              + "or point K2NATIVE_LIBRARY at a matching build";
 
     /// <summary>The package's runtime identifier for this process: linux-x64, win-x64, osx-arm64 and so on.</summary>
     internal static string RuntimeId()
@@ -85,9 +90,14 @@ public static unsafe class K2Library
     }
 
     private static string FileName() =>
-        OperatingSystem.IsWindows() ? "k2native.dll" : OperatingSystem.IsMacOS() ? "libk2native.dylib" : "libk2native.so";
+        OperatingSystem.IsWindows()
+            ? "k2native.dll"
+            : OperatingSystem.IsMacOS()
+            ? "libk2native.dylib"
+            : "libk2native.so";
 
-    /// <summary>The first candidate that exists; a K2LibraryException saying what to build or set when none does.</summary>
+    /// <summary>The first candidate that exists; a K2LibraryException saying what to build or set when none
+    /// does.</summary>
     public static string Locate(string? variable, string baseDirectory)
     {
         var candidates = Candidates(variable, baseDirectory);
@@ -98,7 +108,8 @@ public static unsafe class K2Library
             : $"searched {string.Join(", ", candidates.Take(3))}{(candidates.Count > 3 ? " and native/build above them" : "")}";
         throw new K2LibraryException(
             $"libk2native (the CUDA kernel pack) was not found: {where}. Build it with a CUDA toolkit " +
-            "(cmake -S native -B native/build && cmake --build native/build) or set K2NATIVE_LIBRARY to the library file");
+            "(cmake -S native -B native/build && cmake --build native/build) or set K2NATIVE_LIBRARY to the library "
+            + "file");
     }
 
     private static string Load()

@@ -38,4 +38,5 @@ public sealed class K2OutOfDeviceMemoryException(string message) : K2NativeExcep
 public sealed class K2CudaException(K2Status status, string message) : K2NativeException(status, message);
 
 /// <summary>libk2native cannot be found or loaded, or its ABI version differs from the bindings'.</summary>
-public sealed class K2LibraryException(string message, Exception? inner = null) : InvalidOperationException(message, inner);
+public sealed class K2LibraryException(string message, Exception? inner = null) : InvalidOperationException(
+    message, inner);

@@ -278,6 +278,8 @@ internal readonly unsafe struct Int4Int8V256<TPlanes> : IRowOp<Int4Int8Dot, NoBl
     public static Vector256<float> Step(in Int4Int8Dot d, in NoBlock x, WeightRow w, int j, Vector256<float> acc) =>
         Fma(d.X, Vector256.Load(w.Data + 32 * j), *(uint*)((ushort*)w.Scales + 2 * j), j, acc);
 
+    public static NoBlock LoadTail(in Int4Int8Dot d, int j, int count) => default;
+
     /// <summary>The last 32 columns: the low half of a block (the upper half's scale is zero).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> StepTail(in Int4Int8Dot d, in NoBlock x, WeightRow w, int j, int count,

@@ -79,7 +79,7 @@ internal readonly unsafe struct Bf16Activations
 }
 
 /// <summary>The bf16 problem of one activation row: weights [.., Cols] and row t of the activations.</summary>
-internal readonly unsafe struct Bf16Dot(ushort* w, int cols, Bf16Activations x, int t)
+internal readonly unsafe struct Bf16Dot(ushort* w, int cols, Bf16Activations x, int t) : IRowProblem
 {
     public ushort* W { get; } = w;
 
@@ -109,11 +109,7 @@ internal readonly unsafe struct Bf16Scalar : IBf16Op, IRowOp<Bf16Dot, float, flo
     public static int BlockCols => 1;
 
     public static void Rows(Bf16Dot d, int n0, int n1, float* y) =>
-        RowDriver.Rows<Bf16Scalar, Bf16Dot, float, float>(d, n0, n1, y);
-
-    public static int Cols(in Bf16Dot d) => d.Cols;
-
-    public static WeightRow Row(in Bf16Dot d, int r) => d.Row(r);
+        RowDriver<Bf16Scalar, Bf16Dot, float, float>.Rows(d, n0, n1, y);
 
     public static float Load(in Bf16Dot d, int j) => d.X[j];
 
@@ -139,11 +135,7 @@ internal readonly unsafe struct Bf16V512 : IBf16Op, IRowOp<Bf16Dot, Bf16V512.Blo
     public static int BlockCols => 32;
 
     public static void Rows(Bf16Dot d, int n0, int n1, float* y) =>
-        RowDriver.Rows<Bf16V512, Bf16Dot, Block, Acc>(d, n0, n1, y);
-
-    public static int Cols(in Bf16Dot d) => d.Cols;
-
-    public static WeightRow Row(in Bf16Dot d, int r) => d.Row(r);
+        RowDriver<Bf16V512, Bf16Dot, Block, Acc>.Rows(d, n0, n1, y);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block Load(in Bf16Dot d, int j) =>
@@ -187,11 +179,7 @@ internal readonly unsafe struct Bf16V256 : IBf16Op, IRowOp<Bf16Dot, Bf16V256.Blo
     public static int BlockCols => 16;
 
     public static void Rows(Bf16Dot d, int n0, int n1, float* y) =>
-        RowDriver.Rows<Bf16V256, Bf16Dot, Block, Acc>(d, n0, n1, y);
-
-    public static int Cols(in Bf16Dot d) => d.Cols;
-
-    public static WeightRow Row(in Bf16Dot d, int r) => d.Row(r);
+        RowDriver<Bf16V256, Bf16Dot, Block, Acc>.Rows(d, n0, n1, y);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block Load(in Bf16Dot d, int j) => new(Vector256.Load(d.Even + 8 * j), Vector256.Load(d.Odd + 8 * j));
@@ -203,9 +191,6 @@ internal readonly unsafe struct Bf16V256 : IBf16Op, IRowOp<Bf16Dot, Bf16V256.Blo
         return new(Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(lanes, 16).AsSingle(), x.Even, acc.Even),
             Vector256.FusedMultiplyAdd((lanes & Vector256.Create(0xFFFF0000u)).AsSingle(), x.Odd, acc.Odd), acc.Rest);
     }
-
-    /// <summary>The tail block is unused: the last columns run scalar.</summary>
-    public static Block LoadTail(in Bf16Dot d, int j, int count) => default;
 
     /// <summary>
     /// The last cols % 16 columns, scalar and summed apart: AVX2 has no 16-bit masked load, and a wider one could

@@ -37,13 +37,28 @@ internal unsafe interface IInt4Int8Op
 }
 
 /// <summary>The INT4 x int8 problem of one activation row.</summary>
-internal readonly unsafe struct Int4Int8Dot(Int4Rows w, ActivationRow x)
+internal readonly unsafe struct Int4Int8Dot(Int4Rows w, ActivationRow x) : IRowProblem
 {
     public Int4Rows W { get; } = w;
 
     public ActivationRow X { get; } = x;
 
+    public int Cols => W.Cols;
+
     public WeightRow Row(int r) => new(W.PackedRow(r), W.ScaleRow(r));
+
+    /// <summary>Rows of w · activation row t of x with TOne (one plane) or TTwo (two), as x has.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows<TOne, TTwo, TBlock, TAcc>(Int4Rows w, int n0, int n1, Int8Activations x, int t, float* y)
+        where TOne : IRowOp<Int4Int8Dot, TBlock, TAcc>
+        where TTwo : IRowOp<Int4Int8Dot, TBlock, TAcc>
+        where TBlock : struct
+        where TAcc : struct
+    {
+        var d = new Int4Int8Dot(w, new ActivationRow(x, t));
+        if (x.Terms == 2) RowDriver<TTwo, Int4Int8Dot, TBlock, TAcc>.Rows(d, n0, n1, y);
+        else RowDriver<TOne, Int4Int8Dot, TBlock, TAcc>.Rows(d, n0, n1, y);
+    }
 }
 
 /// <summary>Compile-time choice of one or two activation planes, so each kernel loop is specialized.</summary>
@@ -86,13 +101,7 @@ internal readonly unsafe struct Int4Int8Scalar : IInt4Int8Op, IRowOp<Int4Int8Dot
     public static int BlockCols => 8;
 
     public static void Rows(Int4Rows w, int n0, int n1, Int8Activations x, int t, float* y) =>
-        RowDriver.Rows<Int4Int8Scalar, Int4Int8Dot, NoBlock, float>(new(w, new(x, t)), n0, n1, y);
-
-    public static int Cols(in Int4Int8Dot d) => d.W.Cols;
-
-    public static WeightRow Row(in Int4Int8Dot d, int r) => d.Row(r);
-
-    public static NoBlock Load(in Int4Int8Dot d, int j) => default;
+        RowDriver<Int4Int8Scalar, Int4Int8Dot, NoBlock, float>.Rows(new(w, new(x, t)), n0, n1, y);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Step(in Int4Int8Dot d, in NoBlock x, WeightRow w, int word, float acc)
@@ -117,15 +126,9 @@ internal readonly unsafe struct Int4Int8Scalar : IInt4Int8Op, IRowOp<Int4Int8Dot
 /// <summary>Vector512: four rows per pass share each block's activation loads; the last block is masked.</summary>
 internal readonly unsafe struct Int4Int8V512 : IInt4Int8Op
 {
-    public static void Rows(Int4Rows w, int n0, int n1, Int8Activations x, int t, float* y)
-    {
-        var d = new Int4Int8Dot(w, new ActivationRow(x, t));
-        if (x.Terms == 2) Run<TwoPlanes>(d, n0, n1, y);
-        else Run<OnePlane>(d, n0, n1, y);
-    }
-
-    private static void Run<TPlanes>(Int4Int8Dot d, int n0, int n1, float* y) where TPlanes : IPlanes =>
-        RowDriver.Rows<Int4Int8V512<TPlanes>, Int4Int8Dot, Int4Block512, Vector512<float>>(d, n0, n1, y);
+    public static void Rows(Int4Rows w, int n0, int n1, Int8Activations x, int t, float* y) =>
+        Int4Int8Dot.Rows<Int4Int8V512<OnePlane>, Int4Int8V512<TwoPlanes>, Int4Block512, Vector512<float>>(
+            w, n0, n1, x, t, y);
 }
 
 internal readonly unsafe struct Int4Int8V512<TPlanes> : IRowOp<Int4Int8Dot, Int4Block512, Vector512<float>>
@@ -135,10 +138,6 @@ internal readonly unsafe struct Int4Int8V512<TPlanes> : IRowOp<Int4Int8Dot, Int4
 
     /// <summary>64 packed bytes: four groups, one per 128-bit lane.</summary>
     public static int BlockCols => 128;
-
-    public static int Cols(in Int4Int8Dot d) => d.W.Cols;
-
-    public static WeightRow Row(in Int4Int8Dot d, int r) => d.Row(r);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Int4Block512 Load(in Int4Int8Dot d, int j) => Int4Block512.Load<TPlanes>(d.X, j, default);
@@ -249,15 +248,9 @@ internal readonly unsafe struct Int4Block512
 /// <summary>Vector256 (machines without AVX-512): one row at a time, a half block for a 32-column tail.</summary>
 internal readonly unsafe struct Int4Int8V256 : IInt4Int8Op
 {
-    public static void Rows(Int4Rows w, int n0, int n1, Int8Activations x, int t, float* y)
-    {
-        var d = new Int4Int8Dot(w, new ActivationRow(x, t));
-        if (x.Terms == 2) Run<TwoPlanes>(d, n0, n1, y);
-        else Run<OnePlane>(d, n0, n1, y);
-    }
-
-    private static void Run<TPlanes>(Int4Int8Dot d, int n0, int n1, float* y) where TPlanes : IPlanes =>
-        RowDriver.Rows<Int4Int8V256<TPlanes>, Int4Int8Dot, NoBlock, Vector256<float>>(d, n0, n1, y);
+    public static void Rows(Int4Rows w, int n0, int n1, Int8Activations x, int t, float* y) =>
+        Int4Int8Dot.Rows<Int4Int8V256<OnePlane>, Int4Int8V256<TwoPlanes>, NoBlock, Vector256<float>>(
+            w, n0, n1, x, t, y);
 }
 
 internal readonly unsafe struct Int4Int8V256<TPlanes> : IRowOp<Int4Int8Dot, NoBlock, Vector256<float>>
@@ -268,17 +261,9 @@ internal readonly unsafe struct Int4Int8V256<TPlanes> : IRowOp<Int4Int8Dot, NoBl
     /// <summary>32 packed bytes: two groups, one per 128-bit lane.</summary>
     public static int BlockCols => 64;
 
-    public static int Cols(in Int4Int8Dot d) => d.W.Cols;
-
-    public static WeightRow Row(in Int4Int8Dot d, int r) => d.Row(r);
-
-    public static NoBlock Load(in Int4Int8Dot d, int j) => default;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Step(in Int4Int8Dot d, in NoBlock x, WeightRow w, int j, Vector256<float> acc) =>
         Fma(d.X, Vector256.Load(w.Data + 32 * j), *(uint*)((ushort*)w.Scales + 2 * j), j, acc);
-
-    public static NoBlock LoadTail(in Int4Int8Dot d, int j, int count) => default;
 
     /// <summary>The last 32 columns: the low half of a block (the upper half's scale is zero).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

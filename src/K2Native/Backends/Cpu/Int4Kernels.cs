@@ -65,6 +65,7 @@ internal static unsafe class Int4Kernels
 /// the row permuted (Int4Kernels.PermuteActivations), and room for one vector of scales.
 /// </summary>
 internal readonly unsafe struct Int4FloatDot(int* packed, ushort* scales, int cols, int groupSize, float* xp, float* sv)
+    : IRowProblem
 {
     public int Cols { get; } = cols;
 
@@ -84,31 +85,15 @@ internal readonly unsafe struct Int4FloatDot(int* packed, ushort* scales, int co
     public WeightRow Row(int r) => new(_packed + (long)r * (Cols / 8), _scales + (long)r * _groups);
 }
 
-/// <summary>The INT4 x float32 row kernels at one vector width.</summary>
-internal unsafe interface IInt4FloatOp
-{
-    /// <summary>y[n - n0] = row n · the activation row, n in [n0, n1) (RowDriver.Rows).</summary>
-    static abstract void Rows(Int4FloatDot d, int n0, int n1, float* y);
-}
-
 /// <summary>A vector sum and, once the natural-order words past the last block have run, the scalar total.</summary>
 internal readonly record struct Int4FloatAcc<TVector>(TVector Vector, float Rest) where TVector : struct;
 
 /// <summary>One packed word at a time, natural order (also the tail of the vector operators).</summary>
-internal readonly unsafe struct Int4FloatScalar : IInt4FloatOp, IRowOp<Int4FloatDot, NoBlock, float>
+internal readonly unsafe struct Int4FloatScalar : IRowOp<Int4FloatDot, NoBlock, float>
 {
     public static int RowsPerPass => 1;
 
     public static int BlockCols => 8;
-
-    public static void Rows(Int4FloatDot d, int n0, int n1, float* y) =>
-        RowDriver.Rows<Int4FloatScalar, Int4FloatDot, NoBlock, float>(d, n0, n1, y);
-
-    public static int Cols(in Int4FloatDot d) => d.Cols;
-
-    public static WeightRow Row(in Int4FloatDot d, int r) => d.Row(r);
-
-    public static NoBlock Load(in Int4FloatDot d, int j) => default;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Step(in Int4FloatDot d, in NoBlock x, WeightRow w, int c, float acc)
@@ -130,88 +115,32 @@ internal readonly unsafe struct Int4FloatScalar : IInt4FloatOp, IRowOp<Int4Float
     }
 }
 
-/// <summary>Blocks of 16 words (128 columns); the words past the last block run scalar, after the vector sum.</summary>
-internal readonly unsafe struct Int4FloatV512
-    : IInt4FloatOp, IRowOp<Int4FloatDot, NoBlock, Int4FloatAcc<Vector512<float>>>
+/// <summary>
+/// Blocks of Count words (8·Count columns); the words past the last block run scalar, after the vector sum.
+/// </summary>
+internal readonly unsafe struct Int4FloatVector<TVector> : IRowOp<Int4FloatDot, NoBlock, Int4FloatAcc<TVector>>
+    where TVector : struct, IFloatVector<TVector>
 {
     public static int RowsPerPass => 1;
 
-    public static int BlockCols => 128;
-
-    public static void Rows(Int4FloatDot d, int n0, int n1, float* y) =>
-        RowDriver.Rows<Int4FloatV512, Int4FloatDot, NoBlock, Int4FloatAcc<Vector512<float>>>(d, n0, n1, y);
-
-    public static int Cols(in Int4FloatDot d) => d.Cols;
-
-    public static WeightRow Row(in Int4FloatDot d, int r) => d.Row(r);
-
-    public static NoBlock Load(in Int4FloatDot d, int j) => default;
+    public static int BlockCols => 8 * TVector.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Int4FloatAcc<Vector512<float>> Step(in Int4FloatDot d, in NoBlock x, WeightRow w, int b,
-        Int4FloatAcc<Vector512<float>> acc)
+    public static Int4FloatAcc<TVector> Step(in Int4FloatDot d, in NoBlock x, WeightRow w, int b,
+        Int4FloatAcc<TVector> acc)
     {
-        var q = Vector512.Load((uint*)w.Data + b * 16);
-        float* xb = d.Xp + b * 128;
-        var part = Vector512<float>.Zero;
-        for (int i = 0; i < 8; i++)
-        {
-            var nibble = (Vector512.ShiftRightLogical(q, 4 * i) & Vector512.Create(0xFu)).AsInt32()
-                - Vector512.Create(8);
-            part = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(nibble), Vector512.Load(xb + i * 16), part);
-        }
-        Int4Kernels.FillScales((ushort*)w.Scales, b * 16, 16, d.WordsPerGroup, d.Sv);
-        return acc with { Vector = Vector512.FusedMultiplyAdd(part, Vector512.Load(d.Sv), acc.Vector) };
+        int lanes = TVector.Count;
+        var part = TVector.Int4Block((uint*)w.Data + b * lanes, d.Xp + b * 8 * lanes);
+        Int4Kernels.FillScales((ushort*)w.Scales, b * lanes, lanes, d.WordsPerGroup, d.Sv);
+        return acc with { Vector = TVector.FusedMultiplyAdd(part, TVector.Load(d.Sv), acc.Vector) };
     }
 
-    public static NoBlock LoadTail(in Int4FloatDot d, int j, int count) => default;
-
-    public static Int4FloatAcc<Vector512<float>> StepTail(in Int4FloatDot d, in NoBlock x, WeightRow w, int b,
-        int count, Int4FloatAcc<Vector512<float>> acc) =>
-        new(default, Int4FloatScalar.Words(d, w, 16 * b, 16 * b + count / 8, Vector512.Sum(acc.Vector)));
-
-    public static float Sum(Int4FloatAcc<Vector512<float>> acc) => Vector512.Sum(acc.Vector) + acc.Rest;
-}
-
-/// <summary>Blocks of 8 words (64 columns); the words past the last block run scalar, after the vector sum.</summary>
-internal readonly unsafe struct Int4FloatV256
-    : IInt4FloatOp, IRowOp<Int4FloatDot, NoBlock, Int4FloatAcc<Vector256<float>>>
-{
-    public static int RowsPerPass => 1;
-
-    public static int BlockCols => 64;
-
-    public static void Rows(Int4FloatDot d, int n0, int n1, float* y) =>
-        RowDriver.Rows<Int4FloatV256, Int4FloatDot, NoBlock, Int4FloatAcc<Vector256<float>>>(d, n0, n1, y);
-
-    public static int Cols(in Int4FloatDot d) => d.Cols;
-
-    public static WeightRow Row(in Int4FloatDot d, int r) => d.Row(r);
-
-    public static NoBlock Load(in Int4FloatDot d, int j) => default;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Int4FloatAcc<Vector256<float>> Step(in Int4FloatDot d, in NoBlock x, WeightRow w, int b,
-        Int4FloatAcc<Vector256<float>> acc)
+    public static Int4FloatAcc<TVector> StepTail(in Int4FloatDot d, in NoBlock x, WeightRow w, int b, int count,
+        Int4FloatAcc<TVector> acc)
     {
-        var q = Vector256.Load((uint*)w.Data + b * 8);
-        float* xb = d.Xp + b * 64;
-        var part = Vector256<float>.Zero;
-        for (int i = 0; i < 8; i++)
-        {
-            var nibble = (Vector256.ShiftRightLogical(q, 4 * i) & Vector256.Create(0xFu)).AsInt32()
-                - Vector256.Create(8);
-            part = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(nibble), Vector256.Load(xb + i * 8), part);
-        }
-        Int4Kernels.FillScales((ushort*)w.Scales, b * 8, 8, d.WordsPerGroup, d.Sv);
-        return acc with { Vector = Vector256.FusedMultiplyAdd(part, Vector256.Load(d.Sv), acc.Vector) };
+        int first = b * TVector.Count;
+        return new(default, Int4FloatScalar.Words(d, w, first, first + count / 8, TVector.Sum(acc.Vector)));
     }
 
-    public static NoBlock LoadTail(in Int4FloatDot d, int j, int count) => default;
-
-    public static Int4FloatAcc<Vector256<float>> StepTail(in Int4FloatDot d, in NoBlock x, WeightRow w, int b,
-        int count, Int4FloatAcc<Vector256<float>> acc) =>
-        new(default, Int4FloatScalar.Words(d, w, 8 * b, 8 * b + count / 8, Vector256.Sum(acc.Vector)));
-
-    public static float Sum(Int4FloatAcc<Vector256<float>> acc) => Vector256.Sum(acc.Vector) + acc.Rest;
+    public static float Sum(Int4FloatAcc<TVector> acc) => TVector.Sum(acc.Vector) + acc.Rest;
 }

@@ -65,9 +65,17 @@ internal static unsafe class MatMulKernel
             var xp = new StridedView(permuted, x.Rows, x.Cols, x.Cols);
             switch (context.Width)
             {
-                case SimdWidth.V512: RunJob(new Int4FloatJob<Int4FloatV512>(w, xp, y, rows), chunks, context); break;
-                case SimdWidth.V256: RunJob(new Int4FloatJob<Int4FloatV256>(w, xp, y, rows), chunks, context); break;
-                default: RunJob(new Int4FloatJob<Int4FloatScalar>(w, xp, y, rows), chunks, context); break;
+                case SimdWidth.V512:
+                    RunJob(new Int4FloatJob<Int4FloatVector<Float512>, Int4FloatAcc<Float512>>(w, xp, y, rows), chunks,
+                        context);
+                    break;
+                case SimdWidth.V256:
+                    RunJob(new Int4FloatJob<Int4FloatVector<Float256>, Int4FloatAcc<Float256>>(w, xp, y, rows), chunks,
+                        context);
+                    break;
+                default:
+                    RunJob(new Int4FloatJob<Int4FloatScalar, float>(w, xp, y, rows), chunks, context);
+                    break;
             }
         }
     }
@@ -159,8 +167,8 @@ internal static unsafe class MatMulKernel
     /// <summary>
     /// The exact float32 INT4 path: rows dotted straight from the packed layout with permuted activations.
     /// </summary>
-    private readonly struct Int4FloatJob<TOp>(MatrixSource w, StridedView xp, StridedView y, int rowsPerChunk)
-        : IParallelJob where TOp : IInt4FloatOp
+    private readonly struct Int4FloatJob<TOp, TAcc>(MatrixSource w, StridedView xp, StridedView y, int rowsPerChunk)
+        : IParallelJob where TOp : IRowOp<Int4FloatDot, NoBlock, TAcc> where TAcc : struct
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
@@ -170,7 +178,7 @@ internal static unsafe class MatMulKernel
             for (int t = 0; t < xp.Rows; t++)
             {
                 var d = new Int4FloatDot((int*)w.Data, w.Scales, w.Cols, w.GroupSize, xp.Row(t), sv);
-                TOp.Rows(d, n0, n1, y.Row(t) + n0);
+                RowDriver<TOp, Int4FloatDot, NoBlock, TAcc>.Rows(d, n0, n1, y.Row(t) + n0);
             }
         }
     }

@@ -22,13 +22,21 @@ internal readonly unsafe struct WeightRow(void* data, void* scales = null)
 /// <summary>For operators whose steps read the activations themselves (nothing shared across rows).</summary>
 internal readonly struct NoBlock;
 
+/// <summary>The problem of a row operator: the weights and one activation row.</summary>
+internal interface IRowProblem
+{
+    int Cols { get; }
+
+    WeightRow Row(int r);
+}
+
 /// <summary>
 /// One row kernel at one vector width. <typeparamref name="TDot"/> is the problem (weights and one activation
 /// row), <typeparamref name="TBlock"/> the activations of one block of columns (loaded once per pass and shared
 /// by its rows), <typeparamref name="TAcc"/> one row's running sum (default: zero).
 /// </summary>
 internal unsafe interface IRowOp<TDot, TBlock, TAcc>
-    where TDot : struct
+    where TDot : struct, IRowProblem
     where TBlock : struct
     where TAcc : struct
 {
@@ -38,19 +46,16 @@ internal unsafe interface IRowOp<TDot, TBlock, TAcc>
     /// <summary>Columns one step consumes.</summary>
     static abstract int BlockCols { get; }
 
-    static abstract int Cols(in TDot d);
-
-    static abstract WeightRow Row(in TDot d, int r);
-
-    /// <summary>The activations of block j, columns [j·BlockCols, (j + 1)·BlockCols).</summary>
-    static abstract TBlock Load(in TDot d, int j);
+    /// <summary>The activations of block j, columns [j·BlockCols, (j + 1)·BlockCols) (default: none).</summary>
+    static virtual TBlock Load(in TDot d, int j) => default;
 
     /// <summary>acc plus block j of row w against x.</summary>
     static abstract TAcc Step(in TDot d, in TBlock x, WeightRow w, int j, TAcc acc);
 
-    /// <summary>The activations of the last block, whose first <paramref name="count"/> columns exist.</summary>
-    static virtual TBlock LoadTail(in TDot d, int j, int count) =>
-        throw new UnreachableException("This operator's rows are whole blocks.");
+    /// <summary>
+    /// The activations of the last block, whose first <paramref name="count"/> columns exist (default: none).
+    /// </summary>
+    static virtual TBlock LoadTail(in TDot d, int j, int count) => default;
 
     /// <summary>acc plus the first <paramref name="count"/> columns of block j (0 &lt; count &lt; BlockCols).</summary>
     static virtual TAcc StepTail(in TDot d, in TBlock x, WeightRow w, int j, int count, TAcc acc) =>
@@ -60,35 +65,32 @@ internal unsafe interface IRowOp<TDot, TBlock, TAcc>
     static abstract float Sum(TAcc acc);
 }
 
-internal static unsafe class RowDriver
+/// <summary>The loops of one row operator (see the file's head).</summary>
+internal static unsafe class RowDriver<TOp, TDot, TBlock, TAcc>
+    where TOp : IRowOp<TDot, TBlock, TAcc>
+    where TDot : struct, IRowProblem
+    where TBlock : struct
+    where TAcc : struct
 {
     /// <summary>
     /// y[n - n0] = row n · the activation row of d, n in [n0, n1). With four rows per pass, the rows of a pass are
     /// a quarter of the range apart (rows i, i+m, i+2m, i+3m): four long sequential streams (see MatMulKernel).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Rows<TOp, TDot, TBlock, TAcc>(TDot d, int n0, int n1, float* y)
-        where TOp : IRowOp<TDot, TBlock, TAcc>
-        where TDot : struct
-        where TBlock : struct
-        where TAcc : struct
+    public static void Rows(TDot d, int n0, int n1, float* y)
     {
         int m = TOp.RowsPerPass == 4 ? (n1 - n0) / 4 : 0;
-        for (int i = 0; i < m; i++) Pass4<TOp, TDot, TBlock, TAcc>(d, n0 + i, m, y + i);
-        for (int n = n0 + 4 * m; n < n1; n++) y[n - n0] = Row<TOp, TDot, TBlock, TAcc>(d, n);
+        for (int i = 0; i < m; i++) Pass4(d, n0 + i, m, y + i);
+        for (int n = n0 + 4 * m; n < n1; n++) y[n - n0] = Row(d, n);
     }
 
-    /// <summary>Row r · the activation row of d.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Row<TOp, TDot, TBlock, TAcc>(TDot d, int r)
-        where TOp : IRowOp<TDot, TBlock, TAcc>
-        where TDot : struct
-        where TBlock : struct
-        where TAcc : struct
+    /// <summary>Row r · the activation row of d (inlined: VectorMath.Dot calls it for every dot product).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Row(TDot d, int r)
     {
-        var w = TOp.Row(d, r);
+        var w = d.Row(r);
         TAcc acc = default;
-        int cols = TOp.Cols(d), blocks = cols / TOp.BlockCols, rest = cols - blocks * TOp.BlockCols;
+        int cols = d.Cols, blocks = cols / TOp.BlockCols, rest = cols - blocks * TOp.BlockCols;
         for (int j = 0; j < blocks; j++) acc = TOp.Step(d, TOp.Load(d, j), w, j, acc);
         if (rest != 0) acc = TOp.StepTail(d, TOp.LoadTail(d, blocks, rest), w, blocks, rest, acc);
         return TOp.Sum(acc);
@@ -96,16 +98,12 @@ internal static unsafe class RowDriver
 
     /// <summary>y[i·stride] = row r + i·stride · the activation row of d, i = 0..3.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Pass4<TOp, TDot, TBlock, TAcc>(TDot d, int r, int stride, float* y)
-        where TOp : IRowOp<TDot, TBlock, TAcc>
-        where TDot : struct
-        where TBlock : struct
-        where TAcc : struct
+    private static void Pass4(TDot d, int r, int stride, float* y)
     {
-        WeightRow w0 = TOp.Row(d, r), w1 = TOp.Row(d, r + stride);
-        WeightRow w2 = TOp.Row(d, r + 2 * stride), w3 = TOp.Row(d, r + 3 * stride);
+        WeightRow w0 = d.Row(r), w1 = d.Row(r + stride);
+        WeightRow w2 = d.Row(r + 2 * stride), w3 = d.Row(r + 3 * stride);
         TAcc a0 = default, a1 = default, a2 = default, a3 = default;
-        int cols = TOp.Cols(d), blocks = cols / TOp.BlockCols, rest = cols - blocks * TOp.BlockCols;
+        int cols = d.Cols, blocks = cols / TOp.BlockCols, rest = cols - blocks * TOp.BlockCols;
         for (int j = 0; j < blocks; j++)
         {
             var x = TOp.Load(d, j);

@@ -10,14 +10,16 @@ using System.Runtime.Intrinsics;
 
 namespace K2Native.Backends.Cpu;
 
-internal readonly unsafe struct AttentionTile(StridedView qLatent, StridedView q, CpuKvCache cache, int layer, AttentionBatch batch, AttentionShape shape, StridedView oLatent, SimdWidth width)
+internal readonly unsafe struct AttentionTile(StridedView qLatent, StridedView q, CpuKvCache cache, int layer,
+    AttentionBatch batch, AttentionShape shape, StridedView oLatent, SimdWidth width)
 {
     /// <summary>Keys per tile.</summary>
     public const int Keys = 32;
 
     private readonly int _rkv = cache.Layout.LatentDim;
     private readonly int _entry = cache.Layout.EntryWidth;
-    private readonly bool _blocked = width == SimdWidth.V512 && cache.Layout.LatentDim % 16 == 0 && shape.RopeDim % 16 == 0;
+    private readonly bool _blocked =
+        width == SimdWidth.V512 && cache.Layout.LatentDim % 16 == 0 && shape.RopeDim % 16 == 0;
 
     public AttentionBatch Batch => batch;
 
@@ -26,10 +28,14 @@ internal readonly unsafe struct AttentionTile(StridedView qLatent, StridedView q
     /// <summary>Floats per partial: max [H], sum [H], Σ p·c [H, Rkv].</summary>
     public long PartialStride => (long)shape.Heads * (_rkv + 2);
 
-    /// <summary>Scratch floats one Chunk call needs: scores [H, Keys], widened entries [Keys, entry], entry pointers.</summary>
+    /// <summary>
+    /// Scratch floats one Chunk call needs: scores [H, Keys], widened entries [Keys, entry], entry pointers.
+    /// </summary>
     public long WorkFloats => Keys * (long)(shape.Heads + _entry) + 2 * Keys;
 
-    /// <summary>Partial over keys [s0, s1) for heads [h0, h1): max, sum and Σ p·c into <paramref name="partial"/>.</summary>
+    /// <summary>
+    /// Partial over keys [s0, s1) for heads [h0, h1): max, sum and Σ p·c into <paramref name="partial"/>.
+    /// </summary>
     public void Chunk(int t, int s0, int s1, int h0, int h1, float* partial, float* work)
     {
         int heads = shape.Heads;
@@ -85,7 +91,10 @@ internal readonly unsafe struct AttentionTile(StridedView qLatent, StridedView q
         }
     }
 
-    /// <summary>sc[j] = exp(sc[j] - max) for the n scores of a tile (a full tile's 32 lanes on Vector512, the rest zero); returns their sum.</summary>
+    /// <summary>
+    /// sc[j] = exp(sc[j] - max) for the n scores of a tile (a full tile's 32 lanes on Vector512, the rest zero);
+    /// returns their sum.
+    /// </summary>
     private float Exponentiate(float* sc, int n, float max)
     {
         if (width != SimdWidth.V512)
@@ -135,7 +144,9 @@ internal readonly unsafe struct AttentionTile(StridedView qLatent, StridedView q
         }
     }
 
-    /// <summary>scores[h, j] = (qLatent[h]·c_j + qRope[h]·kpe_j)·scale for heads [h0, h1) and the n keys of the tile.</summary>
+    /// <summary>
+    /// scores[h, j] = (qLatent[h]·c_j + qRope[h]·kpe_j)·scale for heads [h0, h1) and the n keys of the tile.
+    /// </summary>
     private void Scores(int t, float** entries, int n, int h0, int h1, float* scores)
     {
         float* qlat = qLatent.Row(t);
@@ -145,7 +156,11 @@ internal readonly unsafe struct AttentionTile(StridedView qLatent, StridedView q
         {
             for (int head = h0; head < h1; head++)
                 for (int j = 0; j < n; j++)
-                    scores[head * Keys + j] = (VectorMath.Dot(qlat + (long)head * _rkv, entries[j], _rkv, width) + VectorMath.Dot(qrow + head * qStride, entries[j] + _rkv, rope, width)) * shape.SoftmaxScale;
+                {
+                    float latent = VectorMath.Dot(qlat + (long)head * _rkv, entries[j], _rkv, width);
+                    float pe = VectorMath.Dot(qrow + head * qStride, entries[j] + _rkv, rope, width);
+                    scores[head * Keys + j] = (latent + pe) * shape.SoftmaxScale;
+                }
             return;
         }
         int h = h0;
@@ -160,76 +175,82 @@ internal readonly unsafe struct AttentionTile(StridedView qLatent, StridedView q
             for (int j = 0; j < n; j++) scores[h * Keys + j] = Score1(qlat, qrow, h, entries[j]);
     }
 
-    /// <summary>One score with the exact operation sequence of Scores4x4: one accumulator over the latent, then the rope part.</summary>
+    /// <summary>
+    /// One score with the exact operation sequence of Scores4x4: one accumulator over the latent, then the rope part.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float Score1(float* qlat, float* qrow, int h, float* e)
     {
         float* a = qlat + (long)h * _rkv;
         float* r = qrow + h * shape.QueryHeadDim;
         var acc = Vector512<float>.Zero;
-        for (int i = 0; i < _rkv; i += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(e + i), acc);
-        for (int i = 0; i < shape.RopeDim; i += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(r + i), Vector512.Load(e + _rkv + i), acc);
+        for (int i = 0; i < _rkv; i += 16)
+            acc = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(e + i), acc);
+        for (int i = 0; i < shape.RopeDim; i += 16)
+            acc = Vector512.FusedMultiplyAdd(Vector512.Load(r + i), Vector512.Load(e + _rkv + i), acc);
         return Vector512.Sum(acc) * shape.SoftmaxScale;
     }
 
-    /// <summary>Scores of heads h..h+3 against entries e[0..3]: 16 accumulators, each loaded vector used four times.</summary>
+    /// <summary>
+    /// Scores of heads h..h+3 against entries e[0..3]: 16 accumulators, each loaded vector used four times. The same
+    /// 4x4 step runs over the latent part (queries qLatent[h], entry columns [0, Rkv)) and then the rope part (the
+    /// queries' rope columns, entry columns [Rkv, Rkv + rope)), the operation sequence of Score1.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Scores4x4(float* qlat, float* qrow, int h, float** e, float* scores)
     {
-        float* a0 = qlat + (long)h * _rkv, a1 = a0 + _rkv, a2 = a1 + _rkv, a3 = a2 + _rkv;
-        float* e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3];
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
         Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        for (int i = 0; i < _rkv; i += 16)
+        for (int part = 0; part < 2; part++)
         {
-            var k0 = Vector512.Load(e0 + i);
-            var k1 = Vector512.Load(e1 + i);
-            var k2 = Vector512.Load(e2 + i);
-            var k3 = Vector512.Load(e3 + i);
-            var q0 = Vector512.Load(a0 + i);
-            c00 = Vector512.FusedMultiplyAdd(q0, k0, c00); c01 = Vector512.FusedMultiplyAdd(q0, k1, c01);
-            c02 = Vector512.FusedMultiplyAdd(q0, k2, c02); c03 = Vector512.FusedMultiplyAdd(q0, k3, c03);
-            var q1 = Vector512.Load(a1 + i);
-            c10 = Vector512.FusedMultiplyAdd(q1, k0, c10); c11 = Vector512.FusedMultiplyAdd(q1, k1, c11);
-            c12 = Vector512.FusedMultiplyAdd(q1, k2, c12); c13 = Vector512.FusedMultiplyAdd(q1, k3, c13);
-            var q2 = Vector512.Load(a2 + i);
-            c20 = Vector512.FusedMultiplyAdd(q2, k0, c20); c21 = Vector512.FusedMultiplyAdd(q2, k1, c21);
-            c22 = Vector512.FusedMultiplyAdd(q2, k2, c22); c23 = Vector512.FusedMultiplyAdd(q2, k3, c23);
-            var q3 = Vector512.Load(a3 + i);
-            c30 = Vector512.FusedMultiplyAdd(q3, k0, c30); c31 = Vector512.FusedMultiplyAdd(q3, k1, c31);
-            c32 = Vector512.FusedMultiplyAdd(q3, k2, c32); c33 = Vector512.FusedMultiplyAdd(q3, k3, c33);
-        }
-        int qs = shape.QueryHeadDim;
-        float* r0 = qrow + h * qs, r1 = r0 + qs, r2 = r1 + qs, r3 = r2 + qs;
-        for (int i = 0; i < shape.RopeDim; i += 16)
-        {
-            var k0 = Vector512.Load(e0 + _rkv + i);
-            var k1 = Vector512.Load(e1 + _rkv + i);
-            var k2 = Vector512.Load(e2 + _rkv + i);
-            var k3 = Vector512.Load(e3 + _rkv + i);
-            var q0 = Vector512.Load(r0 + i);
-            c00 = Vector512.FusedMultiplyAdd(q0, k0, c00); c01 = Vector512.FusedMultiplyAdd(q0, k1, c01);
-            c02 = Vector512.FusedMultiplyAdd(q0, k2, c02); c03 = Vector512.FusedMultiplyAdd(q0, k3, c03);
-            var q1 = Vector512.Load(r1 + i);
-            c10 = Vector512.FusedMultiplyAdd(q1, k0, c10); c11 = Vector512.FusedMultiplyAdd(q1, k1, c11);
-            c12 = Vector512.FusedMultiplyAdd(q1, k2, c12); c13 = Vector512.FusedMultiplyAdd(q1, k3, c13);
-            var q2 = Vector512.Load(r2 + i);
-            c20 = Vector512.FusedMultiplyAdd(q2, k0, c20); c21 = Vector512.FusedMultiplyAdd(q2, k1, c21);
-            c22 = Vector512.FusedMultiplyAdd(q2, k2, c22); c23 = Vector512.FusedMultiplyAdd(q2, k3, c23);
-            var q3 = Vector512.Load(r3 + i);
-            c30 = Vector512.FusedMultiplyAdd(q3, k0, c30); c31 = Vector512.FusedMultiplyAdd(q3, k1, c31);
-            c32 = Vector512.FusedMultiplyAdd(q3, k2, c32); c33 = Vector512.FusedMultiplyAdd(q3, k3, c33);
+            bool latent = part == 0;
+            long qs = latent ? _rkv : shape.QueryHeadDim;
+            float* q0 = latent ? qlat + (long)h * _rkv : qrow + h * qs, q1 = q0 + qs, q2 = q1 + qs, q3 = q2 + qs;
+            int offset = latent ? 0 : _rkv, length = latent ? _rkv : shape.RopeDim;
+            float* e0 = e[0] + offset, e1 = e[1] + offset, e2 = e[2] + offset, e3 = e[3] + offset;
+            for (int i = 0; i < length; i += 16)
+            {
+                var k0 = Vector512.Load(e0 + i);
+                var k1 = Vector512.Load(e1 + i);
+                var k2 = Vector512.Load(e2 + i);
+                var k3 = Vector512.Load(e3 + i);
+                var v = Vector512.Load(q0 + i);
+                c00 = Vector512.FusedMultiplyAdd(v, k0, c00); c01 = Vector512.FusedMultiplyAdd(v, k1, c01);
+                c02 = Vector512.FusedMultiplyAdd(v, k2, c02); c03 = Vector512.FusedMultiplyAdd(v, k3, c03);
+                v = Vector512.Load(q1 + i);
+                c10 = Vector512.FusedMultiplyAdd(v, k0, c10); c11 = Vector512.FusedMultiplyAdd(v, k1, c11);
+                c12 = Vector512.FusedMultiplyAdd(v, k2, c12); c13 = Vector512.FusedMultiplyAdd(v, k3, c13);
+                v = Vector512.Load(q2 + i);
+                c20 = Vector512.FusedMultiplyAdd(v, k0, c20); c21 = Vector512.FusedMultiplyAdd(v, k1, c21);
+                c22 = Vector512.FusedMultiplyAdd(v, k2, c22); c23 = Vector512.FusedMultiplyAdd(v, k3, c23);
+                v = Vector512.Load(q3 + i);
+                c30 = Vector512.FusedMultiplyAdd(v, k0, c30); c31 = Vector512.FusedMultiplyAdd(v, k1, c31);
+                c32 = Vector512.FusedMultiplyAdd(v, k2, c32); c33 = Vector512.FusedMultiplyAdd(v, k3, c33);
+            }
         }
         float s = shape.SoftmaxScale;
-        scores[0] = Vector512.Sum(c00) * s; scores[1] = Vector512.Sum(c01) * s; scores[2] = Vector512.Sum(c02) * s; scores[3] = Vector512.Sum(c03) * s;
-        scores[Keys] = Vector512.Sum(c10) * s; scores[Keys + 1] = Vector512.Sum(c11) * s; scores[Keys + 2] = Vector512.Sum(c12) * s; scores[Keys + 3] = Vector512.Sum(c13) * s;
-        scores[2 * Keys] = Vector512.Sum(c20) * s; scores[2 * Keys + 1] = Vector512.Sum(c21) * s; scores[2 * Keys + 2] = Vector512.Sum(c22) * s; scores[2 * Keys + 3] = Vector512.Sum(c23) * s;
-        scores[3 * Keys] = Vector512.Sum(c30) * s; scores[3 * Keys + 1] = Vector512.Sum(c31) * s; scores[3 * Keys + 2] = Vector512.Sum(c32) * s; scores[3 * Keys + 3] = Vector512.Sum(c33) * s;
+        StoreRow(scores, c00, c01, c02, c03, s);
+        StoreRow(scores + Keys, c10, c11, c12, c13, s);
+        StoreRow(scores + 2 * Keys, c20, c21, c22, c23, s);
+        StoreRow(scores + 3 * Keys, c30, c31, c32, c33, s);
     }
 
-    /// <summary>acc[h] += Σ_j p[h, j]·c_j for heads [h0, h1), keys in order (the per-element sequence of AddScaled).</summary>
+    /// <summary>One head's four scores of a 4x4 block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* scores, Vector512<float> c0, Vector512<float> c1, Vector512<float> c2,
+        Vector512<float> c3, float s)
+    {
+        scores[0] = Vector512.Sum(c0) * s;
+        scores[1] = Vector512.Sum(c1) * s;
+        scores[2] = Vector512.Sum(c2) * s;
+        scores[3] = Vector512.Sum(c3) * s;
+    }
+
+    /// <summary>
+    /// acc[h] += Σ_j p[h, j]·c_j for heads [h0, h1), keys in order (the per-element sequence of AddScaled).
+    /// </summary>
     private void Accumulate(float** entries, int n, int h0, int h1, float* p, float* acc)
     {
         int hb = h0;
@@ -243,19 +264,27 @@ internal readonly unsafe struct AttentionTile(StridedView qLatent, StridedView q
             }
         }
         for (; hb < h1; hb++)
-            for (int j = 0; j < n; j++) VectorMath.AddScaled(acc + (long)hb * _rkv, entries[j], p[hb * Keys + j], _rkv, width);
+            for (int j = 0; j < n; j++)
+                VectorMath.AddScaled(acc + (long)hb * _rkv, entries[j], p[hb * Keys + j], _rkv, width);
     }
 
-    /// <summary>Columns [i, i + 64) of four heads' sums: 16 accumulators; per key 4 loads and 4 broadcasts feed 16 multiply-adds.</summary>
+    /// <summary>
+    /// Columns [i, i + 64) of four heads' sums: 16 accumulators; per key 4 loads and 4 broadcasts feed 16
+    /// multiply-adds.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Accumulate4x64(float** entries, int n, float* p, float* o, int i)
     {
         long r = _rkv;
         float* o0 = o, o1 = o + r, o2 = o + 2 * r, o3 = o + 3 * r;
-        Vector512<float> a00 = Vector512.Load(o0), a01 = Vector512.Load(o0 + 16), a02 = Vector512.Load(o0 + 32), a03 = Vector512.Load(o0 + 48);
-        Vector512<float> a10 = Vector512.Load(o1), a11 = Vector512.Load(o1 + 16), a12 = Vector512.Load(o1 + 32), a13 = Vector512.Load(o1 + 48);
-        Vector512<float> a20 = Vector512.Load(o2), a21 = Vector512.Load(o2 + 16), a22 = Vector512.Load(o2 + 32), a23 = Vector512.Load(o2 + 48);
-        Vector512<float> a30 = Vector512.Load(o3), a31 = Vector512.Load(o3 + 16), a32 = Vector512.Load(o3 + 32), a33 = Vector512.Load(o3 + 48);
+        Vector512<float> a00 = Vector512.Load(o0), a01 = Vector512.Load(o0 + 16);
+        Vector512<float> a02 = Vector512.Load(o0 + 32), a03 = Vector512.Load(o0 + 48);
+        Vector512<float> a10 = Vector512.Load(o1), a11 = Vector512.Load(o1 + 16);
+        Vector512<float> a12 = Vector512.Load(o1 + 32), a13 = Vector512.Load(o1 + 48);
+        Vector512<float> a20 = Vector512.Load(o2), a21 = Vector512.Load(o2 + 16);
+        Vector512<float> a22 = Vector512.Load(o2 + 32), a23 = Vector512.Load(o2 + 48);
+        Vector512<float> a30 = Vector512.Load(o3), a31 = Vector512.Load(o3 + 16);
+        Vector512<float> a32 = Vector512.Load(o3 + 32), a33 = Vector512.Load(o3 + 48);
         for (int j = 0; j < n; j++)
         {
             float* c = entries[j] + i;
@@ -286,7 +315,8 @@ internal readonly unsafe struct AttentionTile(StridedView qLatent, StridedView q
     private void Accumulate4x16(float** entries, int n, float* p, float* o, int i)
     {
         long r = _rkv;
-        Vector512<float> a0 = Vector512.Load(o), a1 = Vector512.Load(o + r), a2 = Vector512.Load(o + 2 * r), a3 = Vector512.Load(o + 3 * r);
+        Vector512<float> a0 = Vector512.Load(o), a1 = Vector512.Load(o + r);
+        Vector512<float> a2 = Vector512.Load(o + 2 * r), a3 = Vector512.Load(o + 3 * r);
         for (int j = 0; j < n; j++)
         {
             var c = Vector512.Load(entries[j] + i);

@@ -11,7 +11,9 @@ using K2Native.Numerics;
 
 namespace K2Native.Backends.Cpu;
 
-/// <summary>Activation rows as the bf16 kernels read them: Even[b] = x[2b], Odd[b] = x[2b+1], zero-padded to 32 columns.</summary>
+/// <summary>
+/// Activation rows as the bf16 kernels read them: Even[b] = x[2b], Odd[b] = x[2b+1], zero-padded to 32 columns.
+/// </summary>
 internal readonly unsafe struct Bf16Activations
 {
     /// <summary>Rows are padded to this many columns (one Vector512 of bf16).</summary>
@@ -76,159 +78,132 @@ internal readonly unsafe struct Bf16Activations
     }
 }
 
+/// <summary>The bf16 problem of one activation row: weights [.., Cols] and row t of the activations.</summary>
+internal readonly unsafe struct Bf16Dot(ushort* w, int cols, Bf16Activations x, int t) : IRowProblem
+{
+    public ushort* W { get; } = w;
+
+    public int Cols { get; } = cols;
+
+    public float* Even { get; } = x.EvenRow(t);
+
+    public float* Odd { get; } = x.OddRow(t);
+
+    /// <summary>Row t in natural order.</summary>
+    public float* X { get; } = x.X.Row(t);
+
+    public WeightRow Row(int r) => new(W + (long)r * Cols);
+}
+
 /// <summary>The bf16 row kernels at one vector width.</summary>
 internal unsafe interface IBf16Op
 {
-    /// <summary>y[i·stride] = row r + i·stride of w [.., cols] dotted with activation row t, i = 0..3.</summary>
-    static abstract void Rows4(ushort* w, int cols, int r, int stride, Bf16Activations x, int t, float* y);
-
-    /// <summary>Row r of w dotted with activation row t.</summary>
-    static abstract float Row(ushort* w, int cols, int r, Bf16Activations x, int t);
+    /// <summary>y[n - n0] = row n of the weights · the activation row, n in [n0, n1) (RowDriver.Rows).</summary>
+    static abstract void Rows(Bf16Dot d, int n0, int n1, float* y);
 }
 
-internal readonly unsafe struct Bf16Scalar : IBf16Op
+internal readonly unsafe struct Bf16Scalar : IBf16Op, IRowOp<Bf16Dot, float, float>
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Rows4(ushort* w, int cols, int r, int stride, Bf16Activations x, int t, float* y)
-    {
-        for (int i = 0; i < 4; i++) y[i * stride] = Row(w, cols, r + i * stride, x, t);
-    }
+    public static int RowsPerPass => 1;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Row(ushort* w, int cols, int r, Bf16Activations x, int t)
+    public static int BlockCols => 1;
+
+    public static void Rows(Bf16Dot d, int n0, int n1, float* y) =>
+        RowDriver<Bf16Scalar, Bf16Dot, float, float>.Rows(d, n0, n1, y);
+
+    public static float Load(in Bf16Dot d, int j) => d.X[j];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Step(in Bf16Dot d, in float x, WeightRow w, int j, float acc) =>
+        MathF.FusedMultiplyAdd(Bf16.ToFloat(((ushort*)w.Data)[j]), x, acc);
+
+    public static float Sum(float acc) => acc;
+
+    /// <summary>Columns [from, to) of row w, from zero (the tail of the Vector256 operator).</summary>
+    public static float Columns(in Bf16Dot d, WeightRow w, int from, int to)
     {
-        ushort* row = w + (long)r * cols;
-        float* xt = x.X.Row(t);
         float acc = 0;
-        for (int c = 0; c < cols; c++) acc = MathF.FusedMultiplyAdd(Bf16.ToFloat(row[c]), xt[c], acc);
+        for (int c = from; c < to; c++) acc = Step(d, d.X[c], w, c, acc);
         return acc;
     }
 }
 
-internal readonly unsafe struct Bf16V512 : IBf16Op
+internal readonly unsafe struct Bf16V512 : IBf16Op, IRowOp<Bf16Dot, Bf16V512.Block, Bf16V512.Acc>
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Rows4(ushort* w, int cols, int r, int stride, Bf16Activations x, int t, float* y)
-    {
-        long step = (long)stride * cols;
-        ushort* w0 = w + (long)r * cols, w1 = w0 + step, w2 = w1 + step, w3 = w2 + step;
-        float* even = x.EvenRow(t), odd = x.OddRow(t);
-        var e0 = Vector512<float>.Zero;
-        var e1 = e0;
-        var e2 = e0;
-        var e3 = e0;
-        var o0 = e0;
-        var o1 = e0;
-        var o2 = e0;
-        var o3 = e0;
-        int blocks = cols / 32;
-        for (int j = 0; j < blocks; j++)
-        {
-            var xe = Vector512.Load(even + 16 * j);
-            var xo = Vector512.Load(odd + 16 * j);
-            Step(Vector512.Load(w0 + 32 * j), xe, xo, ref e0, ref o0);
-            Step(Vector512.Load(w1 + 32 * j), xe, xo, ref e1, ref o1);
-            Step(Vector512.Load(w2 + 32 * j), xe, xo, ref e2, ref o2);
-            Step(Vector512.Load(w3 + 32 * j), xe, xo, ref e3, ref o3);
-        }
-        if (cols % 32 != 0)
-        {
-            var mask = TailMask(cols % 32);
-            var xe = Vector512.Load(even + 16 * blocks);
-            var xo = Vector512.Load(odd + 16 * blocks);
-            Step(Avx512BW.MaskLoad(w0 + 32 * blocks, mask, default), xe, xo, ref e0, ref o0);
-            Step(Avx512BW.MaskLoad(w1 + 32 * blocks, mask, default), xe, xo, ref e1, ref o1);
-            Step(Avx512BW.MaskLoad(w2 + 32 * blocks, mask, default), xe, xo, ref e2, ref o2);
-            Step(Avx512BW.MaskLoad(w3 + 32 * blocks, mask, default), xe, xo, ref e3, ref o3);
-        }
-        y[0] = Vector512.Sum(e0 + o0);
-        y[stride] = Vector512.Sum(e1 + o1);
-        y[2 * stride] = Vector512.Sum(e2 + o2);
-        y[3 * stride] = Vector512.Sum(e3 + o3);
-    }
+    public static int RowsPerPass => 4;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Row(ushort* w, int cols, int r, Bf16Activations x, int t)
-    {
-        ushort* row = w + (long)r * cols;
-        float* even = x.EvenRow(t), odd = x.OddRow(t);
-        var e = Vector512<float>.Zero;
-        var o = e;
-        int blocks = cols / 32;
-        for (int j = 0; j < blocks; j++) Step(Vector512.Load(row + 32 * j), Vector512.Load(even + 16 * j), Vector512.Load(odd + 16 * j), ref e, ref o);
-        if (cols % 32 != 0)
-            Step(Avx512BW.MaskLoad(row + 32 * blocks, TailMask(cols % 32), default), Vector512.Load(even + 16 * blocks), Vector512.Load(odd + 16 * blocks), ref e, ref o);
-        return Vector512.Sum(e + o);
-    }
+    public static int BlockCols => 32;
+
+    public static void Rows(Bf16Dot d, int n0, int n1, float* y) =>
+        RowDriver<Bf16V512, Bf16Dot, Block, Acc>.Rows(d, n0, n1, y);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step(Vector512<ushort> bits, Vector512<float> xe, Vector512<float> xo, ref Vector512<float> e, ref Vector512<float> o)
+    public static Block Load(in Bf16Dot d, int j) =>
+        new(Vector512.Load(d.Even + 16 * j), Vector512.Load(d.Odd + 16 * j), default);
+
+    /// <summary>The activations are zero-padded to 32 columns; the weights are read under a mask.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block LoadTail(in Bf16Dot d, int j, int count) =>
+        new(Vector512.Load(d.Even + 16 * j), Vector512.Load(d.Odd + 16 * j),
+            Vector512.LessThan(Vector512<ushort>.Indices, Vector512.Create((ushort)count)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Acc Step(in Bf16Dot d, in Block x, WeightRow w, int j, Acc acc) =>
+        Fma(Vector512.Load((ushort*)w.Data + 32 * j), x, acc);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Acc StepTail(in Bf16Dot d, in Block x, WeightRow w, int j, int count, Acc acc) =>
+        Fma(Avx512BW.MaskLoad((ushort*)w.Data + 32 * j, x.Mask, default), x, acc);
+
+    public static float Sum(Acc acc) => Vector512.Sum(acc.Even + acc.Odd);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Acc Fma(Vector512<ushort> bits, in Block x, Acc acc)
     {
         var lanes = bits.AsUInt32();
-        e = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(lanes, 16).AsSingle(), xe, e);
-        o = Vector512.FusedMultiplyAdd((lanes & Vector512.Create(0xFFFF0000u)).AsSingle(), xo, o);
+        return new(Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(lanes, 16).AsSingle(), x.Even, acc.Even),
+            Vector512.FusedMultiplyAdd((lanes & Vector512.Create(0xFFFF0000u)).AsSingle(), x.Odd, acc.Odd));
     }
 
-    private static Vector512<ushort> TailMask(int count) => Vector512.LessThan(Vector512<ushort>.Indices, Vector512.Create((ushort)count));
+    /// <summary>32 columns of activations (and, in the last block, the mask of the columns that exist).</summary>
+    public readonly record struct Block(Vector512<float> Even, Vector512<float> Odd, Vector512<ushort> Mask);
+
+    /// <summary>Sums over even and odd columns.</summary>
+    public readonly record struct Acc(Vector512<float> Even, Vector512<float> Odd);
 }
 
-internal readonly unsafe struct Bf16V256 : IBf16Op
+internal readonly unsafe struct Bf16V256 : IBf16Op, IRowOp<Bf16Dot, Bf16V256.Block, Bf16V256.Acc>
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Rows4(ushort* w, int cols, int r, int stride, Bf16Activations x, int t, float* y)
-    {
-        long step = (long)stride * cols;
-        ushort* w0 = w + (long)r * cols, w1 = w0 + step, w2 = w1 + step, w3 = w2 + step;
-        float* even = x.EvenRow(t), odd = x.OddRow(t);
-        var e0 = Vector256<float>.Zero;
-        var e1 = e0;
-        var e2 = e0;
-        var e3 = e0;
-        var o0 = e0;
-        var o1 = e0;
-        var o2 = e0;
-        var o3 = e0;
-        int blocks = cols / 16;
-        for (int j = 0; j < blocks; j++)
-        {
-            var xe = Vector256.Load(even + 8 * j);
-            var xo = Vector256.Load(odd + 8 * j);
-            Step(Vector256.Load(w0 + 16 * j), xe, xo, ref e0, ref o0);
-            Step(Vector256.Load(w1 + 16 * j), xe, xo, ref e1, ref o1);
-            Step(Vector256.Load(w2 + 16 * j), xe, xo, ref e2, ref o2);
-            Step(Vector256.Load(w3 + 16 * j), xe, xo, ref e3, ref o3);
-        }
-        y[0] = Vector256.Sum(e0 + o0) + Tail(w0, cols, blocks * 16, x.X.Row(t));
-        y[stride] = Vector256.Sum(e1 + o1) + Tail(w1, cols, blocks * 16, x.X.Row(t));
-        y[2 * stride] = Vector256.Sum(e2 + o2) + Tail(w2, cols, blocks * 16, x.X.Row(t));
-        y[3 * stride] = Vector256.Sum(e3 + o3) + Tail(w3, cols, blocks * 16, x.X.Row(t));
-    }
+    public static int RowsPerPass => 4;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Row(ushort* w, int cols, int r, Bf16Activations x, int t)
-    {
-        ushort* row = w + (long)r * cols;
-        float* even = x.EvenRow(t), odd = x.OddRow(t);
-        var e = Vector256<float>.Zero;
-        var o = e;
-        int blocks = cols / 16;
-        for (int j = 0; j < blocks; j++) Step(Vector256.Load(row + 16 * j), Vector256.Load(even + 8 * j), Vector256.Load(odd + 8 * j), ref e, ref o);
-        return Vector256.Sum(e + o) + Tail(row, cols, blocks * 16, x.X.Row(t));
-    }
+    public static int BlockCols => 16;
+
+    public static void Rows(Bf16Dot d, int n0, int n1, float* y) =>
+        RowDriver<Bf16V256, Bf16Dot, Block, Acc>.Rows(d, n0, n1, y);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step(Vector256<ushort> bits, Vector256<float> xe, Vector256<float> xo, ref Vector256<float> e, ref Vector256<float> o)
+    public static Block Load(in Bf16Dot d, int j) => new(Vector256.Load(d.Even + 8 * j), Vector256.Load(d.Odd + 8 * j));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Acc Step(in Bf16Dot d, in Block x, WeightRow w, int j, Acc acc)
     {
-        var lanes = bits.AsUInt32();
-        e = Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(lanes, 16).AsSingle(), xe, e);
-        o = Vector256.FusedMultiplyAdd((lanes & Vector256.Create(0xFFFF0000u)).AsSingle(), xo, o);
+        var lanes = Vector256.Load((ushort*)w.Data + 16 * j).AsUInt32();
+        return new(Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(lanes, 16).AsSingle(), x.Even, acc.Even),
+            Vector256.FusedMultiplyAdd((lanes & Vector256.Create(0xFFFF0000u)).AsSingle(), x.Odd, acc.Odd), acc.Rest);
     }
 
-    /// <summary>The last cols % 16 columns: AVX2 has no 16-bit masked load, and a wider one could fault past the matrix.</summary>
-    private static float Tail(ushort* row, int cols, int from, float* x)
-    {
-        float acc = 0;
-        for (int c = from; c < cols; c++) acc = MathF.FusedMultiplyAdd(Bf16.ToFloat(row[c]), x[c], acc);
-        return acc;
-    }
+    /// <summary>
+    /// The last cols % 16 columns, scalar and summed apart: AVX2 has no 16-bit masked load, and a wider one could
+    /// fault past the matrix.
+    /// </summary>
+    public static Acc StepTail(in Bf16Dot d, in Block x, WeightRow w, int j, int count, Acc acc) =>
+        acc with { Rest = Bf16Scalar.Columns(d, w, 16 * j, 16 * j + count) };
+
+    public static float Sum(Acc acc) => Vector256.Sum(acc.Even + acc.Odd) + acc.Rest;
+
+    /// <summary>16 columns of activations.</summary>
+    public readonly record struct Block(Vector256<float> Even, Vector256<float> Odd);
+
+    /// <summary>Sums over even and odd columns, and the scalar sum of the last columns.</summary>
+    public readonly record struct Acc(Vector256<float> Even, Vector256<float> Odd, float Rest);
 }

@@ -32,11 +32,33 @@ internal readonly unsafe struct Int4Rows(byte* packed, ushort* scales, int cols)
 /// <summary>The INT4 x int8 row kernels at one vector width.</summary>
 internal unsafe interface IInt4Int8Op
 {
-    /// <summary>y[i·stride] = row r + i·stride of w dotted with activation row t of x, i = 0..3.</summary>
-    static abstract void Rows4(Int4Rows w, int r, int stride, Int8Activations x, int t, float* y);
+    /// <summary>y[n - n0] = row n of w · activation row t of x, n in [n0, n1) (RowDriver.Rows).</summary>
+    static abstract void Rows(Int4Rows w, int n0, int n1, Int8Activations x, int t, float* y);
+}
 
-    /// <summary>Row r of w dotted with activation row t of x.</summary>
-    static abstract float Row(Int4Rows w, int r, Int8Activations x, int t);
+/// <summary>The INT4 x int8 problem of one activation row.</summary>
+internal readonly unsafe struct Int4Int8Dot(Int4Rows w, ActivationRow x) : IRowProblem
+{
+    public Int4Rows W { get; } = w;
+
+    public ActivationRow X { get; } = x;
+
+    public int Cols => W.Cols;
+
+    public WeightRow Row(int r) => new(W.PackedRow(r), W.ScaleRow(r));
+
+    /// <summary>Rows of w · activation row t of x with TOne (one plane) or TTwo (two), as x has.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows<TOne, TTwo, TBlock, TAcc>(Int4Rows w, int n0, int n1, Int8Activations x, int t, float* y)
+        where TOne : IRowOp<Int4Int8Dot, TBlock, TAcc>
+        where TTwo : IRowOp<Int4Int8Dot, TBlock, TAcc>
+        where TBlock : struct
+        where TAcc : struct
+    {
+        var d = new Int4Int8Dot(w, new ActivationRow(x, t));
+        if (x.Terms == 2) RowDriver<TTwo, Int4Int8Dot, TBlock, TAcc>.Rows(d, n0, n1, y);
+        else RowDriver<TOne, Int4Int8Dot, TBlock, TAcc>.Rows(d, n0, n1, y);
+    }
 }
 
 /// <summary>Compile-time choice of one or two activation planes, so each kernel loop is specialized.</summary>
@@ -71,107 +93,83 @@ internal readonly unsafe struct ActivationRow(Int8Activations x, int t)
     public float* Scale { get; } = x.ScaleRow(t);
 }
 
-internal readonly unsafe struct Int4Int8Scalar : IInt4Int8Op
+internal readonly unsafe struct Int4Int8Scalar : IInt4Int8Op, IRowOp<Int4Int8Dot, NoBlock, float>
 {
-    public static void Rows4(Int4Rows w, int r, int stride, Int8Activations x, int t, float* y)
-    {
-        for (int i = 0; i < 4; i++) y[i * stride] = Row(w, r + i * stride, x, t);
-    }
+    public static int RowsPerPass => 1;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Row(Int4Rows w, int r, Int8Activations x, int t)
-    {
-        byte* p = w.PackedRow(r);
-        ushort* ws = w.ScaleRow(r);
-        var a = new ActivationRow(x, t);
-        int k = x.Terms == 2 ? Int8Activations.SecondTermScale : 1;
-        float acc = 0;
-        for (int word = 0; word < w.Cols / 8; word++)
-        {
-            int sum = a.Correction[word];
-            for (int i = 0; i < 4; i++)
-            {
-                int b = 4 * word + i;
-                int even = k * a.Even[b] + (a.Even2 == null ? 0 : a.Even2[b]);
-                int odd = k * a.Odd[b] + (a.Odd2 == null ? 0 : a.Odd2[b]);
-                sum += (p[b] & 0xF) * even + (p[b] >> 4) * odd;
-            }
-            acc = MathF.FusedMultiplyAdd(sum * a.Scale[word], Bf16.ToFloat(ws[word / 4]), acc);
-        }
-        return acc;
-    }
-}
+    /// <summary>One packed word.</summary>
+    public static int BlockCols => 8;
 
-internal readonly unsafe struct Int4Int8V512 : IInt4Int8Op
-{
-    public static void Rows4(Int4Rows w, int r, int stride, Int8Activations x, int t, float* y)
-    {
-        if (x.Terms == 2) Rows4<TwoPlanes>(w, r, stride, new ActivationRow(x, t), y);
-        else Rows4<OnePlane>(w, r, stride, new ActivationRow(x, t), y);
-    }
-
-    public static float Row(Int4Rows w, int r, Int8Activations x, int t) =>
-        x.Terms == 2 ? Row<TwoPlanes>(w, r, new ActivationRow(x, t)) : Row<OnePlane>(w, r, new ActivationRow(x, t));
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows4<TPlanes>(Int4Rows w, int r, int stride, ActivationRow x, float* y) where TPlanes : IPlanes
-    {
-        byte* p0 = w.PackedRow(r), p1 = w.PackedRow(r + stride), p2 = w.PackedRow(r + 2 * stride), p3 = w.PackedRow(r + 3 * stride);
-        ushort* s0 = w.ScaleRow(r), s1 = w.ScaleRow(r + stride), s2 = w.ScaleRow(r + 2 * stride), s3 = w.ScaleRow(r + 3 * stride);
-        var a0 = Vector512<float>.Zero;
-        var a1 = a0;
-        var a2 = a0;
-        var a3 = a0;
-        int blocks = w.Cols / 128;
-        for (int j = 0; j < blocks; j++)
-        {
-            var b = Block.Load<TPlanes>(x, j);
-            a0 = Step<TPlanes>(Vector512.Load(p0 + 64 * j), GroupScales(s0 + 4 * j), b, a0);
-            a1 = Step<TPlanes>(Vector512.Load(p1 + 64 * j), GroupScales(s1 + 4 * j), b, a1);
-            a2 = Step<TPlanes>(Vector512.Load(p2 + 64 * j), GroupScales(s2 + 4 * j), b, a2);
-            a3 = Step<TPlanes>(Vector512.Load(p3 + 64 * j), GroupScales(s3 + 4 * j), b, a3);
-        }
-        if (w.Cols % 128 != 0)
-        {
-            int tail = (w.Cols % 128) / Int8Activations.Group;
-            var mask = TailMask(tail);
-            var b = Block.Load<TPlanes>(x, blocks);
-            a0 = Step<TPlanes>(Avx512BW.MaskLoad(p0 + 64 * blocks, mask, default), TailScales(s0 + 4 * blocks, tail), b, a0);
-            a1 = Step<TPlanes>(Avx512BW.MaskLoad(p1 + 64 * blocks, mask, default), TailScales(s1 + 4 * blocks, tail), b, a1);
-            a2 = Step<TPlanes>(Avx512BW.MaskLoad(p2 + 64 * blocks, mask, default), TailScales(s2 + 4 * blocks, tail), b, a2);
-            a3 = Step<TPlanes>(Avx512BW.MaskLoad(p3 + 64 * blocks, mask, default), TailScales(s3 + 4 * blocks, tail), b, a3);
-        }
-        y[0] = Vector512.Sum(a0);
-        y[stride] = Vector512.Sum(a1);
-        y[2 * stride] = Vector512.Sum(a2);
-        y[3 * stride] = Vector512.Sum(a3);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Row<TPlanes>(Int4Rows w, int r, ActivationRow x) where TPlanes : IPlanes
-    {
-        byte* p = w.PackedRow(r);
-        ushort* ws = w.ScaleRow(r);
-        var acc = Vector512<float>.Zero;
-        int blocks = w.Cols / 128;
-        for (int j = 0; j < blocks; j++)
-            acc = Step<TPlanes>(Vector512.Load(p + 64 * j), GroupScales(ws + 4 * j), Block.Load<TPlanes>(x, j), acc);
-        if (w.Cols % 128 != 0)
-        {
-            int tail = (w.Cols % 128) / Int8Activations.Group;
-            acc = Step<TPlanes>(Avx512BW.MaskLoad(p + 64 * blocks, TailMask(tail), default), TailScales(ws + 4 * blocks, tail), Block.Load<TPlanes>(x, blocks), acc);
-        }
-        return Vector512.Sum(acc);
-    }
+    public static void Rows(Int4Rows w, int n0, int n1, Int8Activations x, int t, float* y) =>
+        RowDriver<Int4Int8Scalar, Int4Int8Dot, NoBlock, float>.Rows(new(w, new(x, t)), n0, n1, y);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Step<TPlanes>(Vector512<byte> q, Vector512<float> wscale, Block b, Vector512<float> acc) where TPlanes : IPlanes
+    public static float Step(in Int4Int8Dot d, in NoBlock x, WeightRow w, int word, float acc)
+    {
+        var a = d.X;
+        byte* p = w.Data;
+        int k = a.Even2 == null ? 1 : Int8Activations.SecondTermScale;
+        int sum = a.Correction[word];
+        for (int i = 0; i < 4; i++)
+        {
+            int b = 4 * word + i;
+            int even = k * a.Even[b] + (a.Even2 == null ? 0 : a.Even2[b]);
+            int odd = k * a.Odd[b] + (a.Odd2 == null ? 0 : a.Odd2[b]);
+            sum += (p[b] & 0xF) * even + (p[b] >> 4) * odd;
+        }
+        return MathF.FusedMultiplyAdd(sum * a.Scale[word], Bf16.ToFloat(((ushort*)w.Scales)[word / 4]), acc);
+    }
+
+    public static float Sum(float acc) => acc;
+}
+
+/// <summary>Vector512: four rows per pass share each block's activation loads; the last block is masked.</summary>
+internal readonly unsafe struct Int4Int8V512 : IInt4Int8Op
+{
+    public static void Rows(Int4Rows w, int n0, int n1, Int8Activations x, int t, float* y) =>
+        Int4Int8Dot.Rows<Int4Int8V512<OnePlane>, Int4Int8V512<TwoPlanes>, Int4Block512, Vector512<float>>(
+            w, n0, n1, x, t, y);
+}
+
+internal readonly unsafe struct Int4Int8V512<TPlanes> : IRowOp<Int4Int8Dot, Int4Block512, Vector512<float>>
+    where TPlanes : IPlanes
+{
+    public static int RowsPerPass => 4;
+
+    /// <summary>64 packed bytes: four groups, one per 128-bit lane.</summary>
+    public static int BlockCols => 128;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Int4Block512 Load(in Int4Int8Dot d, int j) => Int4Block512.Load<TPlanes>(d.X, j, default);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Int4Block512 LoadTail(in Int4Int8Dot d, int j, int count) =>
+        Int4Block512.Load<TPlanes>(
+            d.X, j, Vector512.LessThan(Vector512<byte>.Indices, Vector512.Create((byte)(count / 2))));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Step(in Int4Int8Dot d, in Int4Block512 x, WeightRow w, int j,
+        Vector512<float> acc) =>
+        Fma(Vector512.Load(w.Data + 64 * j), GroupScales((ushort*)w.Scales + 4 * j), x, acc);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> StepTail(in Int4Int8Dot d, in Int4Block512 x, WeightRow w, int j, int count,
+        Vector512<float> acc) =>
+        Fma(Avx512BW.MaskLoad(w.Data + 64 * j, x.Mask, default),
+            TailScales((ushort*)w.Scales + 4 * j, count / Int8Activations.Group), x, acc);
+
+    public static float Sum(Vector512<float> acc) => Vector512.Sum(acc);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Fma(Vector512<byte> q, Vector512<float> wscale, in Int4Block512 b,
+        Vector512<float> acc)
     {
         var nibble = Vector512.Create((byte)0x0F);
         var lo = q & nibble;
         // GF(2) affine map: bits 4..7 of each byte to bits 0..3, zeros above (one instruction for shift + mask).
-        var hi = Gfni.V512.IsSupported ? Gfni.V512.GaloisFieldAffineTransform(q, Vector512.Create(0x1020408000000000UL).AsByte(), 0)
-                                       : Vector512.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & nibble;
+        var hi = Gfni.V512.IsSupported
+            ? Gfni.V512.GaloisFieldAffineTransform(q, Vector512.Create(0x1020408000000000UL).AsByte(), 0)
+            : Vector512.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & nibble;
         var s16 = Avx512BW.MultiplyAddAdjacent(lo, b.Even) + Avx512BW.MultiplyAddAdjacent(hi, b.Odd);
         Vector512<int> s32;
         if (TPlanes.Two)
@@ -187,7 +185,9 @@ internal readonly unsafe struct Int4Int8V512 : IInt4Int8Op
         return Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s32) * b.Scale, wscale, acc);
     }
 
-    /// <summary>The bf16 scales of four consecutive groups, each widened to float in the four lanes of its 128-bit lane.</summary>
+    /// <summary>
+    /// The bf16 scales of four consecutive groups, each widened to float in the four lanes of its 128-bit lane.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> GroupScales(ushort* scales) =>
         Avx512BW.Shuffle(Vector512.Create(*(ulong*)scales).AsByte(), Spread()).AsSingle();
@@ -200,85 +200,107 @@ internal readonly unsafe struct Int4Int8V512 : IInt4Int8Op
         return Avx512BW.Shuffle(Vector512.Create(bits).AsByte(), Spread()).AsSingle();
     }
 
-    /// <summary>Byte shuffle: 128-bit lane L takes bf16 L of the broadcast qword into the high half of each dword (0x80 zeroes).</summary>
+    /// <summary>
+    /// Byte shuffle: 128-bit lane L takes bf16 L of the broadcast qword into the high half of each dword (0x80
+    /// zeroes).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<byte> Spread() => Vector512.Create(
         0x0100_8080u, 0x0100_8080u, 0x0100_8080u, 0x0100_8080u, 0x0302_8080u, 0x0302_8080u, 0x0302_8080u, 0x0302_8080u,
-        0x0504_8080u, 0x0504_8080u, 0x0504_8080u, 0x0504_8080u, 0x0706_8080u, 0x0706_8080u, 0x0706_8080u, 0x0706_8080u).AsByte();
-
-    private static Vector512<byte> TailMask(int groups) =>
-        Vector512.LessThan(Vector512<byte>.Indices, Vector512.Create((byte)(16 * groups)));
-
-    /// <summary>The activation vectors of block j (128 columns), loaded once and shared by the rows of a pass.</summary>
-    private readonly struct Block
-    {
-        public Vector512<sbyte> Even { get; init; }
-
-        public Vector512<sbyte> Odd { get; init; }
-
-        public Vector512<sbyte> Even2 { get; init; }
-
-        public Vector512<sbyte> Odd2 { get; init; }
-
-        public Vector512<int> Correction { get; init; }
-
-        public Vector512<float> Scale { get; init; }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Block Load<TPlanes>(ActivationRow x, int j) where TPlanes : IPlanes => new()
-        {
-            Even = Vector512.Load(x.Even + 64 * j),
-            Odd = Vector512.Load(x.Odd + 64 * j),
-            Even2 = TPlanes.Two ? Vector512.Load(x.Even2 + 64 * j) : default,
-            Odd2 = TPlanes.Two ? Vector512.Load(x.Odd2 + 64 * j) : default,
-            Correction = Vector512.Load(x.Correction + 16 * j),
-            Scale = Vector512.Load(x.Scale + 16 * j),
-        };
-    }
+        0x0504_8080u, 0x0504_8080u, 0x0504_8080u, 0x0504_8080u, 0x0706_8080u, 0x0706_8080u, 0x0706_8080u,
+        0x0706_8080u).AsByte();
 }
 
+/// <summary>
+/// The activation vectors of one 128-column block, loaded once and shared by the rows of a pass; in the last block,
+/// the mask of the packed bytes that exist.
+/// </summary>
+internal readonly unsafe struct Int4Block512
+{
+    public Vector512<sbyte> Even { get; init; }
+
+    public Vector512<sbyte> Odd { get; init; }
+
+    public Vector512<sbyte> Even2 { get; init; }
+
+    public Vector512<sbyte> Odd2 { get; init; }
+
+    public Vector512<int> Correction { get; init; }
+
+    public Vector512<float> Scale { get; init; }
+
+    public Vector512<byte> Mask { get; init; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Int4Block512 Load<TPlanes>(ActivationRow x, int j, Vector512<byte> mask)
+        where TPlanes : IPlanes => new()
+    {
+        Even = Vector512.Load(x.Even + 64 * j),
+        Odd = Vector512.Load(x.Odd + 64 * j),
+        Even2 = TPlanes.Two ? Vector512.Load(x.Even2 + 64 * j) : default,
+        Odd2 = TPlanes.Two ? Vector512.Load(x.Odd2 + 64 * j) : default,
+        Correction = Vector512.Load(x.Correction + 16 * j),
+        Scale = Vector512.Load(x.Scale + 16 * j),
+        Mask = mask,
+    };
+}
+
+/// <summary>Vector256 (machines without AVX-512): one row at a time, a half block for a 32-column tail.</summary>
 internal readonly unsafe struct Int4Int8V256 : IInt4Int8Op
 {
-    public static void Rows4(Int4Rows w, int r, int stride, Int8Activations x, int t, float* y)
-    {
-        for (int i = 0; i < 4; i++) y[i * stride] = Row(w, r + i * stride, x, t);
-    }
+    public static void Rows(Int4Rows w, int n0, int n1, Int8Activations x, int t, float* y) =>
+        Int4Int8Dot.Rows<Int4Int8V256<OnePlane>, Int4Int8V256<TwoPlanes>, NoBlock, Vector256<float>>(
+            w, n0, n1, x, t, y);
+}
 
-    public static float Row(Int4Rows w, int r, Int8Activations x, int t) =>
-        x.Terms == 2 ? Row<TwoPlanes>(w, r, new ActivationRow(x, t)) : Row<OnePlane>(w, r, new ActivationRow(x, t));
+internal readonly unsafe struct Int4Int8V256<TPlanes> : IRowOp<Int4Int8Dot, NoBlock, Vector256<float>>
+    where TPlanes : IPlanes
+{
+    public static int RowsPerPass => 1;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Row<TPlanes>(Int4Rows w, int r, ActivationRow x) where TPlanes : IPlanes
+    /// <summary>32 packed bytes: two groups, one per 128-bit lane.</summary>
+    public static int BlockCols => 64;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Step(in Int4Int8Dot d, in NoBlock x, WeightRow w, int j, Vector256<float> acc) =>
+        Fma(d.X, Vector256.Load(w.Data + 32 * j), *(uint*)((ushort*)w.Scales + 2 * j), j, acc);
+
+    /// <summary>The last 32 columns: the low half of a block (the upper half's scale is zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> StepTail(in Int4Int8Dot d, in NoBlock x, WeightRow w, int j, int count,
+        Vector256<float> acc) =>
+        Fma(d.X, Vector256.Create(Vector128.Load(w.Data + 32 * j), Vector128<byte>.Zero), ((ushort*)w.Scales)[2 * j], j,
+            acc);
+
+    public static float Sum(Vector256<float> acc) => Vector256.Sum(acc);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Fma(in ActivationRow x, Vector256<byte> q, uint scaleBits, int j,
+        Vector256<float> acc)
     {
-        byte* p = w.PackedRow(r);
-        ushort* ws = w.ScaleRow(r);
-        var acc = Vector256<float>.Zero;
-        int blocks = (w.Cols + 63) / 64;
-        bool half = w.Cols % 64 != 0;
-        for (int j = 0; j < blocks; j++)
+        var spread = Vector256.Create(
+            0x0100_8080u, 0x0100_8080u, 0x0100_8080u, 0x0100_8080u, 0x0302_8080u, 0x0302_8080u, 0x0302_8080u,
+            0x0302_8080u).AsByte();
+        var wscale = Avx2.Shuffle(Vector256.Create(scaleBits).AsByte(), spread).AsSingle();
+        var nibble = Vector256.Create((byte)0x0F);
+        var lo = q & nibble;
+        var hi = Vector256.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & nibble;
+        var s16 = Avx2.MultiplyAddAdjacent(lo, Vector256.Load(x.Even + 32 * j))
+            + Avx2.MultiplyAddAdjacent(hi, Vector256.Load(x.Odd + 32 * j));
+        Vector256<int> s32;
+        if (TPlanes.Two)
         {
-            bool last = half && j == blocks - 1;
-            var q = last ? Vector256.Create(Vector128.Load(p + 32 * j), Vector128<byte>.Zero) : Vector256.Load(p + 32 * j);
-            uint scaleBits = last ? ws[2 * j] : *(uint*)(ws + 2 * j);
-            var spread = Vector256.Create(0x0100_8080u, 0x0100_8080u, 0x0100_8080u, 0x0100_8080u, 0x0302_8080u, 0x0302_8080u, 0x0302_8080u, 0x0302_8080u).AsByte();
-            var wscale = Avx2.Shuffle(Vector256.Create(scaleBits).AsByte(), spread).AsSingle();
-            var nibble = Vector256.Create((byte)0x0F);
-            var lo = q & nibble;
-            var hi = Vector256.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & nibble;
-            var s16 = Avx2.MultiplyAddAdjacent(lo, Vector256.Load(x.Even + 32 * j)) + Avx2.MultiplyAddAdjacent(hi, Vector256.Load(x.Odd + 32 * j));
-            Vector256<int> s32;
-            if (TPlanes.Two)
-            {
-                var t16 = Avx2.MultiplyAddAdjacent(lo, Vector256.Load(x.Even2 + 32 * j)) + Avx2.MultiplyAddAdjacent(hi, Vector256.Load(x.Odd2 + 32 * j));
-                s32 = Avx2.MultiplyAddAdjacent(s16, Vector256.Create((short)Int8Activations.SecondTermScale)) + Avx2.MultiplyAddAdjacent(t16, Vector256<short>.One);
-            }
-            else
-            {
-                s32 = Avx2.MultiplyAddAdjacent(s16, Vector256<short>.One);
-            }
-            s32 += Vector256.Load(x.Correction + 8 * j);
-            acc = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s32) * Vector256.Load(x.Scale + 8 * j), wscale, acc);
+            var t16 = Avx2.MultiplyAddAdjacent(lo, Vector256.Load(x.Even2 + 32 * j))
+                + Avx2.MultiplyAddAdjacent(hi, Vector256.Load(x.Odd2 + 32 * j));
+            s32 = Avx2.MultiplyAddAdjacent(s16, Vector256.Create((short)Int8Activations.SecondTermScale))
+                + Avx2.MultiplyAddAdjacent(t16, Vector256<short>.One);
         }
-        return Vector256.Sum(acc);
+        else
+        {
+            s32 = Avx2.MultiplyAddAdjacent(s16, Vector256<short>.One);
+        }
+        s32 += Vector256.Load(x.Correction + 8 * j);
+        var scaled = Avx.ConvertToVector256Single(s32) * Vector256.Load(x.Scale + 8 * j);
+        return Vector256.FusedMultiplyAdd(scaled, wscale, acc);
     }
 }

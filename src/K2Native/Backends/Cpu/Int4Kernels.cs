@@ -4,7 +4,7 @@
 // share one group scale. The vector path processes L words per block (L = 16 for Vector512, 8 for
 // Vector256): extracting nibble i of every lane yields columns {8c+i}, so activations are permuted
 // once per call into that order (PermuteActivations) and the weights are never shuffled.
-// Words past the last full block stay in natural order and run scalar.
+// Words past the last full block stay in natural order and run scalar. RowDriver.cs owns the loops.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using K2Native.Numerics;
@@ -21,7 +21,9 @@ internal static unsafe class Int4Kernels
         _ => 0,
     };
 
-    /// <summary>xp = x in the column order the vector path consumes (blocks of 8L columns transposed, tail natural).</summary>
+    /// <summary>
+    /// xp = x in the column order the vector path consumes (blocks of 8L columns transposed, tail natural).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PermuteActivations(float* x, float* xp, int cols, SimdWidth width)
     {
@@ -39,69 +41,9 @@ internal static unsafe class Int4Kernels
         for (int c = blocks * span; c < cols; c++) xp[c] = x[c];
     }
 
-    /// <summary>Σ_k w[k]·x[k] over one INT4 row, x given permuted.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float DotRow(int* packed, ushort* scales, int cols, int groupSize, float* xp, SimdWidth width)
-    {
-        int words = cols / 8;
-        int wordsPerGroup = groupSize / 8;
-        int lanes = Lanes(width);
-        int blocks = lanes == 0 ? 0 : words / lanes;
-        float sum = 0;
-        if (width == SimdWidth.V512 && blocks > 0)
-        {
-            var acc = Vector512<float>.Zero;
-            float* sv = stackalloc float[16];
-            for (int b = 0; b < blocks; b++)
-            {
-                var q = Vector512.Load((uint*)packed + b * 16);
-                float* xb = xp + b * 128;
-                var part = Vector512<float>.Zero;
-                for (int i = 0; i < 8; i++)
-                    part = Vector512.FusedMultiplyAdd(Nibble512(q, i), Vector512.Load(xb + i * 16), part);
-                FillScales(scales, b * 16, 16, wordsPerGroup, sv);
-                acc = Vector512.FusedMultiplyAdd(part, Vector512.Load(sv), acc);
-            }
-            sum = Vector512.Sum(acc);
-        }
-        else if (width == SimdWidth.V256 && blocks > 0)
-        {
-            var acc = Vector256<float>.Zero;
-            float* sv = stackalloc float[8];
-            for (int b = 0; b < blocks; b++)
-            {
-                var q = Vector256.Load((uint*)packed + b * 8);
-                float* xb = xp + b * 64;
-                var part = Vector256<float>.Zero;
-                for (int i = 0; i < 8; i++)
-                    part = Vector256.FusedMultiplyAdd(Nibble256(q, i), Vector256.Load(xb + i * 8), part);
-                FillScales(scales, b * 8, 8, wordsPerGroup, sv);
-                acc = Vector256.FusedMultiplyAdd(part, Vector256.Load(sv), acc);
-            }
-            sum = Vector256.Sum(acc);
-        }
-        for (int c = blocks * lanes; c < words; c++)
-        {
-            uint word = (uint)packed[c];
-            float* xc = xp + c * 8;
-            float part = 0;
-            for (int i = 0; i < 8; i++) part = MathF.FusedMultiplyAdd((int)((word >> (4 * i)) & 0xF) - 8, xc[i], part);
-            sum = MathF.FusedMultiplyAdd(part, Bf16.ToFloat(scales[c / wordsPerGroup]), sum);
-        }
-        return sum;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Nibble512(Vector512<uint> q, int i) =>
-        Vector512.ConvertToSingle((Vector512.ShiftRightLogical(q, 4 * i) & Vector512.Create(0xFu)).AsInt32() - Vector512.Create(8));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Nibble256(Vector256<uint> q, int i) =>
-        Vector256.ConvertToSingle((Vector256.ShiftRightLogical(q, 4 * i) & Vector256.Create(0xFu)).AsInt32() - Vector256.Create(8));
-
     /// <summary>sv[j] = scale of word firstWord + j.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FillScales(ushort* scales, int firstWord, int count, int wordsPerGroup, float* sv)
+    public static void FillScales(ushort* scales, int firstWord, int count, int wordsPerGroup, float* sv)
     {
         int group = firstWord / wordsPerGroup;
         int inGroup = firstWord - group * wordsPerGroup;
@@ -116,4 +58,89 @@ internal static unsafe class Int4Kernels
             }
         }
     }
+}
+
+/// <summary>
+/// The INT4 x float32 problem of one activation row: packed words [.., Cols/8], bf16 scales [.., Cols/GroupSize],
+/// the row permuted (Int4Kernels.PermuteActivations), and room for one vector of scales.
+/// </summary>
+internal readonly unsafe struct Int4FloatDot(int* packed, ushort* scales, int cols, int groupSize, float* xp, float* sv)
+    : IRowProblem
+{
+    public int Cols { get; } = cols;
+
+    public int WordsPerGroup { get; } = groupSize / 8;
+
+    public float* Xp { get; } = xp;
+
+    /// <summary>16 floats of scratch for the scales of one block.</summary>
+    public float* Sv { get; } = sv;
+
+    private readonly int* _packed = packed;
+
+    private readonly ushort* _scales = scales;
+
+    private readonly int _groups = cols / groupSize;
+
+    public WeightRow Row(int r) => new(_packed + (long)r * (Cols / 8), _scales + (long)r * _groups);
+}
+
+/// <summary>A vector sum and, once the natural-order words past the last block have run, the scalar total.</summary>
+internal readonly record struct Int4FloatAcc<TVector>(TVector Vector, float Rest) where TVector : struct;
+
+/// <summary>One packed word at a time, natural order (also the tail of the vector operators).</summary>
+internal readonly unsafe struct Int4FloatScalar : IRowOp<Int4FloatDot, NoBlock, float>
+{
+    public static int RowsPerPass => 1;
+
+    public static int BlockCols => 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Step(in Int4FloatDot d, in NoBlock x, WeightRow w, int c, float acc)
+    {
+        uint word = ((uint*)w.Data)[c];
+        float* xc = d.Xp + c * 8;
+        float part = 0;
+        for (int i = 0; i < 8; i++) part = MathF.FusedMultiplyAdd((int)((word >> (4 * i)) & 0xF) - 8, xc[i], part);
+        return MathF.FusedMultiplyAdd(part, Bf16.ToFloat(((ushort*)w.Scales)[c / d.WordsPerGroup]), acc);
+    }
+
+    public static float Sum(float acc) => acc;
+
+    /// <summary>acc continued over words [from, to).</summary>
+    public static float Words(in Int4FloatDot d, WeightRow w, int from, int to, float acc)
+    {
+        for (int c = from; c < to; c++) acc = Step(d, default, w, c, acc);
+        return acc;
+    }
+}
+
+/// <summary>
+/// Blocks of Count words (8·Count columns); the words past the last block run scalar, after the vector sum.
+/// </summary>
+internal readonly unsafe struct Int4FloatVector<TVector> : IRowOp<Int4FloatDot, NoBlock, Int4FloatAcc<TVector>>
+    where TVector : struct, IFloatVector<TVector>
+{
+    public static int RowsPerPass => 1;
+
+    public static int BlockCols => 8 * TVector.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Int4FloatAcc<TVector> Step(in Int4FloatDot d, in NoBlock x, WeightRow w, int b,
+        Int4FloatAcc<TVector> acc)
+    {
+        int lanes = TVector.Count;
+        var part = TVector.Int4Block((uint*)w.Data + b * lanes, d.Xp + b * 8 * lanes);
+        Int4Kernels.FillScales((ushort*)w.Scales, b * lanes, lanes, d.WordsPerGroup, d.Sv);
+        return acc with { Vector = TVector.FusedMultiplyAdd(part, TVector.Load(d.Sv), acc.Vector) };
+    }
+
+    public static Int4FloatAcc<TVector> StepTail(in Int4FloatDot d, in NoBlock x, WeightRow w, int b, int count,
+        Int4FloatAcc<TVector> acc)
+    {
+        int first = b * TVector.Count;
+        return new(default, Int4FloatScalar.Words(d, w, first, first + count / 8, TVector.Sum(acc.Vector)));
+    }
+
+    public static float Sum(Int4FloatAcc<TVector> acc) => TVector.Sum(acc.Vector) + acc.Rest;
 }

@@ -1,5 +1,6 @@
 // y[T, N] = x[T, K] · W[N, K]^T for bf16, INT4 and FP8 weights read in place from the checkpoint: the driver
-// of the row kernels (Bf16Kernel.cs, Int4Int8Kernel.cs, Int4Kernels.cs, Fp8Kernel.cs). Output rows are cut into chunks
+// of the row kernels (Bf16Kernel.cs, Int4Int8Kernel.cs, Int4Kernels.cs, Fp8Kernel.cs; RowDriver.cs owns the loop
+// over a chunk's rows, except for FP8, which still has its own four-row loop). Output rows are cut into chunks
 // of contiguous rows (a multiple of 16, so no two threads write one cache line of y) that the worker
 // pool's threads claim one by one. Every token is run over a chunk before the next chunk starts: the
 // chunk is read from memory once and from L2 for the other tokens. Within a chunk the four rows of a
@@ -13,7 +14,9 @@ namespace K2Native.Backends.Cpu;
 
 internal static unsafe class MatMulKernel
 {
-    /// <summary>Weight bytes per chunk: a quarter of a 1 MiB L2, so a chunk stays cached while every token passes.</summary>
+    /// <summary>
+    /// Weight bytes per chunk: a quarter of a 1 MiB L2, so a chunk stays cached while every token passes.
+    /// </summary>
     private const long ChunkBytes = 256 << 10;
 
     public static void Run(StridedView x, MatrixSource w, StridedView y, KernelContext context)
@@ -23,7 +26,8 @@ internal static unsafe class MatMulKernel
         int chunks = (w.Rows + rows - 1) / rows;
         if (w.Format == WeightFormat.Bf16)
         {
-            var a = Bf16Activations.Split(x, context.Activations.Get<float>(Bf16Activations.FloatsNeeded(x.Rows, x.Cols)), context.Width);
+            float* memory = context.Activations.Get<float>(Bf16Activations.FloatsNeeded(x.Rows, x.Cols));
+            var a = Bf16Activations.Split(x, memory, context.Width);
             switch (context.Width)
             {
                 case SimdWidth.V512: RunJob(new Bf16Job<Bf16V512>(w, a, y, rows), chunks, context); break;
@@ -35,44 +39,81 @@ internal static unsafe class MatMulKernel
         {
             switch (context.Width)
             {
-                case SimdWidth.V512: RunJob(new Fp8Job<Fp8V512>(new Fp8Rows(w), w.Rows, x, y, rows), chunks, context); break;
-                case SimdWidth.V256: RunJob(new Fp8Job<Fp8V256>(new Fp8Rows(w), w.Rows, x, y, rows), chunks, context); break;
-                default: RunJob(new Fp8Job<Fp8Scalar>(new Fp8Rows(w), w.Rows, x, y, rows), chunks, context); break;
+                case SimdWidth.V512:
+                    RunJob(new Fp8Job<Fp8V512>(new Fp8Rows(w), w.Rows, x, y, rows), chunks, context);
+                    break;
+                case SimdWidth.V256:
+                    RunJob(new Fp8Job<Fp8V256>(new Fp8Rows(w), w.Rows, x, y, rows), chunks, context);
+                    break;
+                default:
+                    RunJob(new Fp8Job<Fp8Scalar>(new Fp8Rows(w), w.Rows, x, y, rows), chunks, context);
+                    break;
             }
         }
         else if (UsesIntegerPath(w, context))
         {
             int terms = context.Int8Terms;
-            var q = Int8Activations.Quantize(x, context.Activations.Get<byte>(Int8Activations.BytesNeeded(x.Rows, x.Cols, terms)), terms, context.Width);
+            byte* memory = context.Activations.Get<byte>(Int8Activations.BytesNeeded(x.Rows, x.Cols, terms));
+            var q = Int8Activations.Quantize(x, memory, terms, context.Width);
             RunInteger(Rows(w), w.Rows, q, y, rows, context);
         }
         else
         {
             float* permuted = context.Activations.Get<float>((long)x.Rows * x.Cols);
-            for (int t = 0; t < x.Rows; t++) Int4Kernels.PermuteActivations(x.Row(t), permuted + (long)t * x.Cols, x.Cols, context.Width);
-            RunJob(new Int4FloatJob(w, new StridedView(permuted, x.Rows, x.Cols, x.Cols), y, rows, context.Width), chunks, context);
+            for (int t = 0; t < x.Rows; t++)
+                Int4Kernels.PermuteActivations(x.Row(t), permuted + (long)t * x.Cols, x.Cols, context.Width);
+            var xp = new StridedView(permuted, x.Rows, x.Cols, x.Cols);
+            switch (context.Width)
+            {
+                case SimdWidth.V512:
+                    RunJob(new Int4FloatJob<Int4FloatVector<Float512>, Int4FloatAcc<Float512>>(w, xp, y, rows), chunks,
+                        context);
+                    break;
+                case SimdWidth.V256:
+                    RunJob(new Int4FloatJob<Int4FloatVector<Float256>, Int4FloatAcc<Float256>>(w, xp, y, rows), chunks,
+                        context);
+                    break;
+                default:
+                    RunJob(new Int4FloatJob<Int4FloatScalar, float>(w, xp, y, rows), chunks, context);
+                    break;
+            }
         }
     }
 
-    /// <summary>True when INT4 products of this weight use the integer path (the context asks for it and the group size fits).</summary>
+    /// <summary>
+    /// True when INT4 products of this weight use the integer path (the context asks for it and the group size fits).
+    /// </summary>
     public static bool UsesIntegerPath(MatrixSource w, KernelContext context) =>
-        w.Format == WeightFormat.Int4 && context.Int4Activations != Int4Activations.Float32 && w.GroupSize == Int8Activations.Group;
+        w.Format == WeightFormat.Int4 && context.Int4Activations != Int4Activations.Float32
+        && w.GroupSize == Int8Activations.Group;
 
     public static Int4Rows Rows(MatrixSource w) => new((byte*)w.Data, w.Scales, w.Cols);
 
-    /// <summary>y = q · W^T over quantized activations, for the rows of w in chunks of <paramref name="rowsPerChunk"/>.</summary>
-    public static void RunInteger(Int4Rows w, int outRows, Int8Activations q, StridedView y, int rowsPerChunk, KernelContext context)
+    /// <summary>
+    /// y = q · W^T over quantized activations, for the rows of w in chunks of <paramref name="rowsPerChunk"/>.
+    /// </summary>
+    public static void RunInteger(Int4Rows w, int outRows, Int8Activations q, StridedView y, int rowsPerChunk,
+        KernelContext context)
     {
         int chunks = (outRows + rowsPerChunk - 1) / rowsPerChunk;
         switch (context.Width)
         {
-            case SimdWidth.V512: RunJob(new IntegerJob<Int4Int8V512>(w, outRows, q, y, rowsPerChunk), chunks, context); break;
-            case SimdWidth.V256: RunJob(new IntegerJob<Int4Int8V256>(w, outRows, q, y, rowsPerChunk), chunks, context); break;
-            default: RunJob(new IntegerJob<Int4Int8Scalar>(w, outRows, q, y, rowsPerChunk), chunks, context); break;
+            case SimdWidth.V512:
+                RunJob(new IntegerJob<Int4Int8V512>(w, outRows, q, y, rowsPerChunk), chunks, context);
+                break;
+            case SimdWidth.V256:
+                RunJob(new IntegerJob<Int4Int8V256>(w, outRows, q, y, rowsPerChunk), chunks, context);
+                break;
+            default:
+                RunJob(new IntegerJob<Int4Int8Scalar>(w, outRows, q, y, rowsPerChunk), chunks, context);
+                break;
         }
     }
 
-    /// <summary>Rows per chunk: about ChunkBytes of weights, a multiple of 16, and at least four chunks per thread when the matrix allows.</summary>
+    /// <summary>
+    /// Rows per chunk: about ChunkBytes of weights, a multiple of 16, and at least four chunks per thread when the
+    /// matrix allows.
+    /// </summary>
     public static int RowsPerChunk(MatrixSource w, int threads)
     {
         long rowBytes = Math.Max(1, w.ByteSize / Math.Max(1, w.Rows));
@@ -83,35 +124,26 @@ internal static unsafe class MatMulKernel
 
     /// <summary>y[n - n0] = row n of w · activation row t, n in [n0, n1), four sequential streams at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void IntegerRows<TOp>(Int4Rows w, int n0, int n1, Int8Activations x, int t, float* y) where TOp : IInt4Int8Op
-    {
-        int m = (n1 - n0) / 4;
-        for (int i = 0; i < m; i++) TOp.Rows4(w, n0 + i, m, x, t, y + i);
-        for (int n = n0 + 4 * m; n < n1; n++) y[n - n0] = TOp.Row(w, n, x, t);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Bf16Rows<TOp>(ushort* w, int cols, int n0, int n1, Bf16Activations x, int t, float* y) where TOp : IBf16Op
-    {
-        int m = (n1 - n0) / 4;
-        for (int i = 0; i < m; i++) TOp.Rows4(w, cols, n0 + i, m, x, t, y + i);
-        for (int n = n0 + 4 * m; n < n1; n++) y[n - n0] = TOp.Row(w, cols, n, x, t);
-    }
+    public static void IntegerRows<TOp>(Int4Rows w, int n0, int n1, Int8Activations x, int t, float* y)
+        where TOp : IInt4Int8Op => TOp.Rows(w, n0, n1, x, t, y);
 
     private static void RunJob<TJob>(TJob job, int chunks, KernelContext context) where TJob : struct, IParallelJob =>
         context.Pool.Run(ref job, chunks);
 
-    private readonly struct Bf16Job<TOp>(MatrixSource w, Bf16Activations x, StridedView y, int rowsPerChunk) : IParallelJob where TOp : IBf16Op
+    private readonly struct Bf16Job<TOp>(MatrixSource w, Bf16Activations x, StridedView y, int rowsPerChunk)
+        : IParallelJob where TOp : IBf16Op
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
         {
             int n0 = chunk * rowsPerChunk, n1 = Math.Min(w.Rows, n0 + rowsPerChunk);
-            for (int t = 0; t < y.Rows; t++) Bf16Rows<TOp>((ushort*)w.Data, w.Cols, n0, n1, x, t, y.Row(t) + n0);
+            for (int t = 0; t < y.Rows; t++)
+                TOp.Rows(new Bf16Dot((ushort*)w.Data, w.Cols, x, t), n0, n1, y.Row(t) + n0);
         }
     }
 
-    private readonly struct IntegerJob<TOp>(Int4Rows w, int outRows, Int8Activations x, StridedView y, int rowsPerChunk) : IParallelJob where TOp : IInt4Int8Op
+    private readonly struct IntegerJob<TOp>(Int4Rows w, int outRows, Int8Activations x, StridedView y, int rowsPerChunk)
+        : IParallelJob where TOp : IInt4Int8Op
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
@@ -121,7 +153,8 @@ internal static unsafe class MatMulKernel
         }
     }
 
-    private readonly struct Fp8Job<TOp>(Fp8Rows w, int outRows, StridedView x, StridedView y, int rowsPerChunk) : IParallelJob where TOp : IFp8Op
+    private readonly struct Fp8Job<TOp>(Fp8Rows w, int outRows, StridedView x, StridedView y, int rowsPerChunk)
+        : IParallelJob where TOp : IFp8Op
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
@@ -142,20 +175,21 @@ internal static unsafe class MatMulKernel
         }
     }
 
-    /// <summary>The exact float32 INT4 path: rows dotted straight from the packed layout with permuted activations.</summary>
-    private readonly struct Int4FloatJob(MatrixSource w, StridedView xp, StridedView y, int rowsPerChunk, SimdWidth width) : IParallelJob
+    /// <summary>
+    /// The exact float32 INT4 path: rows dotted straight from the packed layout with permuted activations.
+    /// </summary>
+    private readonly struct Int4FloatJob<TOp, TAcc>(MatrixSource w, StridedView xp, StridedView y, int rowsPerChunk)
+        : IParallelJob where TOp : IRowOp<Int4FloatDot, NoBlock, TAcc> where TAcc : struct
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
         {
             int n0 = chunk * rowsPerChunk, n1 = Math.Min(w.Rows, n0 + rowsPerChunk);
-            int k = w.Cols, words = k / 8, groups = k / w.GroupSize;
-            int* packed = (int*)w.Data;
+            float* sv = stackalloc float[16];
             for (int t = 0; t < xp.Rows; t++)
             {
-                float* xt = xp.Row(t), yt = y.Row(t);
-                for (int n = n0; n < n1; n++)
-                    yt[n] = Int4Kernels.DotRow(packed + (long)n * words, w.Scales + (long)n * groups, k, w.GroupSize, xt, width);
+                var d = new Int4FloatDot((int*)w.Data, w.Scales, w.Cols, w.GroupSize, xp.Row(t), sv);
+                RowDriver<TOp, Int4FloatDot, NoBlock, TAcc>.Rows(d, n0, n1, y.Row(t) + n0);
             }
         }
     }

@@ -10,20 +10,23 @@ namespace K2Native.Backends.Cpu;
 internal static unsafe class AbsorbKernels
 {
     /// <summary>qLatent[t, h, :] = Σ_d q[t, h, d]·kvB[h·(Dn+Dv) + d, :] over the Dn non-rotated columns.</summary>
-    public static void AbsorbQuery(StridedView q, MatrixSource kvB, AttentionShape shape, StridedView qLatent, KernelContext context)
+    public static void AbsorbQuery(
+        StridedView q, MatrixSource kvB, AttentionShape shape, StridedView qLatent, KernelContext context)
     {
         var job = new QueryJob(q, kvB, shape, qLatent, context.Width);
         context.Pool.Run(ref job, shape.Heads);
     }
 
     /// <summary>output[t, h, v] = Σ_r kvB[h·(Dn+Dv) + Dn + v, r]·oLatent[t, h, r].</summary>
-    public static void ExpandValues(StridedView oLatent, MatrixSource kvB, AttentionShape shape, StridedView output, KernelContext context)
+    public static void ExpandValues(
+        StridedView oLatent, MatrixSource kvB, AttentionShape shape, StridedView output, KernelContext context)
     {
         var job = new ValueJob(oLatent, kvB, shape, output, context.Width);
         context.Pool.Run(ref job, shape.Heads);
     }
 
-    private readonly struct QueryJob(StridedView q, MatrixSource kvB, AttentionShape shape, StridedView qLatent, SimdWidth width) : IParallelJob
+    private readonly struct QueryJob(
+        StridedView q, MatrixSource kvB, AttentionShape shape, StridedView qLatent, SimdWidth width) : IParallelJob
     {
         public void Execute(int h)
         {
@@ -34,12 +37,14 @@ internal static unsafe class AbsorbKernels
             {
                 WeightRows.Read(kvB, h * shape.KvHeadDim + d, row, width);
                 for (int t = 0; t < q.Rows; t++)
-                    VectorMath.AddScaled(qLatent.Row(t) + (long)h * rkv, row, q.Row(t)[h * shape.QueryHeadDim + d], rkv, width);
+                    VectorMath.AddScaled(
+                        qLatent.Row(t) + (long)h * rkv, row, q.Row(t)[h * shape.QueryHeadDim + d], rkv, width);
             }
         }
     }
 
-    private readonly struct ValueJob(StridedView oLatent, MatrixSource kvB, AttentionShape shape, StridedView output, SimdWidth width) : IParallelJob
+    private readonly struct ValueJob(
+        StridedView oLatent, MatrixSource kvB, AttentionShape shape, StridedView output, SimdWidth width) : IParallelJob
     {
         public void Execute(int h)
         {

@@ -5,7 +5,15 @@ namespace K2Native.Backends.Cpu;
 
 internal static unsafe class AttentionKernel
 {
-    public static void Run(StridedView q, StridedView kv, StridedView kpe, AttentionShape shape, int[] positions, StridedView output, SimdWidth width, WorkerPool pool)
+    public static void Run(
+        StridedView q,
+        StridedView kv,
+        StridedView kpe,
+        AttentionShape shape,
+        int[] positions,
+        StridedView output,
+        SimdWidth width,
+        WorkerPool pool)
     {
         int heads = shape.Heads, dn = shape.NopeDim, dr = shape.RopeDim, dv = shape.ValueDim;
         int tokens = q.Rows;
@@ -20,7 +28,8 @@ internal static unsafe class AttentionKernel
             for (int s = 0; s < keys; s++)
             {
                 float* k = kv.Row(s) + h * shape.KvHeadDim;
-                float score = (VectorMath.Dot(qn, k, dn, width) + VectorMath.Dot(qr, kpe.Row(s), dr, width)) * shape.SoftmaxScale;
+                float score = (VectorMath.Dot(qn, k, dn, width) + VectorMath.Dot(qr, kpe.Row(s), dr, width))
+                    * shape.SoftmaxScale;
                 scores[s] = score;
                 if (score > max) max = score;
             }

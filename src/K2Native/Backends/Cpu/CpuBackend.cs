@@ -24,7 +24,9 @@ public sealed unsafe class CpuBackend : Backend
     public CpuBackend(
         SimdWidth width, Int4Activations int4Activations) : this(width, WorkerPool.Shared, int4Activations)
     {
-        if (width > Simd.Best) throw new ArgumentException($"{width} is not accelerated on this machine (best: {Simd.Best})", nameof(width));
+        if (width > Simd.Best)
+            throw new ArgumentException(
+                $"{width} is not accelerated on this machine (best: {Simd.Best})", nameof(width));
     }
 
     internal CpuBackend(SimdWidth width, WorkerPool pool, Int4Activations int4Activations)
@@ -149,7 +151,8 @@ public sealed unsafe class CpuBackend : Backend
 
     private static CpuKvCache Cache(KvCacheStorage cache) =>
         cache as CpuKvCache
-        ?? throw new ArgumentException($"a cache of another backend ({cache.GetType().Name}) was given to the CPU backend");
+        ?? throw new ArgumentException(
+            $"a cache of another backend ({cache.GetType().Name}) was given to the CPU backend");
 
     public override void Dispose()
     {

@@ -60,7 +60,9 @@ internal static unsafe class Fp8Kernel
 {
     private const int Block = MatrixSource.Fp8Block;
 
-    /// <summary>y[n - n0] = row n of w · x, n in [n0, n1), four sequential streams at a time (see MatMulKernel).</summary>
+    /// <summary>
+    /// y[n - n0] = row n of w · x, n in [n0, n1), four sequential streams at a time (see MatMulKernel).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Rows<TOp>(Fp8Rows w, int n0, int n1, float* x, float* y) where TOp : IFp8Op
     {
@@ -137,7 +139,10 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
     public static void Rows4(Fp8Rows w, int r, int stride, float* x, float* y)
     {
         byte* w0 = w.Row(r), w1 = w.Row(r + stride), w2 = w.Row(r + 2 * stride), w3 = w.Row(r + 3 * stride);
-        float* s0 = w.ScaleRow(r), s1 = w.ScaleRow(r + stride), s2 = w.ScaleRow(r + 2 * stride), s3 = w.ScaleRow(r + 3 * stride);
+        float* s0 = w.ScaleRow(r),
+            s1 = w.ScaleRow(r + stride),
+            s2 = w.ScaleRow(r + 2 * stride),
+            s3 = w.ScaleRow(r + 3 * stride);
         var a0 = Vector512<float>.Zero;
         var a1 = a0;
         var a2 = a0;
@@ -168,7 +173,8 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
             if (c < end)
             {
                 var codes = TailMask(end - c);
-                var xv = Avx512F.MaskLoad(x + c, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(end - c)).AsSingle(), default);
+                var xv = Avx512F.MaskLoad(
+                    x + c, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(end - c)).AsSingle(), default);
                 p0 = Vector512.FusedMultiplyAdd(Decode(Avx512BW.VL.MaskLoad((sbyte*)w0 + c, codes, default)), xv, p0);
                 p1 = Vector512.FusedMultiplyAdd(Decode(Avx512BW.VL.MaskLoad((sbyte*)w1 + c, codes, default)), xv, p1);
                 p2 = Vector512.FusedMultiplyAdd(Decode(Avx512BW.VL.MaskLoad((sbyte*)w2 + c, codes, default)), xv, p2);
@@ -196,11 +202,14 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
             int c = b * Block, end = Math.Min(w.Cols, c + Block);
             var part = Vector512<float>.Zero;
             for (; c + 64 <= end; c += 64) Dot64(row + c, x + c, ref part);
-            for (; c + 16 <= end; c += 16) part = Vector512.FusedMultiplyAdd(Decode(Vector128.Load((sbyte*)row + c)), Vector512.Load(x + c), part);
+            for (; c + 16 <= end; c += 16)
+                part = Vector512.FusedMultiplyAdd(Decode(Vector128.Load((sbyte*)row + c)), Vector512.Load(x + c), part);
             if (c < end)
             {
-                var xv = Avx512F.MaskLoad(x + c, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(end - c)).AsSingle(), default);
-                part = Vector512.FusedMultiplyAdd(Decode(Avx512BW.VL.MaskLoad((sbyte*)row + c, TailMask(end - c), default)), xv, part);
+                var xv = Avx512F.MaskLoad(
+                    x + c, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(end - c)).AsSingle(), default);
+                part = Vector512.FusedMultiplyAdd(
+                    Decode(Avx512BW.VL.MaskLoad((sbyte*)row + c, TailMask(end - c), default)), xv, part);
             }
             acc = Vector512.FusedMultiplyAdd(part * Unscale, Vector512.Create(scales[b]), acc);
         }
@@ -229,8 +238,12 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
                 bool normalA = !HasExponentZero(wa + c), normalB = !HasExponentZero(wb + c);
                 for (int i = c; i < c + 64; i += 16)
                 {
-                    var va = normalA ? DecodeNormal(Vector128.Load((sbyte*)wa + i)) : Decode(Vector128.Load((sbyte*)wa + i));
-                    var vb = normalB ? DecodeNormal(Vector128.Load((sbyte*)wb + i)) : Decode(Vector128.Load((sbyte*)wb + i));
+                    var va = normalA
+                        ? DecodeNormal(Vector128.Load((sbyte*)wa + i))
+                        : Decode(Vector128.Load((sbyte*)wa + i));
+                    var vb = normalB
+                        ? DecodeNormal(Vector128.Load((sbyte*)wb + i))
+                        : Decode(Vector128.Load((sbyte*)wb + i));
                     Tile(va, vb, Vector512.Load(x0 + i), ref pa0, ref pb0);
                     Tile(va, vb, Vector512.Load(x1 + i), ref pa1, ref pb1);
                     Tile(va, vb, Vector512.Load(x2 + i), ref pa2, ref pb2);
@@ -300,10 +313,12 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
     {
         if (HasExponentZero(w))
         {
-            for (int i = 0; i < 64; i += 16) part = Vector512.FusedMultiplyAdd(Decode(Vector128.Load((sbyte*)w + i)), Vector512.Load(x + i), part);
+            for (int i = 0; i < 64; i += 16)
+                part = Vector512.FusedMultiplyAdd(Decode(Vector128.Load((sbyte*)w + i)), Vector512.Load(x + i), part);
             return;
         }
-        for (int i = 0; i < 64; i += 16) part = Vector512.FusedMultiplyAdd(DecodeNormal(Vector128.Load((sbyte*)w + i)), Vector512.Load(x + i), part);
+        for (int i = 0; i < 64; i += 16)
+            part = Vector512.FusedMultiplyAdd(DecodeNormal(Vector128.Load((sbyte*)w + i)), Vector512.Load(x + i), part);
     }
 
     /// <summary>16 e4m3fn codes none of which has exponent 0, as float32 times 2^-8, exactly.</summary>
@@ -312,24 +327,28 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
     {
         var shifted = Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(codes).AsUInt32(), 20);
         // (shifted & 0x87F00000) | 0x38000000 in one instruction: 0xEA is (A & B) | C.
-        return Avx512F.TernaryLogic(shifted, Vector512.Create(0x87F00000u), Vector512.Create(0x38000000u), 0xEA).AsSingle();
+        return Avx512F.TernaryLogic(
+            shifted, Vector512.Create(0x87F00000u), Vector512.Create(0x38000000u), 0xEA).AsSingle();
     }
 
     /// <summary>16 e4m3fn codes as float32 times 2^-8, exactly (NaN codes excluded).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Decode(Vector128<sbyte> codes)
     {
-        var t = Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(codes).AsUInt32(), 20) & Vector512.Create(0x87F00000u);
+        var t = Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(codes).AsUInt32(), 20)
+            & Vector512.Create(0x87F00000u);
         var value = (t | Vector512.Create(0x38000000u)).AsSingle();
         var exponent = t & Vector512.Create(0x07800000u);
         if (!Vector512.EqualsAny(exponent, Vector512<uint>.Zero)) return value;
         // Exponent 0: 2^-14 (1 + m/8) - 2^-14 = m 2^-17, the subnormal m 2^-9 times 2^-8, with the code's sign.
         var one = Vector512.Create(0x38800000u);
         var subnormal = (t + one).AsSingle() - ((t & Vector512.Create(0x80000000u)) | one).AsSingle();
-        return Vector512.ConditionalSelect(Vector512.Equals(exponent, Vector512<uint>.Zero).AsSingle(), subnormal, value);
+        return Vector512.ConditionalSelect(
+            Vector512.Equals(exponent, Vector512<uint>.Zero).AsSingle(), subnormal, value);
     }
 
-    private static Vector128<sbyte> TailMask(int count) => Vector128.LessThan(Vector128<sbyte>.Indices, Vector128.Create((sbyte)count));
+    private static Vector128<sbyte> TailMask(int count) =>
+        Vector128.LessThan(Vector128<sbyte>.Indices, Vector128.Create((sbyte)count));
 }
 
 internal readonly unsafe struct Fp8V256 : IFp8Op
@@ -353,7 +372,9 @@ internal readonly unsafe struct Fp8V256 : IFp8Op
         {
             int c = b * Block, end = Math.Min(vectorCols, c + Block);
             var part = Vector256<float>.Zero;
-            for (; c < end; c += 8) part = Vector256.FusedMultiplyAdd(Decode(Avx2.ConvertToVector256Int32((sbyte*)row + c)), Vector256.Load(x + c), part);
+            for (; c < end; c += 8)
+                part = Vector256.FusedMultiplyAdd(
+                    Decode(Avx2.ConvertToVector256Int32((sbyte*)row + c)), Vector256.Load(x + c), part);
             acc = Vector256.FusedMultiplyAdd(part, Vector256.Create(scales[b]), acc);
         }
         float sum = Vector256.Sum(acc);
@@ -368,7 +389,9 @@ internal readonly unsafe struct Fp8V256 : IFp8Op
         var value = (t + Vector256.Create(0x3C000000u)).AsSingle();
         var exponent = t & Vector256.Create(0x07800000u);
         if (!Vector256.EqualsAny(exponent, Vector256<uint>.Zero)) return value;
-        var subnormal = (t + Vector256.Create(0x3C800000u)).AsSingle() - ((t & Vector256.Create(0x80000000u)) | Vector256.Create(0x3C800000u)).AsSingle();
-        return Vector256.ConditionalSelect(Vector256.Equals(exponent, Vector256<uint>.Zero).AsSingle(), subnormal, value);
+        var subnormal = (t + Vector256.Create(0x3C800000u)).AsSingle()
+            - ((t & Vector256.Create(0x80000000u)) | Vector256.Create(0x3C800000u)).AsSingle();
+        return Vector256.ConditionalSelect(
+            Vector256.Equals(exponent, Vector256<uint>.Zero).AsSingle(), subnormal, value);
     }
 }

@@ -72,14 +72,20 @@ internal readonly unsafe struct Int8Activations
 
     public float* ScaleRow(int r) => Scale + (long)r * PaddedCols / 8;
 
-    /// <summary>Scratch bytes for <paramref name="rows"/> rows of <paramref name="cols"/> columns in <paramref name="terms"/> planes.</summary>
+    /// <summary>
+    /// Scratch bytes for <paramref name="rows"/> rows of <paramref name="cols"/> columns in
+    /// <paramref name="terms"/> planes.
+    /// </summary>
     public static long BytesNeeded(int rows, int cols, int terms)
     {
         long padded = (cols + Block - 1) / Block * Block;
         return rows * (terms * padded + padded / 8 * (sizeof(int) + sizeof(float)));
     }
 
-    /// <summary>Quantizes rows of x (x.Cols a multiple of <see cref="Group"/>) into <paramref name="memory"/> (64-byte aligned, BytesNeeded long).</summary>
+    /// <summary>
+    /// Quantizes rows of x (x.Cols a multiple of <see cref="Group"/>) into <paramref name="memory"/> (64-byte aligned,
+    /// BytesNeeded long).
+    /// </summary>
     public static Int8Activations Quantize(StridedView x, byte* memory, int terms, SimdWidth width)
     {
         var q = Create(memory, x.Rows, x.Cols, terms);
@@ -91,15 +97,21 @@ internal readonly unsafe struct Int8Activations
         return q;
     }
 
-    /// <summary>The layout over <paramref name="memory"/>, rows not yet filled (QuantizeGroups, ClearPadding).</summary>
+    /// <summary>
+    /// The layout over <paramref name="memory"/>, rows not yet filled (QuantizeGroups, ClearPadding).
+    /// </summary>
     public static Int8Activations Create(byte* memory, int rows, int cols, int terms)
     {
-        if (cols % Group != 0) throw new ArgumentException($"int8 activations need a multiple of {Group} columns, got {cols}");
-        if (terms is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(terms), $"int8 activations have 1 or 2 terms, not {terms}");
+        if (cols % Group != 0)
+            throw new ArgumentException($"int8 activations need a multiple of {Group} columns, got {cols}");
+        if (terms is not (1 or 2))
+            throw new ArgumentOutOfRangeException(nameof(terms), $"int8 activations have 1 or 2 terms, not {terms}");
         return new Int8Activations(memory, rows, cols, terms);
     }
 
-    /// <summary>Quantizes groups [first, first + count) of row r from <paramref name="x"/> (the row's column 0).</summary>
+    /// <summary>
+    /// Quantizes groups [first, first + count) of row r from <paramref name="x"/> (the row's column 0).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void QuantizeGroups(float* x, int r, int first, int count, SimdWidth width)
     {
@@ -111,11 +123,22 @@ internal readonly unsafe struct Int8Activations
         {
             float* xg = x + g * Group;
             int at = g * Group / 2;
-            float absMax = width == SimdWidth.V512 ? AbsMax512(xg) : width == SimdWidth.V256 ? AbsMax256(xg) : AbsMaxScalar(xg);
+            float absMax = width == SimdWidth.V512 ? AbsMax512(xg)
+                : width == SimdWidth.V256 ? AbsMax256(xg)
+                : AbsMaxScalar(xg);
             float inverse = absMax > 0 ? 127f / absMax : 0f;
-            if (width == SimdWidth.V512) Split512(xg, inverse, even + at, odd + at, even2 == null ? null : even2 + at, odd2 == null ? null : odd2 + at);
-            else if (width == SimdWidth.V256) Split256(xg, inverse, even + at, odd + at, even2 == null ? null : even2 + at, odd2 == null ? null : odd2 + at);
-            else SplitScalar(xg, inverse, even + at, odd + at, even2 == null ? null : even2 + at, odd2 == null ? null : odd2 + at);
+            if (width == SimdWidth.V512)
+                Split512(
+                    xg, inverse, even + at, odd + at,
+                    even2 == null ? null : even2 + at, odd2 == null ? null : odd2 + at);
+            else if (width == SimdWidth.V256)
+                Split256(
+                    xg, inverse, even + at, odd + at,
+                    even2 == null ? null : even2 + at, odd2 == null ? null : odd2 + at);
+            else
+                SplitScalar(
+                    xg, inverse, even + at, odd + at,
+                    even2 == null ? null : even2 + at, odd2 == null ? null : odd2 + at);
             Vector128.Create(absMax / unit).Store(scale + g * 4);
         }
         Correct(r, first * 4, count * 4, width);
@@ -137,7 +160,9 @@ internal readonly unsafe struct Int8Activations
         new Span<float>(ScaleRow(r) + Cols / 8, pad / 8).Clear();
     }
 
-    /// <summary>Correction[w] for words [first, first + count): bytes 4w..4w+3 of each plane are word w's values.</summary>
+    /// <summary>
+    /// Correction[w] for words [first, first + count): bytes 4w..4w+3 of each plane are word w's values.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Correct(int r, int first, int count, SimdWidth width)
     {
@@ -150,8 +175,11 @@ internal readonly unsafe struct Int8Activations
         {
             for (; w + 16 <= count; w += 16)
             {
-                var sums = Avx512BW.MultiplyAddAdjacent(PairSums512(even + 4 * w, odd + 4 * w), Vector512.Create(first16));
-                if (Terms == 2) sums += Avx512BW.MultiplyAddAdjacent(PairSums512(even2 + 4 * w, odd2 + 4 * w), Vector512.Create((short)-8));
+                var sums = Avx512BW.MultiplyAddAdjacent(
+                    PairSums512(even + 4 * w, odd + 4 * w), Vector512.Create(first16));
+                if (Terms == 2)
+                    sums += Avx512BW.MultiplyAddAdjacent(
+                        PairSums512(even2 + 4 * w, odd2 + 4 * w), Vector512.Create((short)-8));
                 sums.Store(correction + w);
             }
         }
@@ -160,7 +188,9 @@ internal readonly unsafe struct Int8Activations
             for (; w + 8 <= count; w += 8)
             {
                 var sums = Avx2.MultiplyAddAdjacent(PairSums256(even + 4 * w, odd + 4 * w), Vector256.Create(first16));
-                if (Terms == 2) sums += Avx2.MultiplyAddAdjacent(PairSums256(even2 + 4 * w, odd2 + 4 * w), Vector256.Create((short)-8));
+                if (Terms == 2)
+                    sums += Avx2.MultiplyAddAdjacent(
+                        PairSums256(even2 + 4 * w, odd2 + 4 * w), Vector256.Create((short)-8));
                 sums.Store(correction + w);
             }
         }
@@ -179,11 +209,13 @@ internal readonly unsafe struct Int8Activations
     /// <summary>int16 lane i = even[2i] + even[2i+1] + odd[2i] + odd[2i+1].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<short> PairSums512(sbyte* even, sbyte* odd) =>
-        Avx512BW.MultiplyAddAdjacent(Vector512<byte>.One, Vector512.Load(even)) + Avx512BW.MultiplyAddAdjacent(Vector512<byte>.One, Vector512.Load(odd));
+        Avx512BW.MultiplyAddAdjacent(Vector512<byte>.One, Vector512.Load(even))
+        + Avx512BW.MultiplyAddAdjacent(Vector512<byte>.One, Vector512.Load(odd));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<short> PairSums256(sbyte* even, sbyte* odd) =>
-        Avx2.MultiplyAddAdjacent(Vector256<byte>.One, Vector256.Load(even)) + Avx2.MultiplyAddAdjacent(Vector256<byte>.One, Vector256.Load(odd));
+        Avx2.MultiplyAddAdjacent(Vector256<byte>.One, Vector256.Load(even))
+        + Avx2.MultiplyAddAdjacent(Vector256<byte>.One, Vector256.Load(odd));
 
     private static float AbsMaxScalar(float* x)
     {
@@ -215,7 +247,8 @@ internal readonly unsafe struct Int8Activations
     private static float AbsMax256(float* x)
     {
         var m = Vector256.Max(Vector256.Max(Vector256.Abs(Vector256.Load(x)), Vector256.Abs(Vector256.Load(x + 8))),
-                              Vector256.Max(Vector256.Abs(Vector256.Load(x + 16)), Vector256.Abs(Vector256.Load(x + 24))));
+                              Vector256.Max(
+                                  Vector256.Abs(Vector256.Load(x + 16)), Vector256.Abs(Vector256.Load(x + 24))));
         return HorizontalMax(Vector128.Max(m.GetLower(), m.GetUpper()));
     }
 
@@ -238,7 +271,11 @@ internal readonly unsafe struct Int8Activations
         Deinterleave512(Avx512F.ConvertToVector512Int32(qa), Avx512F.ConvertToVector512Int32(qb), even, odd);
         if (even2 == null) return;
         var k = Vector512.Create((float)SecondTermScale);
-        Deinterleave512(Avx512F.ConvertToVector512Int32((ua - qa) * k), Avx512F.ConvertToVector512Int32((ub - qb) * k), even2, odd2);
+        Deinterleave512(
+            Avx512F.ConvertToVector512Int32((ua - qa) * k),
+            Avx512F.ConvertToVector512Int32((ub - qb) * k),
+            even2,
+            odd2);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -262,15 +299,24 @@ internal readonly unsafe struct Int8Activations
         var q1 = Vector256.Round(u1);
         var q2 = Vector256.Round(u2);
         var q3 = Vector256.Round(u3);
-        Deinterleave256(Avx.ConvertToVector256Int32(q0), Avx.ConvertToVector256Int32(q1), Avx.ConvertToVector256Int32(q2), Avx.ConvertToVector256Int32(q3), even, odd);
+        Deinterleave256(
+            Avx.ConvertToVector256Int32(q0),
+            Avx.ConvertToVector256Int32(q1),
+            Avx.ConvertToVector256Int32(q2),
+            Avx.ConvertToVector256Int32(q3),
+            even,
+            odd);
         if (even2 == null) return;
         Deinterleave256(Avx.ConvertToVector256Int32((u0 - q0) * k), Avx.ConvertToVector256Int32((u1 - q1) * k),
             Avx.ConvertToVector256Int32((u2 - q2) * k), Avx.ConvertToVector256Int32((u3 - q3) * k), even2, odd2);
     }
 
-    /// <summary>Within each vector, evens to the low half and odds to the high half; then pair halves up and narrow to bytes.</summary>
+    /// <summary>
+    /// Within each vector, evens to the low half and odds to the high half; then pair halves up and narrow to bytes.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Deinterleave256(Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3, sbyte* even, sbyte* odd)
+    private static void Deinterleave256(
+        Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3, sbyte* even, sbyte* odd)
     {
         var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
         v0 = Avx2.PermuteVar8x32(v0, order);

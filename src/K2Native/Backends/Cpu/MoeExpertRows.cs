@@ -19,7 +19,8 @@ internal unsafe interface IExpertRows
 }
 
 /// <summary>INT4 experts (group 32) with int8 activations: x quantized once, h quantized as it is written.</summary>
-internal readonly unsafe struct Int8ExpertRows<TOp>(Int8Activations xq, Int8Activations hq, SimdWidth width) : IExpertRows
+internal readonly unsafe struct Int8ExpertRows<TOp>(Int8Activations xq, Int8Activations hq, SimdWidth width)
+    : IExpertRows
     where TOp : IInt4Int8Op
 {
     public static Int8ExpertRows<TOp> Create(StridedView x, MoeLayer moe, RoutingTables tables, KernelContext context)
@@ -36,7 +37,8 @@ internal readonly unsafe struct Int8ExpertRows<TOp>(Int8Activations xq, Int8Acti
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void InputRows(MatrixSource w, int n0, int n1, int* tokens, int count, float** y)
     {
-        for (int k = 0; k < count; k++) MatMulKernel.IntegerRows<TOp>(MatMulKernel.Rows(w), n0, n1, xq, tokens[k], y[k]);
+        for (int k = 0; k < count; k++)
+            MatMulKernel.IntegerRows<TOp>(MatMulKernel.Rows(w), n0, n1, xq, tokens[k], y[k]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

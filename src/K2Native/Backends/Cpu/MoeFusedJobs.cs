@@ -62,7 +62,8 @@ internal static unsafe class MoeFusedJobs
         float* h = context.MoeHidden.Get<float>((long)tables.Slots * inner);
         int chunksPerExpert = (inner + InnerRowsPerItem - 1) / InnerRowsPerItem;
         int gateUpItems = tables.ActiveCount * chunksPerExpert;
-        int downRows = Math.Min(MaxDownRowsPerItem, MatMulKernel.RowsPerChunk(moe.Down[0].Source, context.Pool.Threads));
+        int downRows = Math.Min(
+            MaxDownRowsPerItem, MatMulKernel.RowsPerChunk(moe.Down[0].Source, context.Pool.Threads));
         int downItems = (hidden + downRows - 1) / downRows;
         var gateUp = new GateUp<TRows>(rows, moe, tables, h, inner, chunksPerExpert, context.Width);
         context.Pool.Run(ref gateUp, gateUpItems);
@@ -132,7 +133,8 @@ internal static unsafe class MoeFusedJobs
                     }
                     rows.HiddenRows(down, c0, c1, hs, slots, count, ds);
                     for (int k = 0; k < count; k++)
-                        VectorMath.AddScaled(acc.Row(tables.TokenOf(j0 + k)) + c0, ds[k], tables.WeightOf(j0 + k), c1 - c0, width);
+                        VectorMath.AddScaled(
+                            acc.Row(tables.TokenOf(j0 + k)) + c0, ds[k], tables.WeightOf(j0 + k), c1 - c0, width);
                 }
             }
         }

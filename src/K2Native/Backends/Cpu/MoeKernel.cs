@@ -3,7 +3,8 @@
 // accumulator. K2 Thinking's layout (INT4, group 32, int8 activations) and K2 Instruct's (FP8 128x128 blocks)
 // take the fused path (MoeFusedJobs.cs): two parallel loops per layer, gate/up/SiLU for every chosen expert,
 // then down and the weighted sum, with only the [slots, inner] hidden rows in between. Other layouts (bf16
-// experts, INT4 with float32 activations) run the plain per-expert sequence of matrix products. Either way experts are summed in id order: deterministic results.
+// experts, INT4 with float32 activations) run the plain per-expert sequence of matrix products. Either way experts
+// are summed in id order: deterministic results.
 using K2Native.Checkpoint;
 
 namespace K2Native.Backends.Cpu;
@@ -39,28 +40,48 @@ internal static unsafe class MoeKernel
         for (int t = 0; t < x.Rows; t++)
         {
             var row = new ReadOnlySpan<float>(logits.Row(t), r.Experts);
-            RouterKernel.Select(row, bias, r, new Span<int>(tables.Ids + t * r.TopK, r.TopK), new Span<float>(tables.Weights + t * r.TopK, r.TopK), scratch);
+            RouterKernel.Select(
+                row,
+                bias,
+                r,
+                new Span<int>(tables.Ids + t * r.TopK, r.TopK),
+                new Span<float>(tables.Weights + t * r.TopK, r.TopK),
+                scratch);
         }
     }
 
     /// <summary>Gather each expert's tokens, gate and up products, SiLU-multiply, down product, weighted add.</summary>
-    private static void RunPerExpert(StridedView x, MoeLayer moe, StridedView acc, RoutingTables tables, KernelContext context)
+    private static void RunPerExpert(
+        StridedView x, MoeLayer moe, StridedView acc, RoutingTables tables, KernelContext context)
     {
         int hidden = x.Cols, inner = moe.Gate[0].Rows, maxTokens = tables.MaxTokensPerExpert();
         float* memory = context.MoeHidden.Get<float>((long)maxTokens * (2 * hidden + 2 * inner));
-        float* xe = memory, gate = xe + (long)maxTokens * hidden, up = gate + (long)maxTokens * inner, down = up + (long)maxTokens * inner;
+        float* xe = memory,
+            gate = xe + (long)maxTokens * hidden,
+            up = gate + (long)maxTokens * inner,
+            down = up + (long)maxTokens * inner;
         for (int a = 0; a < tables.ActiveCount; a++)
         {
             int e = tables.Active[a], first = tables.Start[e], n = tables.Start[e + 1] - first;
             for (int j = 0; j < n; j++)
-                new ReadOnlySpan<float>(x.Row(tables.TokenOf(first + j)), hidden).CopyTo(new Span<float>(xe + (long)j * hidden, hidden));
+                new ReadOnlySpan<float>(x.Row(tables.TokenOf(first + j)), hidden)
+                    .CopyTo(new Span<float>(xe + (long)j * hidden, hidden));
             var gv = new StridedView(gate, n, inner, inner);
             MatMulKernel.Run(new StridedView(xe, n, hidden, hidden), moe.Gate[e].Source, gv, context);
-            MatMulKernel.Run(new StridedView(xe, n, hidden, hidden), moe.Up[e].Source, new StridedView(up, n, inner, inner), context);
+            MatMulKernel.Run(
+                new StridedView(xe, n, hidden, hidden),
+                moe.Up[e].Source,
+                new StridedView(up, n, inner, inner),
+                context);
             VectorMath.SiluMul(gate, up, gate, n * inner, context.Width);
             MatMulKernel.Run(gv, moe.Down[e].Source, new StridedView(down, n, hidden, hidden), context);
             for (int j = 0; j < n; j++)
-                VectorMath.AddScaled(acc.Row(tables.TokenOf(first + j)), down + (long)j * hidden, tables.WeightOf(first + j), hidden, context.Width);
+                VectorMath.AddScaled(
+                    acc.Row(tables.TokenOf(first + j)),
+                    down + (long)j * hidden,
+                    tables.WeightOf(first + j),
+                    hidden,
+                    context.Width);
         }
     }
 }
@@ -77,7 +98,11 @@ internal readonly unsafe struct RoutingTables
         _topK = r.TopK;
         _experts = r.Experts;
         Slots = tokens * r.TopK;
-        Span<long> sizes = stackalloc long[] { (long)tokens * r.Experts, SelectScratchLength(r), Slots, Slots, r.Experts + 1, r.Experts + 1, Slots, r.Experts, 1 };
+        Span<long> sizes = stackalloc long[]
+        {
+            (long)tokens * r.Experts, SelectScratchLength(r), Slots, Slots,
+            r.Experts + 1, r.Experts + 1, Slots, r.Experts, 1
+        };
         long total = 0;
         foreach (long s in sizes) total += (s + 15) / 16 * 16;
         float* p = buffer.Get<float>(total);

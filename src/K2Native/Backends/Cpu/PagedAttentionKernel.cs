@@ -24,7 +24,15 @@ internal static unsafe class PagedAttentionKernel
         return Math.Max(MinChunk, (perChunk + AttentionTile.Keys - 1) / AttentionTile.Keys * AttentionTile.Keys);
     }
 
-    public static void Run(StridedView qLatent, StridedView q, CpuKvCache cache, int layer, AttentionBatch batch, AttentionShape shape, StridedView oLatent, KernelContext context)
+    public static void Run(
+        StridedView qLatent,
+        StridedView q,
+        CpuKvCache cache,
+        int layer,
+        AttentionBatch batch,
+        AttentionShape shape,
+        StridedView oLatent,
+        KernelContext context)
     {
         var layout = cache.Layout;
         int tokens = batch.Tokens, heads = shape.Heads, rkv = layout.LatentDim;
@@ -105,7 +113,14 @@ internal static unsafe class PagedAttentionKernel
             int keys = Tile.Batch.KeyCounts[t], chunk = ChunkSize(keys);
             int s0 = (globalChunk - ChunkStart[t]) * chunk;
             var (h0, h1) = HeadRange(group);
-            Tile.Chunk(t, s0, Math.Min(keys, s0 + chunk), h0, h1, Partials + globalChunk * Tile.PartialStride, ThreadScratch.Get(Tile.WorkFloats));
+            Tile.Chunk(
+                t,
+                s0,
+                Math.Min(keys, s0 + chunk),
+                h0,
+                h1,
+                Partials + globalChunk * Tile.PartialStride,
+                ThreadScratch.Get(Tile.WorkFloats));
         }
 
         private readonly void MergeItem(int t, int group)
@@ -117,6 +132,7 @@ internal static unsafe class PagedAttentionKernel
             Tile.Finish(t, running, h0, h1);
         }
 
-        private readonly (int H0, int H1) HeadRange(int group) => (group * Tile.Heads / Groups, (group + 1) * Tile.Heads / Groups);
+        private readonly (int H0, int H1) HeadRange(int group) =>
+            (group * Tile.Heads / Groups, (group + 1) * Tile.Heads / Groups);
     }
 }

@@ -4,7 +4,8 @@ namespace K2Native.Backends.Cpu;
 
 internal static unsafe class RopeKernel
 {
-    public static void Run(StridedView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions)
+    public static void Run(
+        StridedView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions)
     {
         int pairs = rope.InverseFrequencies.Length;
         float* cos = stackalloc float[pairs];

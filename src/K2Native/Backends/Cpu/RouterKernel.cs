@@ -7,8 +7,17 @@ namespace K2Native.Backends.Cpu;
 
 internal static class RouterKernel
 {
-    /// <summary>Chooses TopK experts; ids come out best first (ties: lower id first). <paramref name="scratch"/> holds 2·E + n_group floats.</summary>
-    public static void Select(ReadOnlySpan<float> logits, ReadOnlySpan<float> bias, RouterSettings r, Span<int> ids, Span<float> weights, Span<float> scratch)
+    /// <summary>
+    /// Chooses TopK experts; ids come out best first (ties: lower id first). <paramref name="scratch"/> holds
+    /// 2·E + n_group floats.
+    /// </summary>
+    public static void Select(
+        ReadOnlySpan<float> logits,
+        ReadOnlySpan<float> bias,
+        RouterSettings r,
+        Span<int> ids,
+        Span<float> weights,
+        Span<float> scratch)
     {
         int experts = r.Experts;
         var scores = scratch[..experts];
@@ -31,7 +40,8 @@ internal static class RouterKernel
                 if (choice[e] > bestValue) { bestValue = choice[e]; best = e; }
             }
             if (best < 0)
-                throw new NonFiniteActivationException(-1, "mlp.gate (the router)", $"fewer than {r.TopK} experts have finite scores");
+                throw new NonFiniteActivationException(
+                    -1, "mlp.gate (the router)", $"fewer than {r.TopK} experts have finite scores");
             ids[k] = best;
             choice[best] = float.NegativeInfinity;
         }

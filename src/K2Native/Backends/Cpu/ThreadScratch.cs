@@ -9,7 +9,9 @@ internal static unsafe class ThreadScratch
     [ThreadStatic] private static float* t_buffer;
     [ThreadStatic] private static long t_length;
 
-    /// <summary>At least <paramref name="floats"/> floats, 64-byte aligned, owned by the calling thread until its next call.</summary>
+    /// <summary>
+    /// At least <paramref name="floats"/> floats, 64-byte aligned, owned by the calling thread until its next call.
+    /// </summary>
     public static float* Get(long floats)
     {
         if (t_length < floats)

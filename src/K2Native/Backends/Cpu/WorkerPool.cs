@@ -19,7 +19,9 @@ internal interface IParallelJob
 
 internal sealed unsafe class WorkerPool : IDisposable
 {
-    /// <summary>How long an idle worker polls for the next loop before it blocks (a decode step issues loops back to back).</summary>
+    /// <summary>
+    /// How long an idle worker polls for the next loop before it blocks (a decode step issues loops back to back).
+    /// </summary>
     private static readonly long SpinTicks = Stopwatch.Frequency / 5000;
 
     private readonly Worker[] _workers;

@@ -117,7 +117,9 @@ public sealed class BackendContractTests
 
         protected override void SiluMulCore(TensorView gate, TensorView up, TensorView y) => Calls.Add("SiluMul");
 
-        protected override void RopeCore(TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions) => Calls.Add("Rope");
+        protected override void RopeCore(
+            TensorView x, int heads, int headStride, int offset, RopeTable rope, ReadOnlySpan<int> positions) =>
+            Calls.Add("Rope");
 
         protected override void CausalAttentionCore(
             TensorView q, TensorView kv, TensorView kpe, AttentionShape shape, ReadOnlySpan<int> positions,
@@ -130,18 +132,24 @@ public sealed class BackendContractTests
             return new ProbeCache(layout);
         }
 
-        protected override void WriteKvCore(KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots) => Calls.Add("WriteKv");
+        protected override void WriteKvCore(
+            KvCacheStorage cache, int layer, TensorView latent, TensorView kpe, ReadOnlySpan<int> slots) =>
+            Calls.Add("WriteKv");
 
-        protected override void AbsorbQueryCore(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent) => Calls.Add("AbsorbQuery");
+        protected override void AbsorbQueryCore(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent) =>
+            Calls.Add("AbsorbQuery");
 
         protected override void PagedAttentionCore(
             TensorView qLatent, TensorView q, KvCacheStorage cache, int layer, AttentionBatch batch,
             AttentionShape shape, TensorView oLatent) =>
             Calls.Add("PagedAttention");
 
-        protected override void ExpandValuesCore(TensorView oLatent, Weight kvB, AttentionShape shape, TensorView output) => Calls.Add("ExpandValues");
+        protected override void ExpandValuesCore(
+            TensorView oLatent, Weight kvB, AttentionShape shape, TensorView output) =>
+            Calls.Add("ExpandValues");
 
-        protected override void RouteCore(TensorView x, MoeLayer moe, Span<int> expertIds, Span<float> expertWeights) => Calls.Add("Route");
+        protected override void RouteCore(TensorView x, MoeLayer moe, Span<int> expertIds, Span<float> expertWeights) =>
+            Calls.Add("Route");
 
         protected override void RoutedExpertsCore(TensorView x, MoeLayer moe, TensorView acc) => Calls.Add(
             "RoutedExperts");

@@ -36,8 +36,12 @@ public sealed class AllocationTests
             var bf16 = backend.Load(Keep(TestMatrix.Bf16(96, D, 1)).Source);
             var int4 = backend.Load(Keep(TestMatrix.Int4(96, D, 32, 2)).Source);
             var router = backend.Load(Keep(TestMatrix.Bf16(Experts, D, 3, 0.3f)).Source);
-            Weight Expert(int rows, int cols, ulong seed) => backend.Load(Keep(TestMatrix.Int4(rows, cols, 32, seed)).Source);
-            var moe = new MoeLayer(router, backend.Load(new float[Experts]), new RouterSettings(Experts, TopK, 1, 1, true, 2.5f),
+            Weight Expert(int rows, int cols, ulong seed) =>
+                backend.Load(Keep(TestMatrix.Int4(rows, cols, 32, seed)).Source);
+            var moe = new MoeLayer(
+                router,
+                backend.Load(new float[Experts]),
+                new RouterSettings(Experts, TopK, 1, 1, true, 2.5f),
                 Enumerable.Range(0, Experts).Select(e => Expert(Inner, D, (ulong)(10 + e))).ToArray(),
                 Enumerable.Range(0, Experts).Select(e => Expert(Inner, D, (ulong)(20 + e))).ToArray(),
                 Enumerable.Range(0, Experts).Select(e => Expert(D, Inner, (ulong)(30 + e))).ToArray());
@@ -70,7 +74,10 @@ public sealed class AllocationTests
                     for (int i = 0; i < 3; i++) Step();
                     allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
                 }
-                Assert.True(allocated == 0, $"{activations}, T={tokens}, {(singleThread ? "one thread" : "shared pool")}: {allocated} bytes allocated by 3 warm steps");
+                Assert.True(
+                    allocated == 0,
+                    $"{activations}, T={tokens}, {(singleThread ? "one thread" : "shared pool")}: "
+                    + $"{allocated} bytes allocated by 3 warm steps");
             }
         }
         finally

@@ -29,7 +29,13 @@ public sealed class BatchInvarianceTests : IDisposable
             using var fp8 = TestMatrix.Fp8(n, k, (ulong)(n * k + 1));
             foreach (var w in new[] { bf16.Source, int4.Source, fp8.Source })
                 foreach (int t in new[] { 2, 3, 7, 16, 33 })
-                    AssertRowsInvariant(backend, t, w.Cols, (x, y) => backend.MatMul(x, backend.Load(w), y), w.Rows, $"{w.Name} T={t} {width}");
+                    AssertRowsInvariant(
+                        backend,
+                        t,
+                        w.Cols,
+                        (x, y) => backend.MatMul(x, backend.Load(w), y),
+                        w.Rows,
+                        $"{w.Name} T={t} {width}");
         }
     }
 
@@ -43,14 +49,23 @@ public sealed class BatchInvarianceTests : IDisposable
 
     private void CheckRoutedExperts(SimdWidth width, bool fp8)
     {
-        CheckpointFactory.Write(_dir.Path, fp8 ? CheckpointFactory.Tiny(a => a with { Quant = SynthQuant.Fp8 }) : null, seed: 21);
+        CheckpointFactory.Write(
+            _dir.Path, fp8 ? CheckpointFactory.Tiny(a => a with { Quant = SynthQuant.Fp8 }) : null, seed: 21);
         using var checkpoint = K2Checkpoint.Open(_dir.Path);
         var c = checkpoint.Config;
         var backend = new CpuBackend(width);
         var m = checkpoint.Weights.Layers[1].Moe!;
         var moe = new MoeLayer(backend.Load(m.Router), backend.Load(m.CorrectionBias),
-            new RouterSettings(c.NRoutedExperts, c.NumExpertsPerTok, c.NGroup, c.TopkGroup, c.NormTopkProb, (float)c.RoutedScalingFactor),
-            m.Experts.Select(e => backend.Load(e.Gate)).ToArray(), m.Experts.Select(e => backend.Load(e.Up)).ToArray(), m.Experts.Select(e => backend.Load(e.Down)).ToArray());
+            new RouterSettings(
+                c.NRoutedExperts,
+                c.NumExpertsPerTok,
+                c.NGroup,
+                c.TopkGroup,
+                c.NormTopkProb,
+                (float)c.RoutedScalingFactor),
+            m.Experts.Select(e => backend.Load(e.Gate)).ToArray(),
+            m.Experts.Select(e => backend.Load(e.Up)).ToArray(),
+            m.Experts.Select(e => backend.Load(e.Down)).ToArray());
         foreach (int t in new[] { 2, 5, 19 })
             AssertRowsInvariant(backend, t, c.HiddenSize, (x, y) =>
             {
@@ -59,7 +74,8 @@ public sealed class BatchInvarianceTests : IDisposable
             }, c.HiddenSize, $"MoE{(fp8 ? " FP8" : "")} T={t} {width}");
     }
 
-    private static void AssertRowsInvariant(CpuBackend backend, int t, int inCols, Action<TensorView, TensorView> op, int outCols, string what)
+    private static void AssertRowsInvariant(
+        CpuBackend backend, int t, int inCols, Action<TensorView, TensorView> op, int outCols, string what)
     {
         var input = TestData.RandomFloats(t * inCols, (ulong)(t * 7 + inCols));
         using var x = backend.NewTensor(t, inCols);
@@ -77,7 +93,9 @@ public sealed class BatchInvarianceTests : IDisposable
             op(x1, y1);
             backend.Read(y1, alone);
             for (int j = 0; j < outCols; j++)
-                Assert.True(BitConverter.SingleToInt32Bits(alone[j]) == BitConverter.SingleToInt32Bits(batched[r * outCols + j]),
+                Assert.True(
+                    BitConverter.SingleToInt32Bits(alone[j])
+                    == BitConverter.SingleToInt32Bits(batched[r * outCols + j]),
                     $"{what}: row {r} column {j}: {alone[j]:R} alone, {batched[r * outCols + j]:R} in the batch");
         }
     }

@@ -16,7 +16,9 @@ public sealed unsafe class Fp8KernelTests
     public static TheoryData<SimdWidth> Widths() => new(Simd.Supported());
 
     private static readonly (int T, int N, int K)[] Shapes =
-        [(1, 1, 16), (1, 1, 1), (7, 5, 64), (13, 17, 96), (2, 130, 200), (3, 129, 129), (1, 257, 576), (5, 64, 7168 / 4), (16, 37, 130), (4, 66, 15),
+        [(1, 1, 16), (1, 1, 1), (7, 5, 64), (13, 17, 96), (2, 130, 200), (3, 129, 129), (1, 257, 576),
+         (5, 64, 7168 / 4),
+         (16, 37, 130), (4, 66, 15),
          (1, 300, 2048), (2, 576, 256), (9, 3, 383)];
 
     [Fact]
@@ -57,7 +59,9 @@ public sealed unsafe class Fp8KernelTests
                 {
                     int code = first + i;
                     if (Fp8E4M3.IsNaN((byte)code)) continue;
-                    Assert.True(decoded[i] == Fp8Reference.Value((byte)code), $"V512 code 0x{code:X2}: {decoded[i]} vs {Fp8Reference.Value((byte)code)}");
+                    Assert.True(
+                        decoded[i] == Fp8Reference.Value((byte)code),
+                        $"V512 code 0x{code:X2}: {decoded[i]} vs {Fp8Reference.Value((byte)code)}");
                 }
             }
         }
@@ -66,7 +70,8 @@ public sealed unsafe class Fp8KernelTests
     [Fact]
     public void OneHotProductsDecodeEveryCodeAtEveryWidth()
     {
-        // A [256, 16] matrix whose row r holds code r in column r % 16 (a NaN code becomes 0): y = W·e_j picks single codes,
+        // A [256, 16] matrix whose row r holds code r in column r % 16 (a NaN code becomes 0): y = W·e_j picks single
+        // codes,
         // through every width's decode including the subnormal branch in vectors that hold only some subnormal codes.
         const int rows = 256, cols = 16;
         var codes = new byte[rows * cols];
@@ -86,7 +91,11 @@ public sealed unsafe class Fp8KernelTests
                     Array.Clear(x);
                     x[j] = 1f;
                     fixed (float* px = x, py = y)
-                        MatMulKernel.Run(new StridedView(px, 1, cols, cols), w, new StridedView(py, 1, rows, rows), MatMulTests.Context(width, Int4Activations.Float32));
+                        MatMulKernel.Run(
+                            new StridedView(px, 1, cols, cols),
+                            w,
+                            new StridedView(py, 1, rows, rows),
+                            MatMulTests.Context(width, Int4Activations.Float32));
                     for (int r = j; r < rows; r += cols)
                     {
                         double expected = Fp8E4M3.IsNaN((byte)r) ? 0 : Fp8Reference.Value((byte)r);
@@ -148,7 +157,8 @@ public sealed unsafe class Fp8KernelTests
             foreach (int r in new[] { 0, 127, 128, 130 })
             {
                 WeightRows.Read(w.Source, r, p, width);
-                for (int c = 0; c < 200; c++) Assert.True(row[c] == w.Dense[r * 200 + c], $"row {r} col {c}: {row[c]} vs {w.Dense[r * 200 + c]}");
+                for (int c = 0; c < 200; c++)
+                    Assert.True(row[c] == w.Dense[r * 200 + c], $"row {r} col {c}: {row[c]} vs {w.Dense[r * 200 + c]}");
             }
         }
     }
@@ -170,7 +180,11 @@ public sealed unsafe class Fp8KernelTests
             var output = new StridedView(py + 1, t, n, n + 3);
             for (int run = 0; run < 2; run++)
             {
-                MatMulKernel.Run(new StridedView(px, t, k, k), w.Source, output, MatMulTests.Context(width, Int4Activations.Float32));
+                MatMulKernel.Run(
+                    new StridedView(px, t, k, k),
+                    w.Source,
+                    output,
+                    MatMulTests.Context(width, Int4Activations.Float32));
                 var actual = new float[t * n];
                 for (int i = 0; i < t; i++) new ReadOnlySpan<float>(output.Row(i), n).CopyTo(actual.AsSpan(i * n, n));
                 double err = TestData.RelativeL2(actual, expected);

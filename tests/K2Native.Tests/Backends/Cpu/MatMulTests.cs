@@ -14,10 +14,12 @@ public sealed unsafe class MatMulTests
     public static TheoryData<SimdWidth> Widths() => new(Simd.Supported());
 
     private static readonly (int T, int N, int K)[] Bf16Shapes =
-        [(1, 1, 32), (7, 5, 64), (13, 17, 96), (1, 3, 1), (2, 9, 33), (3, 70, 1000), (5, 1, 7), (1, 513, 48), (16, 37, 130), (4, 66, 15)];
+        [(1, 1, 32), (7, 5, 64), (13, 17, 96), (1, 3, 1), (2, 9, 33), (3, 70, 1000), (5, 1, 7), (1, 513, 48),
+         (16, 37, 130), (4, 66, 15)];
 
     private static readonly (int T, int N, int K, int G)[] Int4Shapes =
-        [(1, 1, 32, 32), (7, 5, 64, 32), (13, 17, 96, 32), (2, 3, 128, 32), (3, 9, 136, 8), (1, 33, 256, 128), (4, 11, 1056, 32), (1, 70, 2048, 32), (9, 2, 40, 8),
+        [(1, 1, 32, 32), (7, 5, 64, 32), (13, 17, 96, 32), (2, 3, 128, 32), (3, 9, 136, 8), (1, 33, 256, 128),
+         (4, 11, 1056, 32), (1, 70, 2048, 32), (9, 2, 40, 8),
          (3, 9, 160, 32), (1, 35, 224, 32), (16, 19, 416, 32), (5, 130, 7168, 32)];
 
     [Theory]
@@ -28,7 +30,14 @@ public sealed unsafe class MatMulTests
         {
             using var w = TestMatrix.Bf16(n, k, (ulong)(n * k));
             var x = TestData.RandomFloats(t * k, (ulong)(t + k));
-            Check(w, x, t, Exact(w, x, t), Context(width, Int4Activations.Float32), 1e-5, $"bf16 T={t} N={n} K={k} {width}");
+            Check(
+                w,
+                x,
+                t,
+                Exact(w, x, t),
+                Context(width, Int4Activations.Float32),
+                1e-5,
+                $"bf16 T={t} N={n} K={k} {width}");
         }
     }
 
@@ -40,7 +49,14 @@ public sealed unsafe class MatMulTests
         {
             using var w = TestMatrix.Int4(n, k, g, (ulong)(n * k + g));
             var x = TestData.RandomFloats(t * k, (ulong)(t + k));
-            Check(w, x, t, Exact(w, x, t), Context(width, Int4Activations.Float32), 1e-5, $"int4/f32 T={t} N={n} K={k} group={g} {width}");
+            Check(
+                w,
+                x,
+                t,
+                Exact(w, x, t),
+                Context(width, Int4Activations.Float32),
+                1e-5,
+                $"int4/f32 T={t} N={n} K={k} group={g} {width}");
         }
     }
 
@@ -105,7 +121,9 @@ public sealed unsafe class MatMulTests
                         if (terms == 2) value += c % 2 == 0 ? q.Even2Row(r)[b] : q.Odd2Row(r)[b];
                         double actual = value * (double)q.ScaleRow(r)[c / 8];
                         double want = c < k ? expected[r * k + c] : 0;
-                        Assert.True(Math.Abs(actual - want) <= 1e-6 * (1 + Math.Abs(want)), $"K={k} row {r} col {c} {activations} {width}: {actual} vs {want}");
+                        Assert.True(
+                            Math.Abs(actual - want) <= 1e-6 * (1 + Math.Abs(want)),
+                            $"K={k} row {r} col {c} {activations} {width}: {actual} vs {want}");
                     }
                     for (int word = 0; word < q.PaddedCols / 8; word++)
                     {
@@ -123,7 +141,8 @@ public sealed unsafe class MatMulTests
     }
 
     /// <summary>
-    /// x with each group of 32 replaced by its quantized image: u = x · (127/absmax), q = round_half_even(u), value q · absmax/127;
+    /// x with each group of 32 replaced by its quantized image: u = x · (127/absmax), q = round_half_even(u),
+    /// value q · absmax/127;
     /// with two terms also q2 = round_half_even((u - q) · 254), value (254 q + q2) · absmax/(127 · 254).
     /// </summary>
     internal static float[] QuantizeReference(float[] x, int terms)
@@ -139,13 +158,15 @@ public sealed unsafe class MatMulTests
                 float u = x[g0 + i] * inverse, q = MathF.Round(u, MidpointRounding.ToEven);
                 result[g0 + i] = terms == 1
                     ? (float)(q * (absMax / 127.0))
-                    : (float)((254 * q + MathF.Round((u - q) * 254, MidpointRounding.ToEven)) * (absMax / (127.0 * 254)));
+                    : (float)((254 * q + MathF.Round((u - q) * 254, MidpointRounding.ToEven))
+                        * (absMax / (127.0 * 254)));
             }
         }
         return result;
     }
 
-    internal static KernelContext Context(SimdWidth width, Int4Activations activations) => new(width, WorkerPool.Shared, activations);
+    internal static KernelContext Context(SimdWidth width, Int4Activations activations) =>
+        new(width, WorkerPool.Shared, activations);
 
     private static double[] Exact(TestMatrix w, float[] x, int t)
     {
@@ -161,7 +182,8 @@ public sealed unsafe class MatMulTests
         return expected;
     }
 
-    private static void Check(TestMatrix w, float[] x, int t, double[] expected, KernelContext context, double tolerance, string label)
+    private static void Check(
+        TestMatrix w, float[] x, int t, double[] expected, KernelContext context, double tolerance, string label)
     {
         int n = w.Rows, k = w.Cols;
         var y = new float[t * (n + 3)];

@@ -57,7 +57,9 @@ public sealed unsafe class OpsTests
         var x = TestData.RandomFloats(t * heads * stride, 3);
         var original = (float[])x.Clone();
         int[] positions = [0, 1, 7, 300, 262143];
-        fixed (float* px = x) RopeKernel.Run(new StridedView(px, t, heads * stride, heads * stride), heads, stride, offset, rope, positions);
+        fixed (float* px = x)
+            RopeKernel.Run(
+                new StridedView(px, t, heads * stride, heads * stride), heads, stride, offset, rope, positions);
         for (int r = 0; r < t; r++)
             for (int h = 0; h < heads; h++)
                 for (int c = 0; c < stride; c++)
@@ -67,7 +69,9 @@ public sealed unsafe class OpsTests
                     if (c < offset || c >= offset + 6) { Assert.Equal(original[at], x[at]); continue; }
                     double angle = positions[r] * rope.InverseFrequencies[pair];
                     double a = original[at - (c - offset) % 2], b = original[at - (c - offset) % 2 + 1];
-                    double expected = (c - offset) % 2 == 0 ? a * Math.Cos(angle) - b * Math.Sin(angle) : a * Math.Sin(angle) + b * Math.Cos(angle);
+                    double expected = (c - offset) % 2 == 0
+                        ? a * Math.Cos(angle) - b * Math.Sin(angle)
+                        : a * Math.Sin(angle) + b * Math.Cos(angle);
                     Assert.Equal(expected * 1.25, x[at], 1e-5);
                 }
     }
@@ -76,7 +80,8 @@ public sealed unsafe class OpsTests
     [MemberData(nameof(Widths))]
     public void CausalAttentionMatchesReference(SimdWidth width)
     {
-        foreach (var (heads, dn, dr, dv, t, s) in new[] { (1, 1, 2, 1, 1, 1), (3, 5, 4, 7, 4, 9), (4, 32, 16, 32, 13, 13), (2, 128, 64, 128, 3, 40) })
+        foreach (var (heads, dn, dr, dv, t, s) in new[]
+            { (1, 1, 2, 1, 1, 1), (3, 5, 4, 7, 4, 9), (4, 32, 16, 32, 13, 13), (2, 128, 64, 128, 3, 40) })
         {
             var shape = new AttentionShape(heads, dn, dr, dv, 0.3f);
             var q = TestData.RandomFloats(t * heads * (dn + dr), 1);
@@ -85,8 +90,15 @@ public sealed unsafe class OpsTests
             int[] positions = Enumerable.Range(0, t).Select(i => s - t + i).ToArray();
             var output = new float[t * heads * dv];
             fixed (float* pq = q, pkv = kv, pk = kpe, po = output)
-                AttentionKernel.Run(new StridedView(pq, t, heads * (dn + dr), heads * (dn + dr)), new StridedView(pkv, s, heads * (dn + dv), heads * (dn + dv)),
-                    new StridedView(pk, s, dr, dr), shape, positions, new StridedView(po, t, heads * dv, heads * dv), width, WorkerPool.Shared);
+                AttentionKernel.Run(
+                    new StridedView(pq, t, heads * (dn + dr), heads * (dn + dr)),
+                    new StridedView(pkv, s, heads * (dn + dv), heads * (dn + dv)),
+                    new StridedView(pk, s, dr, dr),
+                    shape,
+                    positions,
+                    new StridedView(po, t, heads * dv, heads * dv),
+                    width,
+                    WorkerPool.Shared);
 
             var expected = new double[output.Length];
             for (int i = 0; i < t; i++)
@@ -97,23 +109,28 @@ public sealed unsafe class OpsTests
                     for (int j = 0; j < keys; j++)
                     {
                         double score = 0;
-                        for (int c = 0; c < dn; c++) score += (double)q[(i * heads + h) * (dn + dr) + c] * kv[(j * heads + h) * (dn + dv) + c];
-                        for (int c = 0; c < dr; c++) score += (double)q[(i * heads + h) * (dn + dr) + dn + c] * kpe[j * dr + c];
+                        for (int c = 0; c < dn; c++)
+                            score += (double)q[(i * heads + h) * (dn + dr) + c] * kv[(j * heads + h) * (dn + dv) + c];
+                        for (int c = 0; c < dr; c++)
+                            score += (double)q[(i * heads + h) * (dn + dr) + dn + c] * kpe[j * dr + c];
                         scores[j] = score * 0.3;
                     }
                     double max = scores.Max(), sum = scores.Sum(v => Math.Exp(v - max));
                     for (int j = 0; j < keys; j++)
                         for (int c = 0; c < dv; c++)
-                            expected[(i * heads + h) * dv + c] += Math.Exp(scores[j] - max) / sum * kv[(j * heads + h) * (dn + dv) + dn + c];
+                            expected[(i * heads + h) * dv + c] +=
+                                Math.Exp(scores[j] - max) / sum * kv[(j * heads + h) * (dn + dv) + dn + c];
                 }
-            Assert.True(TestData.RelativeL2(output, expected) < 1e-5, $"H={heads} dn={dn} dr={dr} dv={dv} T={t} S={s} {width}");
+            Assert.True(
+                TestData.RelativeL2(output, expected) < 1e-5, $"H={heads} dn={dn} dr={dr} dv={dv} T={t} S={s} {width}");
         }
     }
 
     [Fact]
     public void RouterPicksBiasedTopKAndWeighsUnbiased()
     {
-        var r = new RouterSettings(Experts: 8, TopK: 3, Groups: 1, TopkGroups: 1, NormalizeTopK: true, ScalingFactor: 2.5f);
+        var r = new RouterSettings(
+            Experts: 8, TopK: 3, Groups: 1, TopkGroups: 1, NormalizeTopK: true, ScalingFactor: 2.5f);
         float[] logits = [0.1f, 2f, -1f, 0.5f, 0.4f, 3f, -2f, 0f];
         float[] bias = [0f, 0f, 5f, 0f, 0f, 0f, 0f, 0.2f];
         var ids = new int[3];
@@ -128,9 +145,16 @@ public sealed unsafe class OpsTests
     public void RouterLimitsToBestGroups()
     {
         // 4 groups of 4; group scores use the top two biased scores of each group.
-        var r = new RouterSettings(Experts: 16, TopK: 3, Groups: 4, TopkGroups: 2, NormalizeTopK: false, ScalingFactor: 1f);
+        var r = new RouterSettings(
+            Experts: 16, TopK: 3, Groups: 4, TopkGroups: 2, NormalizeTopK: false, ScalingFactor: 1f);
         var logits = new float[16];
-        float[] raw = [0.9f, 0.1f, 0.1f, 0.1f, /* g1 */ 0.6f, 0.6f, 0.1f, 0.1f, /* g2 */ 0.8f, 0.7f, 0.1f, 0.1f, /* g3 */ 0.95f, 0f, 0f, 0f];
+        float[] raw =
+        [
+            0.9f, 0.1f, 0.1f, 0.1f,
+            /* g1 */ 0.6f, 0.6f, 0.1f, 0.1f,
+            /* g2 */ 0.8f, 0.7f, 0.1f, 0.1f,
+            /* g3 */ 0.95f, 0f, 0f, 0f
+        ];
         for (int e = 0; e < 16; e++) logits[e] = MathF.Log(raw[e] / (1 - raw[e] + 1e-9f) + 1e-9f);
         var ids = new int[3];
         var weights = new float[3];
@@ -148,7 +172,10 @@ public sealed unsafe class OpsTests
         return data;
     }
 
-    /// <summary>Relative L2 tolerance of the routed-expert step per INT4 activation precision (two quantized products in a row for the integer paths).</summary>
+    /// <summary>
+    /// Relative L2 tolerance of the routed-expert step per INT4 activation precision (two quantized products in a row
+    /// for the integer paths).
+    /// </summary>
     private static double MoeTolerance(Int4Activations activations) => activations switch
     {
         Int4Activations.Float32 => 1e-5,
@@ -162,7 +189,8 @@ public sealed unsafe class OpsTests
     {
         // (hidden, inner, experts, topK, tokens, group): batches where tokens share experts, one token, inner rows that
         // leave a partial gate/up item (160 = 128 + 32), hidden sizes that leave partial down items and vector tails.
-        foreach (var (d, inner, experts, topK, t, group) in new[] { (64, 32, 6, 3, 5, 32), (160, 96, 5, 2, 1, 32), (96, 160, 4, 4, 7, 32), (64, 32, 6, 3, 3, 16) })
+        foreach (var (d, inner, experts, topK, t, group) in new[]
+            { (64, 32, 6, 3, 5, 32), (160, 96, 5, 2, 1, 32), (96, 160, 4, 4, 7, 32), (64, 32, 6, 3, 3, 16) })
             CheckRoutedExperts(d, inner, experts, topK, t, group, width, activations);
     }
 
@@ -172,11 +200,14 @@ public sealed unsafe class OpsTests
     {
         // FP8 experts take the fused step too: inner sizes that cut 128-row blocks and gate/up items (160, 300),
         // hidden sizes with partial 128-column blocks and vector tails, tokens that share experts, one token.
-        foreach (var (d, inner, experts, topK, t) in new[] { (64, 32, 6, 3, 5), (200, 160, 5, 2, 1), (130, 300, 4, 4, 7) })
+        foreach (var (d, inner, experts, topK, t) in new[]
+            { (64, 32, 6, 3, 5), (200, 160, 5, 2, 1), (130, 300, 4, 4, 7) })
             CheckRoutedExperts(d, inner, experts, topK, t, 0, width, Int4Activations.Int16, fp8: true);
     }
 
-    /// <summary>The routed-expert step against a double-precision reference; group 0 with fp8 makes FP8 experts.</summary>
+    /// <summary>
+    /// The routed-expert step against a double-precision reference; group 0 with fp8 makes FP8 experts.
+    /// </summary>
     private static void CheckRoutedExperts(int d, int inner, int experts, int topK, int t, int group, SimdWidth width,
         Int4Activations activations, bool fp8 = false)
     {
@@ -187,14 +218,21 @@ public sealed unsafe class OpsTests
         {
             TestMatrix Make(Func<TestMatrix> f) { var m = f(); mats.Add(m); return m; }
             var router = Make(() => TestMatrix.Bf16(experts, d, 1, 0.3f));
-            var gates = Enumerable.Range(0, experts).Select(e => Make(() => Expert(inner, d, (ulong)(10 + e)))).ToArray();
+            var gates = Enumerable.Range(0, experts)
+                .Select(e => Make(() => Expert(inner, d, (ulong)(10 + e))))
+                .ToArray();
             var ups = Enumerable.Range(0, experts).Select(e => Make(() => Expert(inner, d, (ulong)(20 + e)))).ToArray();
-            var downs = Enumerable.Range(0, experts).Select(e => Make(() => Expert(d, inner, (ulong)(30 + e)))).ToArray();
+            var downs = Enumerable.Range(0, experts)
+                .Select(e => Make(() => Expert(d, inner, (ulong)(30 + e))))
+                .ToArray();
             var bias = TestData.RandomFloats(experts, 4, 0.1f);
-            var settings = new RouterSettings(experts, topK, experts % 2 == 0 && topK <= experts / 2 ? 2 : 1, 1, true, 2.827f);
+            var settings = new RouterSettings(
+                experts, topK, experts % 2 == 0 && topK <= experts / 2 ? 2 : 1, 1, true, 2.827f);
             using var backend = new CpuBackend(width, activations);
             var moe = new MoeLayer(backend.Load(router.Source), backend.Load(bias), settings,
-                gates.Select(m => backend.Load(m.Source)).ToArray(), ups.Select(m => backend.Load(m.Source)).ToArray(), downs.Select(m => backend.Load(m.Source)).ToArray());
+                gates.Select(m => backend.Load(m.Source)).ToArray(),
+                ups.Select(m => backend.Load(m.Source)).ToArray(),
+                downs.Select(m => backend.Load(m.Source)).ToArray());
             var x = TestData.RandomFloats(t * d, 5, 2f);
             using var xt = backend.NewTensor(t, d);
             using var acc = backend.NewTensor(t, d);
@@ -211,7 +249,8 @@ public sealed unsafe class OpsTests
             for (int i = 0; i < t; i++)
             {
                 var logits = new float[experts];
-                for (int e = 0; e < experts; e++) logits[e] = (float)Dot(router.Dense.AsSpan(e * d, d), x.AsSpan(i * d, d));
+                for (int e = 0; e < experts; e++)
+                    logits[e] = (float)Dot(router.Dense.AsSpan(e * d, d), x.AsSpan(i * d, d));
                 var ids = new int[topK];
                 var w = new float[topK];
                 RouterKernel.Select(logits, bias, settings, ids, w, new float[2 * experts + settings.Groups]);
@@ -235,7 +274,10 @@ public sealed unsafe class OpsTests
             }
             double tolerance = group == 32 && !fp8 ? MoeTolerance(activations) : MoeTolerance(Int4Activations.Float32);
             double error = TestData.RelativeL2(actual, expected);
-            Assert.True(error < tolerance, $"D={d} I={inner} E={experts} K={topK} T={t} G={group} {width} {activations}: {error:E2} (tolerance {tolerance:E0})");
+            Assert.True(
+                error < tolerance,
+                $"D={d} I={inner} E={experts} K={topK} T={t} G={group} {width} {activations}: "
+                + $"{error:E2} (tolerance {tolerance:E0})");
         }
         finally
         {

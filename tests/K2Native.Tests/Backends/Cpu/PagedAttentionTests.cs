@@ -35,7 +35,10 @@ public sealed class PagedAttentionTests
             {
                 var expected = c.Reference(t);
                 double error = TestData.RelativeL2(output.AsSpan(t * heads * rkv, heads * rkv), expected);
-                Assert.True(error < 2e-6, $"heads {heads}, rkv {rkv}, rope {rope}, block {block}, keys {keyCounts[t]}, {dtype}, {width}: relative L2 {error:E2}");
+                Assert.True(
+                    error < 2e-6,
+                    $"heads {heads}, rkv {rkv}, rope {rope}, block {block}, keys {keyCounts[t]}, {dtype}, {width}: "
+                    + $"relative L2 {error:E2}");
             }
         }
     }
@@ -46,15 +49,19 @@ public sealed class PagedAttentionTests
     {
         foreach (var (heads, rkv, rope, block, keyCounts) in Shapes)
         {
-            int[] batchKeys = [.. keyCounts, .. keyCounts, .. keyCounts, .. keyCounts];     // enough tokens for the sequential mode
+            // enough tokens for the sequential mode
+            int[] batchKeys = [.. keyCounts, .. keyCounts, .. keyCounts, .. keyCounts];
             var c = new Case(heads, rkv, rope, block, batchKeys, KvCacheDType.F32, width);
             var together = c.Run(batchKeys.Length);
             for (int t = 0; t < keyCounts.Length; t++)
             {
                 var alone = c.Run(1, firstToken: t);
                 for (int i = 0; i < alone.Length; i++)
-                    Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(together[t * heads * rkv + i]),
-                        $"heads {heads}, rkv {rkv}, keys {keyCounts[t]}, {width}: element {i} alone {alone[i]:R}, in the batch {together[t * heads * rkv + i]:R}");
+                    Assert.True(
+                        BitConverter.SingleToInt32Bits(alone[i])
+                        == BitConverter.SingleToInt32Bits(together[t * heads * rkv + i]),
+                        $"heads {heads}, rkv {rkv}, keys {keyCounts[t]}, {width}: element {i} alone {alone[i]:R}, "
+                        + $"in the batch {together[t * heads * rkv + i]:R}");
             }
         }
     }
@@ -91,13 +98,17 @@ public sealed class PagedAttentionTests
                 using var r = _backend.NewTensor(keys[t], rope);
                 _backend.Write(l, latent);
                 _backend.Write(r, kpe);
-                var slots = Enumerable.Range(0, keys[t]).Select(s => _tables[t * _stride + s / block] * block + s % block).ToArray();
+                var slots = Enumerable.Range(0, keys[t])
+                    .Select(s => _tables[t * _stride + s / block] * block + s % block)
+                    .ToArray();
                 _backend.WriteKv(_cache, 0, l, r, slots);
                 _entries[t] = new float[keys[t] * (rkv + rope)];
                 for (int s = 0; s < keys[t]; s++)
                 {
-                    for (int i = 0; i < rkv; i++) _entries[t][s * (rkv + rope) + i] = Stored(latent[s * rkv + i], dtype);
-                    for (int i = 0; i < rope; i++) _entries[t][s * (rkv + rope) + rkv + i] = Stored(kpe[s * rope + i], dtype);
+                    for (int i = 0; i < rkv; i++)
+                        _entries[t][s * (rkv + rope) + i] = Stored(latent[s * rkv + i], dtype);
+                    for (int i = 0; i < rope; i++)
+                        _entries[t][s * (rkv + rope) + rkv + i] = Stored(kpe[s * rope + i], dtype);
                 }
             }
             _qLatent = TestData.RandomFloats(keys.Length * heads * rkv, 77, 1f);
@@ -117,7 +128,8 @@ public sealed class PagedAttentionTests
             using var q = _backend.NewTensor(count, _heads * _shape.QueryHeadDim);
             using var o = _backend.NewTensor(count, _heads * _rkv);
             _backend.Write(qLatent, _qLatent.AsSpan(firstToken * _heads * _rkv, count * _heads * _rkv));
-            _backend.Write(q, _q.AsSpan(firstToken * _heads * _shape.QueryHeadDim, count * _heads * _shape.QueryHeadDim));
+            _backend.Write(
+                q, _q.AsSpan(firstToken * _heads * _shape.QueryHeadDim, count * _heads * _shape.QueryHeadDim));
             _backend.PagedAttention(qLatent, q, _cache, 0, batch, _shape, o);
             var result = new float[count * _heads * _rkv];
             _backend.Read(o, result);
@@ -134,8 +146,11 @@ public sealed class PagedAttentionTests
                 for (int s = 0; s < keys; s++)
                 {
                     double dot = 0;
-                    for (int i = 0; i < _rkv; i++) dot += (double)_qLatent[(t * _heads + h) * _rkv + i] * _entries[t][s * width + i];
-                    for (int i = 0; i < _rope; i++) dot += (double)_q[(t * _heads + h) * _shape.QueryHeadDim + _shape.NopeDim + i] * _entries[t][s * width + _rkv + i];
+                    for (int i = 0; i < _rkv; i++)
+                        dot += (double)_qLatent[(t * _heads + h) * _rkv + i] * _entries[t][s * width + i];
+                    for (int i = 0; i < _rope; i++)
+                        dot += (double)_q[(t * _heads + h) * _shape.QueryHeadDim + _shape.NopeDim + i]
+                            * _entries[t][s * width + _rkv + i];
                     scores[s] = dot * _shape.SoftmaxScale;
                 }
                 double max = scores.Max(), sum = scores.Sum(x => Math.Exp(x - max));

@@ -21,7 +21,8 @@ public sealed unsafe class VectorMathTests
             fixed (float* pa = a, pb = b)
             {
                 float actual = VectorMath.Dot(pa, pb, n, width);
-                Assert.True(Math.Abs(actual - expected) <= 1e-5 * (1 + n), $"n={n} width={width}: {actual} vs {expected}");
+                Assert.True(
+                    Math.Abs(actual - expected) <= 1e-5 * (1 + n), $"n={n} width={width}: {actual} vs {expected}");
             }
         }
     }
@@ -78,6 +79,8 @@ public sealed unsafe class VectorMathTests
         Assert.Equal(0x3F82, K2Native.Numerics.Bf16.FromFloat(BitConverter.Int32BitsToSingle(0x3F818000)));
         Assert.Equal(0x3F81, K2Native.Numerics.Bf16.FromFloat(BitConverter.Int32BitsToSingle(0x3F808001)));
         Assert.True(float.IsNaN(K2Native.Numerics.Bf16.ToFloat(K2Native.Numerics.Bf16.FromFloat(float.NaN))));
-        Assert.Equal(float.PositiveInfinity, K2Native.Numerics.Bf16.ToFloat(K2Native.Numerics.Bf16.FromFloat(float.PositiveInfinity)));
+        Assert.Equal(
+            float.PositiveInfinity,
+            K2Native.Numerics.Bf16.ToFloat(K2Native.Numerics.Bf16.FromFloat(float.PositiveInfinity)));
     }
 }

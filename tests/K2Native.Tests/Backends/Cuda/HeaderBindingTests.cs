@@ -81,7 +81,8 @@ public sealed class HeaderBindingTests
                 else
                 {
                     Assert.True(
-                        Map(c.Type) == bound.FieldType, $"{s.Name}.{c.Name}: {c.Type} in C, bound as {bound.FieldType}");
+                        Map(c.Type) == bound.FieldType,
+                        $"{s.Name}.{c.Name}: {c.Type} in C, bound as {bound.FieldType}");
                 }
             }
         }
@@ -94,7 +95,9 @@ public sealed class HeaderBindingTests
         Assert.Equal(status.Count, Enum.GetValues<K2Status>().Length);
         foreach (var (name, value) in status)
         {
-            string pascal = string.Concat(name.Replace("K2_ERR_", "", StringComparison.Ordinal).Replace("K2_", "", StringComparison.Ordinal)
+            string pascal = string.Concat(name
+                .Replace("K2_ERR_", "", StringComparison.Ordinal)
+                .Replace("K2_", "", StringComparison.Ordinal)
                 .Split('_').Select(w => w[..1] + w[1..].ToLowerInvariant()));
             Assert.True(
                 Enum.TryParse<K2Status>(pascal, out var mirrored), $"K2Status has no member for {name} ({pascal})");
@@ -125,7 +128,8 @@ public sealed class HeaderBindingTests
             "float" => typeof(float),
             "double" => typeof(double),
             _ when c.StartsWith("k2_", StringComparison.Ordinal) =>
-                typeof(K2Api).Assembly.GetType($"K2Native.Backends.Cuda.Native.Generated.{c}") ?? throw new Xunit.Sdk.XunitException($"type {c} is not bound"),
+                typeof(K2Api).Assembly.GetType($"K2Native.Backends.Cuda.Native.Generated.{c}")
+                ?? throw new Xunit.Sdk.XunitException($"type {c} is not bound"),
             _ => throw new Xunit.Sdk.XunitException($"k2native.h uses {c}, which is not a fixed-width ABI type"),
         };
     }

@@ -19,7 +19,8 @@ internal sealed partial class HeaderModel
     {
         string code = Comments().Replace(text, " ");
         Functions = Declarations().Matches(code).Select(
-            m => new CFunction(m.Groups[2].Value, Normalize(m.Groups[1].Value), ParseParameters(m.Groups[3].Value))).ToArray();
+            m => new CFunction(
+                m.Groups[2].Value, Normalize(m.Groups[1].Value), ParseParameters(m.Groups[3].Value))).ToArray();
         Structs = StructBodies().Matches(code).Select(
             m => new CStruct(m.Groups[1].Value, ParseFields(m.Groups[2].Value))).ToArray();
         Enums = EnumBodies().Matches(code).ToDictionary(m => m.Groups[1].Value, m => ParseEnum(m.Groups[2].Value));
@@ -42,7 +43,9 @@ internal sealed partial class HeaderModel
     /// <summary>"const int32_t *" -> "int32_t*": const dropped, pointer stars attached.</summary>
     public static string Normalize(string type) =>
         Spaces().Replace(
-            type.Replace("const ", " ", StringComparison.Ordinal).Replace("*", " * ", StringComparison.Ordinal), " ").Trim().Replace(" *", "*", StringComparison.Ordinal);
+            type.Replace("const ", " ", StringComparison.Ordinal).Replace("*", " * ", StringComparison.Ordinal), " ")
+            .Trim()
+            .Replace(" *", "*", StringComparison.Ordinal);
 
     private static CParameter[] ParseParameters(string list)
     {

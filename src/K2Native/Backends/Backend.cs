@@ -208,8 +208,8 @@ public abstract class Backend : IDisposable
     }
 
     /// <summary>
-    /// Folds the k_nope half of kv_b into the queries: qLatent[t, h, :] = Σ_d q[t, h, d] · kvB[h·(Dn+Dv) + d, :] over
-    /// the
+    /// Folds the k_nope half of kv_b into the queries:
+    /// qLatent[t, h, :] = Σ_d q[t, h, d] · kvB[h·(Dn+Dv) + d, :] over the
     /// Dn non-rotated columns of head h; q [T, H·(Dn+Dr)], qLatent [T, H·Rkv].
     /// </summary>
     public void AbsorbQuery(TensorView q, Weight kvB, AttentionShape shape, TensorView qLatent)
@@ -224,7 +224,8 @@ public abstract class Backend : IDisposable
 
     /// <summary>
     /// Absorbed MLA over the paged cache: token t attends to the first batch.KeyCounts[t] entries of its sequence's
-    /// block table with score (qLatent·c + qRope·k_pe)·scale; oLatent[t, h, :] = Σ p·c. qRope is read from the rope
+    /// block table with score (qLatent·c + qRope·k_pe)·scale; oLatent[t, h, :] = Σ p·c. qRope is read from the
+    /// rope
     /// columns of q [T, H·(Dn+Dr)].
     /// </summary>
     public void PagedAttention(
@@ -245,8 +246,10 @@ public abstract class Backend : IDisposable
         PagedAttentionCore(qLatent, q, cache, layer, batch, shape, oLatent);
     }
 
-    /// <summary>Applies the v half of kv_b per head: output[t, h, v] = Σ_r kvB[h·(Dn+Dv) + Dn + v, r] · oLatent[t, h,
-    /// r]; output [T, H·Dv].</summary>
+    /// <summary>
+    /// Applies the v half of kv_b per head: output[t, h, v] = Σ_r kvB[h·(Dn+Dv) + Dn + v, r] · oLatent[t, h,
+    /// r]; output [T, H·Dv].
+    /// </summary>
     public void ExpandValues(TensorView oLatent, Weight kvB, AttentionShape shape, TensorView output)
     {
         if (kvB.Rows != shape.Heads * shape.KvHeadDim || oLatent.Cols != shape.Heads * kvB.Cols

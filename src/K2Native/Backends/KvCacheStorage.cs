@@ -101,7 +101,9 @@ public sealed class AttentionBatch
             {
                 int block = BlockTables[seq * BlockTableStride + b];
                 if ((uint)block >= (uint)layout.Blocks)
-                    throw new ArgumentException($"AttentionBatch: sequence {seq} block {b} is pool block {block}, outside [0, {layout.Blocks})");
+                    throw new ArgumentException(
+                        $"AttentionBatch: sequence {seq} block {b} is pool block {block}, "
+                        + $"outside [0, {layout.Blocks})");
             }
         }
     }

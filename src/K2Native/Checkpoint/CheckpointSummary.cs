@@ -61,7 +61,9 @@ public sealed class CheckpointSummary
         }
         long routed = parts[ModelPart.RoutedExperts].Item1;
         long active = parts.Values.Sum(v => v.Item1) - parts[ModelPart.Embeddings].Item1
-            - (config.NRoutedExperts == 0 ? 0 : routed / config.NRoutedExperts * (config.NRoutedExperts - config.NumExpertsPerTok));
+            - (config.NRoutedExperts == 0
+                ? 0
+                : routed / config.NRoutedExperts * (config.NRoutedExperts - config.NumExpertsPerTok));
         return new CheckpointSummary(parts, bytesByDType, active);
     }
 

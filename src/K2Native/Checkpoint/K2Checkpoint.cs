@@ -136,7 +136,8 @@ public sealed class K2Checkpoint : IDisposable
             var bias = b.Vector(m + ".gate.e_score_correction_bias", c.NRoutedExperts, "n_routed_experts");
             var experts = new MlpWeights?[c.NRoutedExperts];
             for (int e = 0; e < c.NRoutedExperts; e++)
-                experts[e] = b.Mlp(K2Names.Expert(l, e), d, c.MoeIntermediateSize, "hidden_size, moe_intermediate_size");
+                experts[e] = b.Mlp(
+                    K2Names.Expert(l, e), d, c.MoeIntermediateSize, "hidden_size, moe_intermediate_size");
             MlpWeights? shared = null;
             if (c.NSharedExperts > 0)
             {

@@ -140,7 +140,9 @@ public sealed class K2Config
         int vDim = r.Int("v_head_dim", 1, 4096);
         double theta = r.Double("rope_theta", 1e-3, 1e12, fallback: 10000);
         if (theta <= 1)
-            r.Problem("rope_theta", $"{theta} must be above 1: RoPE's frequencies are powers of 1/θ and YaRN divides by ln θ");
+            r.Problem(
+                "rope_theta",
+                $"{theta} must be above 1: RoPE's frequencies are powers of 1/θ and YaRN divides by ln θ");
         var ropeScaling = ReadRopeScaling(r, unsupported);
         int maxPos = r.Int("max_position_embeddings", 1, 1 << 26);
         double eps = r.Double("rms_norm_eps", 1e-12, 0.1);

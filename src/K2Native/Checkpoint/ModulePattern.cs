@@ -38,7 +38,8 @@ internal sealed class ModulePattern
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
-            problem = $"pattern '{shown}' is not a regular expression this engine can match in linear time: {e.Message}";
+            problem = $"pattern '{shown}' is not a regular expression this engine can match in linear time: "
+                + $"{e.Message}";
             return null;
         }
     }

@@ -95,7 +95,8 @@ public sealed class QuantizationScheme
         var groupNames = groups.Object.EnumerateObject().Select(p => p.Name).ToList();
         if (groupNames.Count != 1)
         {
-            unsupported.Add($"quantization_config.config_groups has {groupNames.Count} groups (supported: exactly one)");
+            unsupported.Add(
+                $"quantization_config.config_groups has {groupNames.Count} groups (supported: exactly one)");
             return None;
         }
         var group = groups.Child(groupNames[0], required: true);

@@ -58,7 +58,11 @@ public sealed class SafetensorsCheckpoint : IDisposable
     public TensorLocation Get(string name) =>
         _tensors.TryGetValue(name, out var location)
             ? location
-            : throw new CheckpointException($"{Directory}: tensor '{name}' is missing") { File = Directory, Tensor = name };
+            : throw new CheckpointException($"{Directory}: tensor '{name}' is missing")
+            {
+                File = Directory,
+                Tensor = name
+            };
 
     public void Dispose()
     {

@@ -135,7 +135,11 @@ public sealed class SafetensorsHeader
                     path, name, $"shape dimension {i} is not a non-negative integer: {dim.GetRawText()}");
             shape[i++] = d;
             try { elements = checked(elements * d); }
-            catch (OverflowException) { throw CheckpointException.ForTensor(path, name, $"shape {TensorInfo.FormatShape(shape)} overflows 64 bits"); }
+            catch (OverflowException)
+            {
+                throw CheckpointException.ForTensor(
+                    path, name, $"shape {TensorInfo.FormatShape(shape)} overflows 64 bits");
+            }
         }
 
         if (offsetsElement.ValueKind != JsonValueKind.Array || offsetsElement.GetArrayLength() != 2)

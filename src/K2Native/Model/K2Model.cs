@@ -271,7 +271,14 @@ public sealed partial class K2Model : IDisposable
         backend.Load(m.Gate), backend.Load(m.Up), backend.Load(m.Down));
 
     private sealed record Attention(
-        Weight? QA, WeightVector? QANorm, Weight? QB, Weight? Q, Weight KvA, WeightVector KvANorm, Weight KvB, Weight O);
+        Weight? QA,
+        WeightVector? QANorm,
+        Weight? QB,
+        Weight? Q,
+        Weight KvA,
+        WeightVector KvANorm,
+        Weight KvB,
+        Weight O);
 
     private sealed record Mlp(Weight Gate, Weight Up, Weight Down);
 

@@ -31,7 +31,9 @@ internal static class Yarn
         return new RopeTable(inv, (float)CosSinScale(s));
     }
 
-    /// <summary>(nope + rope)^-0.5, times mscale² with mscale = 0.1·mscale_all_dim·ln(factor) + 1 under YaRN.</summary>
+    /// <summary>
+    /// (nope + rope)^-0.5, times mscale² with mscale = 0.1·mscale_all_dim·ln(factor) + 1 under YaRN.
+    /// </summary>
     public static float SoftmaxScale(K2Config config)
     {
         double scale = 1.0 / Math.Sqrt(config.QkHeadDim);

@@ -60,7 +60,8 @@ public sealed class Engine : IDisposable
         Pool = new KvBlockPool((int)blocks, Options.BlockSize);
         _storage = model.NewKvCache((int)blocks, Options.BlockSize, Options.KvCacheDType);
         int maxBlocksPerSequence = (ContextLength + Options.BlockSize - 1) / Options.BlockSize;
-        _batch = new StepBatch(Options.MaxStepTokens + Options.MaxSequences, Options.MaxSequences, maxBlocksPerSequence);
+        _batch = new StepBatch(
+            Options.MaxStepTokens + Options.MaxSequences, Options.MaxSequences, maxBlocksPerSequence);
         _sampler = new Sampler(c.VocabSize);
         _logits = new float[(long)Options.MaxSequences * c.VocabSize];
         _stopIds = [.. c.EosTokenIds];
@@ -236,7 +237,10 @@ public sealed class Engine : IDisposable
     {
         lock (_incoming)
             while (_incoming.TryDequeue(out var s)) _waiting.Add(s);
-        foreach (var s in _running.Concat(_waiting).Where(s => s.Cancellation.IsCancellationRequested || s.Abandoned).ToArray())
+        foreach (var s in _running
+            .Concat(_waiting)
+            .Where(s => s.Cancellation.IsCancellationRequested || s.Abandoned)
+            .ToArray())
             Finish(s, StopReason.Cancelled, "cancelled by the caller");
         while (_waiting.Count > 0 && _running.Count < Options.MaxSequences)
         {

@@ -11,7 +11,14 @@ namespace K2Native.Serving;
 public sealed record ChatCompletionRequest
 {
     /// <summary>Roles a request may use; "developer" is OpenAI's newer name for a system message.</summary>
-    public static readonly IReadOnlySet<string> Roles = new HashSet<string>(StringComparer.Ordinal) { "system", "developer", "user", "assistant", "tool" };
+    public static readonly IReadOnlySet<string> Roles = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "system",
+        "developer",
+        "user",
+        "assistant",
+        "tool"
+    };
 
     public string? Model { get; init; }
 
@@ -54,7 +61,8 @@ public sealed record ChatCompletionRequest
     public bool? Thinking { get; init; }
 
     /// <summary>The names of the tools, in order.</summary>
-    public IReadOnlyList<string> ToolNames => Tools?.Select(t => t?["function"]?["name"]?.GetValue<string>() ?? "").ToArray() ?? [];
+    public IReadOnlyList<string> ToolNames =>
+        Tools?.Select(t => t?["function"]?["name"]?.GetValue<string>() ?? "").ToArray() ?? [];
 
     /// <summary>The tool calls the conversation already holds (K2's ids number calls across the whole
     /// conversation).</summary>

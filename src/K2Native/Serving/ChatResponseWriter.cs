@@ -27,7 +27,9 @@ public sealed class ChatResponseWriter(string model, Tokenizer? tokenizer = null
     };
 
     /// <summary>The non-streaming response.</summary>
-    public byte[] Completion(ChatMessage message, FinishReason finish, ChatUsage usage, IReadOnlyList<TokenLogProbs>? logProbs = null) => Write(w =>
+    public byte[] Completion(
+        ChatMessage message, FinishReason finish, ChatUsage usage, IReadOnlyList<TokenLogProbs>? logProbs = null) =>
+        Write(w =>
     {
         Header(w, objectName);
         w.WriteStartArray("choices");
@@ -64,7 +66,8 @@ public sealed class ChatResponseWriter(string model, Tokenizer? tokenizer = null
     });
 
     /// <summary>Whether a stream shows <paramref name="e"/> as a chunk (ToolCallCompleted it does not).</summary>
-    public static bool Shows(OutputEvent e) => e is ReasoningDelta or ContentDelta or ToolCallStarted or ToolCallArgumentsDelta or Finished;
+    public static bool Shows(OutputEvent e) =>
+        e is ReasoningDelta or ContentDelta or ToolCallStarted or ToolCallArgumentsDelta or Finished;
 
     /// <summary>A chunk for one event the stream <see cref="Shows"/>, carrying <paramref name="logProbs"/> (tokens
     /// since the last chunk).</summary>
@@ -111,7 +114,9 @@ public sealed class ChatResponseWriter(string model, Tokenizer? tokenizer = null
     public static byte[] Write(Action<Utf8JsonWriter> body)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var w = new Utf8JsonWriter(
+            buffer,
+            new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             body(w);
@@ -120,7 +125,9 @@ public sealed class ChatResponseWriter(string model, Tokenizer? tokenizer = null
         return buffer.ToArray();
     }
 
-    private byte[] DeltaChunk(Action<Utf8JsonWriter> delta, IReadOnlyList<TokenLogProbs>? logProbs = null, string? finishReason = null) => Write(w =>
+    private byte[] DeltaChunk(
+        Action<Utf8JsonWriter> delta, IReadOnlyList<TokenLogProbs>? logProbs = null, string? finishReason = null) =>
+        Write(w =>
     {
         Header(w, "chat.completion.chunk");
         w.WriteStartArray("choices");

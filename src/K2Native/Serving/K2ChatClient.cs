@@ -13,7 +13,10 @@ namespace K2Native.Serving;
 /// <summary>An <see cref="AI.IChatClient"/> over a K2Native engine.</summary>
 public sealed class K2ChatClient(ChatCompletionService service) : AI.IChatClient
 {
-    public async Task<AI.ChatResponse> GetResponseAsync(IEnumerable<AI.ChatMessage> messages, AI.ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+    public async Task<AI.ChatResponse> GetResponseAsync(
+        IEnumerable<AI.ChatMessage> messages,
+        AI.ChatOptions? options = null,
+        CancellationToken cancellationToken = default) =>
         await AI.ChatResponseExtensions.ToChatResponseAsync(
             GetStreamingResponseAsync(messages, options, cancellationToken), cancellationToken).ConfigureAwait(false);
 
@@ -94,7 +97,8 @@ public sealed class K2ChatClient(ChatCompletionService service) : AI.IChatClient
             ToolChoice = options?.ToolMode switch
             {
                 AI.NoneChatToolMode => ToolChoice.None,
-                AI.RequiredChatToolMode { RequiredFunctionName: { } name } => new ToolChoice(ToolChoiceMode.Named, name),
+                AI.RequiredChatToolMode { RequiredFunctionName: { } name } =>
+                    new ToolChoice(ToolChoiceMode.Named, name),
                 AI.RequiredChatToolMode => ToolChoice.Required,
                 _ => ToolChoice.Auto,
             },

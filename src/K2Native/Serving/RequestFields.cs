@@ -97,7 +97,9 @@ public sealed class RequestFields
         var list = new List<string>(a.Count);
         for (int i = 0; i < a.Count; i++)
             list.Add(
-                a[i] is JsonValue s && s.GetValueKind() == JsonValueKind.String ? s.GetValue<string>() : throw WrongType($"{key}[{i}]", "a string", a[i]));
+                a[i] is JsonValue s && s.GetValueKind() == JsonValueKind.String
+                    ? s.GetValue<string>()
+                    : throw WrongType($"{key}[{i}]", "a string", a[i]));
         return list;
     }
 

@@ -18,7 +18,9 @@ public sealed class TextResponseWriter(string model, Tokenizer tokenizer, string
     public long Created { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
     /// <summary>The non-streaming response (<paramref name="text"/> with the echo, if any, in front).</summary>
-    public byte[] Completion(string text, IReadOnlyList<TokenLogProbs>? logProbs, FinishReason finish, ChatUsage usage) => ChatResponseWriter.Write(w =>
+    public byte[] Completion(
+        string text, IReadOnlyList<TokenLogProbs>? logProbs, FinishReason finish, ChatUsage usage) =>
+        ChatResponseWriter.Write(w =>
     {
         Header(w);
         Choice(w, text, logProbs, ChatResponseWriter.FinishReasonName(finish));

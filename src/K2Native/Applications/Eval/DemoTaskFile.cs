@@ -61,7 +61,8 @@ internal static class DemoTaskFile
                 source, number, "", "expected a task object with \"id\", \"today\", \"expected\" and \"messages\"");
         string id = RequiredString(obj, "id", source, number);
         string today = RequiredString(obj, "today", source, number);
-        if (!DateOnly.TryParseExact(today, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        if (!DateOnly.TryParseExact(
+                today, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
             throw new DemoFormatException(source, number, "today", $"\"{today}\" is not a date of the form YYYY-MM-DD");
         string expected = RequiredString(obj, "expected", source, number);
         if (expected.Length == 0)
@@ -80,7 +81,14 @@ internal static class DemoTaskFile
         if (!messages.Any(m => m.Role == "user"))
             throw new DemoFormatException(
                 source, number, "messages", "no user message (the prompt ends with the last one)");
-        return new DemoTask { Id = id, Today = date, Expected = expected, Messages = messages, Origin = $"{source}:{number}" };
+        return new DemoTask
+        {
+            Id = id,
+            Today = date,
+            Expected = expected,
+            Messages = messages,
+            Origin = $"{source}:{number}"
+        };
     }
 
     private static string RequiredString(JsonObject obj, string key, string source, int number) =>

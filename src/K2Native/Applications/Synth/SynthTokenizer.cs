@@ -29,7 +29,8 @@ internal static class SynthTokenizer
     public static void Write(string directory, int ranks)
     {
         if (ranks < 256) throw new ArgumentException($"a byte-level vocabulary needs at least 256 ranks, got {ranks}");
-        using (var model = new StreamWriter(Path.Combine(directory, "tiktoken.model"), false, new UTF8Encoding(false)) { NewLine = "\n" })
+        using (var model = new StreamWriter(
+            Path.Combine(directory, "tiktoken.model"), false, new UTF8Encoding(false)) { NewLine = "\n" })
         {
             int rank = 0;
             foreach (var token in Tokens().Take(ranks))

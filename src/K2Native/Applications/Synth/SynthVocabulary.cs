@@ -20,7 +20,8 @@ internal static class SynthVocabulary
         int maxTokenBytes = 16)
     {
         var tokens = Learn(samples, ranks, seed, spanPieces, maxTokenBytes);
-        using (var model = new StreamWriter(Path.Combine(directory, "tiktoken.model"), false, new UTF8Encoding(false)) { NewLine = "\n" })
+        using (var model = new StreamWriter(
+            Path.Combine(directory, "tiktoken.model"), false, new UTF8Encoding(false)) { NewLine = "\n" })
             for (int rank = 0; rank < tokens.Count; rank++)
                 model.WriteLine($"{Convert.ToBase64String(tokens[rank])} {rank}");
         SynthTokenizer.WriteConfig(directory, tokens.Count);

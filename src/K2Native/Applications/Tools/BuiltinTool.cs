@@ -39,7 +39,10 @@ internal abstract class BuiltinTool
         {
             return Run(arguments);
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or OverflowException)
+        catch (Exception e) when (e is ArgumentException
+            or FormatException
+            or InvalidOperationException
+            or OverflowException)
         {
             return "error: " + e.Message;
         }
@@ -75,7 +78,10 @@ internal abstract class BuiltinTool
     protected static JsonObject OneString(string name, string description) => new()
     {
         ["type"] = "object",
-        ["properties"] = new JsonObject { [name] = new JsonObject { ["type"] = "string", ["description"] = description } },
+        ["properties"] = new JsonObject
+        {
+            [name] = new JsonObject { ["type"] = "string", ["description"] = description }
+        },
         ["required"] = new JsonArray(name),
     };
 }

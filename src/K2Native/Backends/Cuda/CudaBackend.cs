@@ -99,7 +99,18 @@ public sealed unsafe class CudaBackend : Backend
         var (a, o) = (View(x), View(y));
         ThrowIfFailed(
             K2Api.k2_rms_norm(
-                Ctx, null, a.Data, a.Stride, null, 0, ((CudaWeightVector)w).Data, eps, a.Rows, a.Cols, o.Data, o.Stride),
+                Ctx,
+                null,
+                a.Data,
+                a.Stride,
+                null,
+                0,
+                ((CudaWeightVector)w).Data,
+                eps,
+                a.Rows,
+                a.Cols,
+                o.Data,
+                o.Stride),
             "k2_rms_norm");
     }
 

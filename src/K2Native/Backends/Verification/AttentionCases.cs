@@ -47,7 +47,8 @@ internal static partial class BackendComparison
                 (i, o) => b.CausalAttention(i[0], i[1], i[2], s, positions, o)));
     });
 
-    private static ComparisonCase Absorb(string name, AttentionShape s, int latent, int tokens, WeightFormat format) => new(name, (r, c) =>
+    private static ComparisonCase Absorb(
+        string name, AttentionShape s, int latent, int tokens, WeightFormat format) => new(name, (r, c) =>
     {
         using var data = new HostData((ulong)latent * 7 + (ulong)tokens + (ulong)format);
         MatrixSource kvB = data.Matrix(format, s.Heads * s.KvHeadDim, latent);
@@ -63,10 +64,14 @@ internal static partial class BackendComparison
         });
     });
 
-    private static ComparisonCase Paged(string name, AttentionShape s, int latent, int blockSize, KvCacheDType dtype, int[] keyCounts) => new(name, (r, c) =>
+    private static ComparisonCase Paged(
+        string name, AttentionShape s, int latent, int blockSize, KvCacheDType dtype, int[] keyCounts) =>
+        new(name, (r, c) =>
     {
         using var data = new HostData((ulong)blockSize * 131 + (ulong)keyCounts.Sum());
-        int sequences = keyCounts.Length, maxKeys = keyCounts.Max(), tableStride = (maxKeys + blockSize - 1) / blockSize;
+        int sequences = keyCounts.Length,
+            maxKeys = keyCounts.Max(),
+            tableStride = (maxKeys + blockSize - 1) / blockSize;
         int blocks = sequences * tableStride + 3;
         // Blocks handed out in a scrambled order so that no sequence's blocks are contiguous.
         var pool = Enumerable.Range(0, blocks).OrderBy(i => (i * 7919L) % blocks).ToArray();
@@ -79,7 +84,10 @@ internal static partial class BackendComparison
                 slots[n++] = tables[seq * tableStride + k / blockSize] * blockSize + k % blockSize;
         var (entriesLatent, entriesRope) = (data.Floats(stored * latent), data.Floats(stored * s.RopeDim));
         // One query token per sequence, attending to all of its keys.
-        var batch = new AttentionBatch(Enumerable.Range(0, sequences).ToArray(), keyCounts, tables, tableStride) { Tokens = sequences };
+        var batch = new AttentionBatch(Enumerable.Range(0, sequences).ToArray(), keyCounts, tables, tableStride)
+        {
+            Tokens = sequences
+        };
         int qCols = s.Heads * s.QueryHeadDim, latCols = s.Heads * latent;
         var (q, qLatent) = (data.Floats(sequences * qCols), data.Floats(sequences * latCols, 0.3f));
         var layout = new KvCacheLayout(2, blocks, blockSize, latent, s.RopeDim, dtype);

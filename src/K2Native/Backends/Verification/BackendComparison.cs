@@ -133,6 +133,7 @@ internal static partial class BackendComparison
     }
 
     /// <summary>Compares one output of both backends.</summary>
-    public static ComparisonResult Compare(string name, double tolerance, Backend reference, Backend candidate, Func<Backend, float[]> run) =>
+    public static ComparisonResult Compare(
+        string name, double tolerance, Backend reference, Backend candidate, Func<Backend, float[]> run) =>
         new(name, RelativeL2(run(candidate), run(reference)), tolerance, null);
 }

@@ -19,7 +19,8 @@ internal static partial class BackendComparison
         }
         yield return Product(
             "matmul fp8 T=3 N=200 K=200 (partial 128-blocks in both dimensions)", 3, 200, 200, WeightFormat.Fp8, 1e-4);
-        yield return Product("matmul bf16 T=3 N=11 K=13 (rows not a multiple of 8)", 3, 11, 13, WeightFormat.Bf16, 1e-4);
+        yield return Product(
+            "matmul bf16 T=3 N=11 K=13 (rows not a multiple of 8)", 3, 11, 13, WeightFormat.Bf16, 1e-4);
         yield return Product("matmul bf16 T=5 N=7 K=1001", 5, 7, 1001, WeightFormat.Bf16, 1e-4);
         foreach (var (t, n, k) in new[] { (16, 64, 64), (37, 70, 96), (130, 200, 512) })
         {
@@ -44,7 +45,8 @@ internal static partial class BackendComparison
         {
             using var data = new HostData(12);
             var (g, u) = (data.Floats(5 * 40, 4f), data.Floats(5 * 40));
-            return Compare("add, silu-mul and clear on column views [5, 40]", 1e-6, r, c, b => Run(b, [(5, 40, g), (5, 40, u)], 5, 40, (i, o) =>
+            return Compare("add, silu-mul and clear on column views [5, 40]", 1e-6, r, c, b => Run(
+                b, [(5, 40, g), (5, 40, u)], 5, 40, (i, o) =>
             {
                 b.Clear(o);
                 // o = u on the device (0 + u is exact), so compare-backends --graphs can record the op
@@ -84,7 +86,8 @@ internal static partial class BackendComparison
         });
     }
 
-    private static ComparisonCase Product(string name, int t, int n, int k, WeightFormat format, double tolerance) => new(name, (r, c) =>
+    private static ComparisonCase Product(
+        string name, int t, int n, int k, WeightFormat format, double tolerance) => new(name, (r, c) =>
     {
         using var data = new HostData((ulong)(t * 1000003 + n * 1009 + k));
         MatrixSource w = data.Matrix(format, n, k);

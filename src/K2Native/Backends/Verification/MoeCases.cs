@@ -36,7 +36,9 @@ internal static partial class BackendComparison
             "routed experts fp8 32 x top-8, 3 tokens, K2 widths 7168/2048", 32, 8, 3, 7168, 2048, WeightFormat.Fp8);
     }
 
-    private static ComparisonCase Routing(string name, RouterSettings settings, int tokens, int hidden, (int From, int To)[] tiedRows) => new(name, (r, c) =>
+    private static ComparisonCase Routing(
+        string name, RouterSettings settings, int tokens, int hidden, (int From, int To)[] tiedRows) =>
+        new(name, (r, c) =>
     {
         using var data = new HostData((ulong)settings.Experts * 17 + (ulong)tokens);
         var router = data.Bf16WithCopies(settings.Experts, hidden, tiedRows);
@@ -64,7 +66,9 @@ internal static partial class BackendComparison
         return (ids, weights);
     }
 
-    private static ComparisonCase Experts(string name, int experts, int topK, int tokens, int hidden, int inner, WeightFormat format) => new(name, (r, c) =>
+    private static ComparisonCase Experts(
+        string name, int experts, int topK, int tokens, int hidden, int inner, WeightFormat format) =>
+        new(name, (r, c) =>
     {
         using var data = new HostData((ulong)experts * 3 + (ulong)tokens * 5 + (ulong)hidden);
         var settings = new RouterSettings(experts, topK, 1, 1, true, 2.827f);

@@ -44,7 +44,10 @@ internal static class ChatFormatDetector
             reason = $"{source} is a K2 template without <think>: K2 Instruct";
             return ChatFormat.Instruct;
         }
-        throw new ChatFormatException("", "the checkpoint's chat template is not a Kimi K2 format (no <|im_middle|>); choose the format explicitly").InFile(source);
+        throw new ChatFormatException(
+            "",
+            "the checkpoint's chat template is not a Kimi K2 format (no <|im_middle|>); choose the format explicitly")
+            .InFile(source);
     }
 
     /// <summary>The "chat_template" field: a string, or a list of {name, template} (the one named "default", else the
@@ -57,9 +60,14 @@ internal static class ChatFormatDetector
             if (field is null) return null;
             if (StringOf(field) is { } text) return text;
             if (field is JsonArray list
-                && StringOf(Member(list.FirstOrDefault(t => StringOf(Member(t, "name")) == "default") ?? list.FirstOrDefault(), "template")) is { } named)
+                && StringOf(Member(
+                    list.FirstOrDefault(t => StringOf(Member(t, "name")) == "default") ?? list.FirstOrDefault(),
+                    "template")) is { } named)
                 return named;
-            throw new ChatFormatException("chat_template", $"expected a string or a list of {{\"name\", \"template\"}} objects, found {PythonJson.KindName(field)}");
+            throw new ChatFormatException(
+                "chat_template",
+                $"expected a string or a list of {{\"name\", \"template\"}} objects, "
+                + $"found {PythonJson.KindName(field)}");
         }
         catch (ChatFormatException e)
         {
@@ -91,7 +99,10 @@ internal static class ChatFormatDetector
         if (StringOf(Member(config["quantization_config"], "quant_method")) is { } method)
         {
             if (method == "compressed-tensors")
-                { reason = $"{file}: INT4 compressed-tensors weights, as K2 Thinking ships"; return ChatFormat.Thinking; }
+            {
+                reason = $"{file}: INT4 compressed-tensors weights, as K2 Thinking ships";
+                return ChatFormat.Thinking;
+            }
             if (method == "fp8") { reason = $"{file}: FP8 weights, as K2 Instruct ships"; return ChatFormat.Instruct; }
         }
         reason = "";

@@ -46,7 +46,8 @@ public sealed record ChatMessage
 
     public static ChatMessage User(string content) => new() { Role = "user", Content = content };
 
-    public static ChatMessage Assistant(string content, string? reasoningContent = null, IReadOnlyList<ToolCall>? toolCalls = null) =>
+    public static ChatMessage Assistant(
+        string content, string? reasoningContent = null, IReadOnlyList<ToolCall>? toolCalls = null) =>
         new() { Role = "assistant", Content = content, ReasoningContent = reasoningContent, ToolCalls = toolCalls };
 
     public static ChatMessage Tool(string toolCallId, string content, string? name = null) =>
@@ -58,7 +59,9 @@ public sealed record ChatMessage
         other is not null && Role == other.Role && Equals(Content, other.Content) && Name == other.Name
         && ReasoningContent == other.ReasoningContent && ToolCallId == other.ToolCallId
             && ExplicitNulls == other.ExplicitNulls
-        && (ToolCalls is null ? other.ToolCalls is null : other.ToolCalls is not null && ToolCalls.SequenceEqual(other.ToolCalls));
+        && (ToolCalls is null
+            ? other.ToolCalls is null
+            : other.ToolCalls is not null && ToolCalls.SequenceEqual(other.ToolCalls));
 
     public override int GetHashCode() => HashCode.Combine(
         Role, Content, Name, ReasoningContent, ToolCallId, ToolCalls?.Count);

@@ -116,7 +116,9 @@ public sealed class ChatTemplate
             }
             else if (m.Role == "tool")
             {
-                sb.Append("## Return of ").Append(m.ToolCallId ?? NullOrMissing(m, ChatMessageFields.ToolCallId)).Append('\n');
+                sb.Append("## Return of ")
+                    .Append(m.ToolCallId ?? NullOrMissing(m, ChatMessageFields.ToolCallId))
+                    .Append('\n');
                 AppendContent(sb, m.Content, i);
             }
             else
@@ -168,7 +170,11 @@ public sealed class ChatTemplate
     {
         sb.Append(SectionBegin);
         foreach (var call in calls)
-            sb.Append(CallBegin).Append(call.Id).Append(ArgumentsBegin).Append(call.Function.Arguments.ToPromptText()).Append(CallEnd);
+            sb.Append(CallBegin)
+                .Append(call.Id)
+                .Append(ArgumentsBegin)
+                .Append(call.Function.Arguments.ToPromptText())
+                .Append(CallEnd);
         sb.Append(SectionEnd);
     }
 

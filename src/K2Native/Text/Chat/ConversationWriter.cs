@@ -8,7 +8,10 @@ internal static class ConversationWriter
 {
     public static JsonObject ToNode(Conversation conversation)
     {
-        var obj = new JsonObject { ["messages"] = new JsonArray(conversation.Messages.Select(m => (JsonNode?)ToNode(m)).ToArray()) };
+        var obj = new JsonObject
+        {
+            ["messages"] = new JsonArray(conversation.Messages.Select(m => (JsonNode?)ToNode(m)).ToArray())
+        };
         if (conversation.Tools is not null) obj["tools"] = conversation.Tools.DeepClone();
         obj["add_generation_prompt"] = conversation.AddGenerationPrompt;
         return obj;

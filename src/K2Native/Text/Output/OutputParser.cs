@@ -309,7 +309,8 @@ public sealed class OutputParser
     private void ReportUnterminatedCall(ICollection<OutputEvent> events, string cutBy)
     {
         string which = _state == State.CallId ? "a tool call" : $"tool call \"{_callId.ToString().Trim()}\"";
-        events.Add(new MalformedOutput(OutputProblem.UnterminatedCall, $"{which} was cut by {cutBy} before {CallEnd}", _call.ToString())
+        events.Add(new MalformedOutput(
+            OutputProblem.UnterminatedCall, $"{which} was cut by {cutBy} before {CallEnd}", _call.ToString())
         {
             CallIndex = _openIndex >= 0 ? _openIndex : null,
         });

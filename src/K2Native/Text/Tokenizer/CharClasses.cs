@@ -74,7 +74,9 @@ internal static class CharClasses
             case UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter:
                 result |= CharClass.Letter | (han ? 0 : CharClass.UpperLike | CharClass.LowerLike);
                 break;
-            case UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark:
+            case UnicodeCategory.NonSpacingMark
+                or UnicodeCategory.SpacingCombiningMark
+                or UnicodeCategory.EnclosingMark:
                 result |= han ? 0 : CharClass.UpperLike | CharClass.LowerLike;
                 break;
             case UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber:

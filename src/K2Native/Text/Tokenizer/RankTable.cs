@@ -92,7 +92,8 @@ internal sealed class RankTable
             ref readonly Slot entry = ref _slots[slot];
             if (entry.RankPlusOne == 0) return -1;
             if (entry.Prefix == prefix && entry.Length == key.Length
-                && (key.Length <= 8 || _blob.AsSpan(_offsets[entry.RankPlusOne - 1] + 8, key.Length - 8).SequenceEqual(key[8..])))
+                && (key.Length <= 8
+                    || _blob.AsSpan(_offsets[entry.RankPlusOne - 1] + 8, key.Length - 8).SequenceEqual(key[8..])))
                 return entry.RankPlusOne - 1;
             slot = (slot + 1) & _mask;
         }

@@ -52,12 +52,25 @@ public sealed class StreamingDecoder
         {
             byte b = bytes[^back];
             if ((b & 0xC0) == 0x80) continue;
-            int needed = b switch { >= 0xC2 and <= 0xDF => 2, >= 0xE0 and <= 0xEF => 3, >= 0xF0 and <= 0xF4 => 4, _ => 0 };
+            int needed = b switch
+            {
+                >= 0xC2 and <= 0xDF => 2,
+                >= 0xE0 and <= 0xEF => 3,
+                >= 0xF0 and <= 0xF4 => 4,
+                _ => 0
+            };
             if (back >= needed) return 0;
             if (back >= 2)
             {
                 byte second = bytes[^(back - 1)];
-                var (low, high) = b switch { 0xE0 => (0xA0, 0xBF), 0xED => (0x80, 0x9F), 0xF0 => (0x90, 0xBF), 0xF4 => (0x80, 0x8F), _ => (0x80, 0xBF) };
+                var (low, high) = b switch
+                {
+                    0xE0 => (0xA0, 0xBF),
+                    0xED => (0x80, 0x9F),
+                    0xF0 => (0x90, 0xBF),
+                    0xF4 => (0x80, 0x8F),
+                    _ => (0x80, 0xBF)
+                };
                 if (second < low || second > high) return 0;
             }
             return back;

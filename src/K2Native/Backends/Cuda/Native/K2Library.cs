@@ -68,7 +68,11 @@ public static unsafe class K2Library
     {
         if (!string.IsNullOrEmpty(variable)) return [variable];
         string file = FileName();
-        var list = new List<string> { Path.Combine(baseDirectory, file), Path.Combine(baseDirectory, "runtimes", RuntimeId(), "native", file) };
+        var list = new List<string>
+        {
+            Path.Combine(baseDirectory, file),
+            Path.Combine(baseDirectory, "runtimes", RuntimeId(), "native", file)
+        };
         for (var dir = new DirectoryInfo(baseDirectory); dir is not null; dir = dir.Parent)
             list.Add(Path.Combine(dir.FullName, "native", "build", file));
         return list;
@@ -105,7 +109,8 @@ public static unsafe class K2Library
         if (path is not null) return path;
         string where = !string.IsNullOrEmpty(variable)
             ? $"{LibraryVariable}={variable} names no file"
-            : $"searched {string.Join(", ", candidates.Take(3))}{(candidates.Count > 3 ? " and native/build above them" : "")}";
+            : $"searched {string.Join(", ", candidates.Take(3))}"
+                + $"{(candidates.Count > 3 ? " and native/build above them" : "")}";
         throw new K2LibraryException(
             $"libk2native (the CUDA kernel pack) was not found: {where}. Build it with a CUDA toolkit " +
             "(cmake -S native -B native/build && cmake --build native/build) or set K2NATIVE_LIBRARY to the library "

@@ -11,7 +11,9 @@ internal static class BackendFactory
     /// <param name="int4Activations">The CPU backend's INT4 activations; Float32 is exact, the arithmetic the CUDA
     /// backend does.</param>
     /// <param name="graphs">CUDA backend: replay model steps from CUDA graphs.</param>
-    public static Backend Create(string name, Int4Activations int4Activations = CpuBackend.DefaultInt4Activations, bool graphs = false) => name.ToLowerInvariant() switch
+    public static Backend Create(
+        string name, Int4Activations int4Activations = CpuBackend.DefaultInt4Activations, bool graphs = false) =>
+        name.ToLowerInvariant() switch
     {
         "cpu" => new CpuBackend(Simd.Best, int4Activations),
         "cuda" => CreateCuda(0, graphs),

@@ -69,7 +69,8 @@ internal static class CommandLineText
         public override Func<bool, string> HelpCommandText => _default.HelpCommandText;
         public override Func<bool, string> VersionCommandText => _default.VersionCommandText;
         public override Func<Error, string> FormatError => _default.FormatError;
-        public override Func<IEnumerable<MutuallyExclusiveSetError>, string> FormatMutuallyExclusiveSetErrors => _default.FormatMutuallyExclusiveSetErrors;
+        public override Func<IEnumerable<MutuallyExclusiveSetError>, string> FormatMutuallyExclusiveSetErrors =>
+            _default.FormatMutuallyExclusiveSetErrors;
     }
 
     private static string Dashes(string token) => token.Length == 1 ? "-" + token : "--" + token;
@@ -84,7 +85,9 @@ internal static class CommandLineText
             else if (args[i].StartsWith("--" + name + "=", StringComparison.Ordinal))
                 value = args[i][(name.Length + 3)..];
         }
-        var type = verb?.GetProperties().FirstOrDefault(p => p.GetCustomAttribute<OptionAttribute>()?.LongName == name)?.PropertyType;
+        var type = verb?.GetProperties()
+            .FirstOrDefault(p => p.GetCustomAttribute<OptionAttribute>()?.LongName == name)
+            ?.PropertyType;
         type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
         string expected = type switch
         {

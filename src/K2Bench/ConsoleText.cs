@@ -6,5 +6,6 @@ namespace K2Bench;
 internal static class ConsoleText
 {
     /// <summary>A UTF-8 writer over the process's standard output.</summary>
-    public static TextWriter Stdout() => new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
+    public static TextWriter Stdout() =>
+        new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
 }

@@ -19,7 +19,8 @@ internal abstract class EngineArguments
     [Option("int4-activations", Default = K2Native.Backends.Cpu.CpuBackend.DefaultInt4Activations,
         HelpText = "CPU backend: activations of INT4 products: Int16 (default), Int8 or Float32 (exact, as the CUDA "
             + "backend computes).")]
-    public K2Native.Backends.Cpu.Int4Activations Int4Activations { get; set; } = K2Native.Backends.Cpu.CpuBackend.DefaultInt4Activations;
+    public K2Native.Backends.Cpu.Int4Activations Int4Activations { get; set; } =
+        K2Native.Backends.Cpu.CpuBackend.DefaultInt4Activations;
 
     [Option("graphs", HelpText = "CUDA backend: replay each step shape from a CUDA graph after its first two steps "
         + "(bit-identical results).")]
@@ -108,7 +109,8 @@ internal abstract class SamplingArguments : EngineArguments
 
     /// <summary>K2 Thinking's preset with the options given; throws ArgumentException naming a value out of
     /// range.</summary>
-    public GenerationPreset Preset() => GenerationPreset.K2Thinking.With(Temperature, TopP, TopK, MinP, Seed, MaxTokens);
+    public GenerationPreset Preset() =>
+        GenerationPreset.K2Thinking.With(Temperature, TopP, TopK, MinP, Seed, MaxTokens);
 
     public SamplingParams Sampling() => Preset().Sampling;
 }

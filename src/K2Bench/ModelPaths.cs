@@ -7,7 +7,8 @@ namespace K2Bench;
 internal static class ModelPaths
 {
     /// <summary>Name of the bundled checkpoint under models/.</summary>
-    public static string BundledName { get; } = typeof(ModelPaths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+    public static string BundledName { get; } = typeof(ModelPaths).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "K2BundledModel").Value!;
 
     /// <summary>The bundled checkpoint's directory.</summary>

@@ -69,7 +69,12 @@ static int Run(ICommand command, string prefix)
     {
         return Usage(command.GetType(), e.Message, prefix);
     }
-    catch (Exception e) when (e is CheckpointException or ArgumentException or IOException or FormatException or InvalidOperationException or UnauthorizedAccessException)
+    catch (Exception e) when (e is CheckpointException
+        or ArgumentException
+        or IOException
+        or FormatException
+        or InvalidOperationException
+        or UnauthorizedAccessException)
     {
         Console.Error.WriteLine($"k2: error: {e.Message}");
         return 1;

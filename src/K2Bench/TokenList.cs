@@ -10,7 +10,11 @@ internal static class TokenList
         var ids = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
         {
-            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ids[i]))
+            if (!int.TryParse(
+                    parts[i],
+                    System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    out ids[i]))
                 throw new ArgumentException($"{option}: '{parts[i]}' (item {i}) is not a token id");
             if (ids[i] >= vocabSize)
                 throw new ArgumentException(

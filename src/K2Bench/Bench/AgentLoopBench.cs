@@ -83,7 +83,8 @@ internal sealed class AgentLoopBench : EngineArguments, IBenchCommand
             clock.Elapsed.TotalSeconds);
     }
 
-    private sealed record LoopResult(List<int[]> Answers, long PromptTokens, long Computed, long Reused, double Seconds);
+    private sealed record LoopResult(
+        List<int[]> Answers, long PromptTokens, long Computed, long Reused, double Seconds);
 
     private sealed class SequenceComparer : IEqualityComparer<int[]>
     {

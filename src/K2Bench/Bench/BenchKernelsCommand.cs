@@ -52,7 +52,12 @@ internal sealed class BenchKernelsCommand : IBenchCommand
         using var backend = new CpuBackend(Simd.Best, Int4Activations);
         using var ceiling = new ReadCeiling((long)CeilingMb << 20);
         string machine = MachineInfo.Describe();
-        string isa = $"{backend.Isa}, INT4 x {Int4Activations switch { Int4Activations.Int8 => "int8", Int4Activations.Int16 => "int16 (two int8 planes)", _ => "float32" }}"
+        string isa = $"{backend.Isa}, INT4 x {Int4Activations switch
+            {
+                Int4Activations.Int8 => "int8",
+                Int4Activations.Int16 => "int16 (two int8 planes)",
+                _ => "float32"
+            }}"
                      + (Int4Activations != Int4Activations.Float32 && backend.Isa == "Vector512" ? " via AVX-512BW "
                          + "vpmaddubsw/vpmaddwd + GFNI" : "");
         string date = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
@@ -132,7 +137,11 @@ internal sealed class BenchKernelsCommand : IBenchCommand
     private void WriteJson(List<Dictionary<string, object>> rows)
     {
         if (Json is null) return;
-        var options = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        var options = new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping
+        };
         File.WriteAllText(Json, JsonSerializer.Serialize(rows, options) + "\n");
         Console.WriteLine($"wrote {Json}");
     }

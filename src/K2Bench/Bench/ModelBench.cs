@@ -61,7 +61,8 @@ internal sealed class ModelBench : EngineArguments, IBenchCommand
 
         int cacheBytes = host.Engine.Options.KvCacheDType == KvCacheDType.F32 ? 4 : 2;
         var footprint = DecodeFootprint.Of(c, host.Checkpoint.Weights, PromptTokens + GenTokens / 2, cacheBytes);
-        double StepSeconds(StepProfile p) => Enumerable.Range(0, c.NumHiddenLayers + 1).Sum(p.DecodeSeconds) / p.DecodeSteps;
+        double StepSeconds(StepProfile p) =>
+            Enumerable.Range(0, c.NumHiddenLayers + 1).Sum(p.DecodeSeconds) / p.DecodeSteps;
         double Ratio((double Ceiling, StepProfile Profile, GenerationResult Result) sample) => StepSeconds(
             sample.Profile) / (footprint.TotalBytes / sample.Ceiling / 1e9);
         var ordered = samples.OrderBy(Ratio).ToList();
@@ -107,20 +108,35 @@ internal sealed class ModelBench : EngineArguments, IBenchCommand
         {
             var record = new Dictionary<string, object>
             {
-                ["model"] = host.Checkpoint.Directory, ["machine"] = MachineInfo.Describe(), ["date"] = started.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-                ["backend"] = host.Model.Backend.Name, ["ceiling_gbps"] = bandwidth, ["prompt_tokens"] = PromptTokens, [
-                    "generated_tokens"] = result.GeneratedTokens,
-                ["prefill_tokens_per_second"] = first.PrefillTokensPerSecond, ["decode_tokens_per_second"] = result.DecodeTokensPerSecond,
-                ["decode_step_seconds"] = decodeSeconds, ["floor_seconds"] = floorSeconds, ["bytes_per_token"] = footprint.TotalBytes,
-                ["samples"] = samples.Select(x => new Dictionary<string, object> {
-                    ["ceiling_gbps"] = x.Ceiling, ["decode_step_seconds"] = StepSeconds(x.Profile), ["ratio_to_floor"] = Ratio(x)}).ToList(),
+                ["model"] = host.Checkpoint.Directory,
+                ["machine"] = MachineInfo.Describe(),
+                ["date"] = started.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                ["backend"] = host.Model.Backend.Name,
+                ["ceiling_gbps"] = bandwidth,
+                ["prompt_tokens"] = PromptTokens,
+                ["generated_tokens"] = result.GeneratedTokens,
+                ["prefill_tokens_per_second"] = first.PrefillTokensPerSecond,
+                ["decode_tokens_per_second"] = result.DecodeTokensPerSecond,
+                ["decode_step_seconds"] = decodeSeconds,
+                ["floor_seconds"] = floorSeconds,
+                ["bytes_per_token"] = footprint.TotalBytes,
+                ["samples"] = samples.Select(x => new Dictionary<string, object>
+                {
+                    ["ceiling_gbps"] = x.Ceiling,
+                    ["decode_step_seconds"] = StepSeconds(x.Profile),
+                    ["ratio_to_floor"] = Ratio(x)
+                }).ToList(),
                 ["layers"] = rows,
             };
             File.WriteAllText(
                 Json,
                 JsonSerializer.Serialize(
                     record,
-                    new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+                    new JsonSerializerOptions
+                    {
+                        WriteIndented = true,
+                        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping
+                    }) + "\n");
             o.WriteLine($"wrote {Json}");
         }
         return 0;

@@ -65,7 +65,10 @@ internal sealed class ServeBench : EngineArguments, IBenchCommand
                     new ServerOptions { Port = 0, Verbose = false, MaxQueue = MaxQueue }, service);
                 url = server.Address;
             }
-            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Clients + 4 }) { Timeout = TimeSpan.FromMinutes(30) };
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Clients + 4 })
+            {
+                Timeout = TimeSpan.FromMinutes(30)
+            };
             return await MeasureAsync(http, url, host);
         }
         finally
@@ -118,8 +121,15 @@ internal sealed class ServeBench : EngineArguments, IBenchCommand
                 $"after the load /metrics shows {running} running sequences and {used} used KV blocks (expected 0 and "
                 + "0)");
 
-        var ttft = completed.Where(r => r.Answer.DeltaSeconds.Count > 0).Select(r => r.Answer.DeltaSeconds[0]).Order().ToArray();
-        var itl = completed.SelectMany(r => r.Answer.DeltaSeconds.Zip(r.Answer.DeltaSeconds.Skip(1), (a, b) => b - a)).Order().ToArray();
+        var ttft = completed
+            .Where(r => r.Answer.DeltaSeconds.Count > 0)
+            .Select(r => r.Answer.DeltaSeconds[0])
+            .Order()
+            .ToArray();
+        var itl = completed
+            .SelectMany(r => r.Answer.DeltaSeconds.Zip(r.Answer.DeltaSeconds.Skip(1), (a, b) => b - a))
+            .Order()
+            .ToArray();
         long tokens = completed.Sum(r => (long)r.Answer.GeneratedTokens);
         var o = Console.Out;
         o.WriteLine(Invariant($"serve load: {Clients} clients x {Requests} streaming requests, {Prompts} prompts, max_tokens {MaxTokens}, temperature 0, {(host is null ? url : $"in-process server, model {ModelPaths.Resolve(Model)}, {Backend}, max {MaxSequences} sequences")}"));

@@ -123,7 +123,10 @@ internal sealed class TokenizerBenchCommand : IBenchCommand
 
         double decode = Best(
             repeat, () => tokenizer,
-            t => { foreach (var list in ids) t.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list)); });
+            t =>
+            {
+                foreach (var list in ids) t.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
+            });
         double streaming = Best(repeat, () => tokenizer, t =>
         {
             foreach (var list in ids)

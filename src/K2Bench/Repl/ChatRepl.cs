@@ -164,7 +164,12 @@ internal sealed class ChatRepl
     {
         using var spinner = _spinner();
         var turn = new ChatTurn(_host.Engine, _host.Template, _state.Conversation(), _state.Tools(),
-            new ChatSettings { Sampling = _state.Sampling, MaxTokens = _state.MaxTokens, PrefillProgress = spinner is null ? null : spinner.Progress });
+            new ChatSettings
+            {
+                Sampling = _state.Sampling,
+                MaxTokens = _state.MaxTokens,
+                PrefillProgress = spinner is null ? null : spinner.Progress
+            });
         using var answer = new CancellationTokenSource();
         Volatile.Write(ref _answer, answer);
         var renderer = new TurnRenderer(_out, _state.ShowReasoning);

@@ -50,7 +50,9 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
                 case "/reset":
                     int messages = state.Messages.Count;
                     state.Messages.Clear();
-                    output.Note($"[conversation cleared ({messages} messages); the system prompt, tools, settings and the /stats totals stay]\n");
+                    output.Note(
+                        $"[conversation cleared ({messages} messages); the system prompt, tools, settings and the "
+                        + "/stats totals stay]\n");
                     break;
                 case "/system":
                     System(rest);
@@ -79,7 +81,11 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
                     break;
             }
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is ArgumentException
+            or FormatException
+            or IOException
+            or UnauthorizedAccessException
+            or InvalidOperationException)
         {
             output.Error($"{name}: {e.Message}\n");
         }
@@ -90,7 +96,9 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
     {
         if (text.Length == 0)
         {
-            output.Note($"[system prompt: {state.SystemPrompt ?? host.Template.DefaultSystemPrompt + " (the template's default)"}]\n");
+            output.Note(
+                $"[system prompt: "
+                + $"{state.SystemPrompt ?? host.Template.DefaultSystemPrompt + " (the template's default)"}]\n");
             return;
         }
         state.SystemPrompt = text == "-" ? null : text;
@@ -110,10 +118,15 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
                 case "top_p": s = s with { TopP = Float(v) }; break;
                 case "top_k": s = s with { TopK = Int(v) }; break;
                 case "min_p": s = s with { MinP = Float(v) }; break;
-                case "seed": s = s with { Seed = v is "none" or "random" ? null : ulong.Parse(v, CultureInfo.InvariantCulture) }; break;
+                case "seed":
+                    s = s with { Seed = v is "none" or "random" ? null : ulong.Parse(v, CultureInfo.InvariantCulture) };
+                    break;
                 case "max_tokens": state.MaxTokens = MaxTokens(Int(v), host.Engine); break;
                 case "tool_rounds": state.MaxToolRounds = ToolRounds(Int(v)); break;
-                default: throw new ArgumentException($"unknown setting '{parts[0]}' (temperature, top_p, top_k, min_p, seed, max_tokens, tool_rounds)");
+                default:
+                    throw new ArgumentException(
+                        $"unknown setting '{parts[0]}' "
+                        + "(temperature, top_p, top_k, min_p, seed, max_tokens, tool_rounds)");
             }
             s.Validate();
             state.Sampling = s;
@@ -164,7 +177,10 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
         }
     }
 
-    /// <summary>Declares the OpenAI tool list in <paramref name="path"/> (the user answers the calls); throws naming the file when it cannot.</summary>
+    /// <summary>
+    /// Declares the OpenAI tool list in <paramref name="path"/> (the user answers the calls); throws naming the file
+    /// when it cannot.
+    /// </summary>
     public void DeclareToolFile(string path)
     {
         state.DeclaredTools = ToolFile.Load(path);
@@ -174,14 +190,16 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
     /// <summary>Offers the built-in calculator and current_time, which the REPL runs itself.</summary>
     public void OfferBuiltinTools()
     {
-        foreach (var tool in new BuiltinTool[] { new CalculatorTool(), new ClockTool() }) state.Builtins[tool.Name] = tool;
+        foreach (var tool in new BuiltinTool[] { new CalculatorTool(), new ClockTool() })
+            state.Builtins[tool.Name] = tool;
         ListTools();
     }
 
     /// <summary>Offers the checkpoint's demo tools; throws when it has no demo_tools.json.</summary>
     public void OfferDemoTools()
     {
-        var demo = state.DemoTools ?? throw new InvalidOperationException($"{host.Checkpoint.Directory} has no {DemoToolSet.FileName}");
+        var demo = state.DemoTools
+            ?? throw new InvalidOperationException($"{host.Checkpoint.Directory} has no {DemoToolSet.FileName}");
         foreach (var tool in demo.CreateTools(TimeProvider.System)) state.Builtins[tool.Name] = tool;
         ListTools();
     }
@@ -224,21 +242,29 @@ internal sealed class SlashCommands(ModelHost host, ReplState state, ReplOutput 
     };
 
     private static float Float(string v) =>
-        float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out float f) ? f : throw new FormatException($"'{v}' is not a number");
+        float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out float f)
+            ? f
+            : throw new FormatException($"'{v}' is not a number");
 
     private static int Int(string v) =>
-        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) ? i : throw new FormatException($"'{v}' is not an integer");
+        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i)
+            ? i
+            : throw new FormatException($"'{v}' is not an integer");
 
     /// <summary>max_tokens, refused unless at least one prompt token still fits beside it.</summary>
     public static int MaxTokens(int v, Engine engine)
     {
         GenerationPreset.CheckMaxTokens(v);
         if (v >= engine.SequenceLimit)
-            throw new ArgumentException($"max_tokens {v} leaves no room for a prompt: a conversation holds {engine.SequenceLimit} tokens " +
-                                        (engine.SequenceLimit < engine.ContextLength ? $"(the KV cache; the context is {engine.ContextLength})" : "(the context)") +
-                                        $", so at most {engine.SequenceLimit - 1}");
+            throw new ArgumentException(
+                $"max_tokens {v} leaves no room for a prompt: a conversation holds {engine.SequenceLimit} tokens "
+                + (engine.SequenceLimit < engine.ContextLength
+                    ? $"(the KV cache; the context is {engine.ContextLength})"
+                    : "(the context)")
+                + $", so at most {engine.SequenceLimit - 1}");
         return v;
     }
 
-    public static int ToolRounds(int v) => v >= 0 ? v : throw new ArgumentException($"tool_rounds {v} must be 0 or more");
+    public static int ToolRounds(int v) =>
+        v >= 0 ? v : throw new ArgumentException($"tool_rounds {v} must be 0 or more");
 }

@@ -44,7 +44,8 @@ internal static class ChatEndpoint
             await foreach (var e in run.StreamAsync(cancellationToken))
                 if (ChatResponseWriter.Shows(e) && e is not Finished) timing.Token();
         }
-        catch (OperationCanceledException) when (state.Stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (state.Stopping.IsCancellationRequested
+            && !http.RequestAborted.IsCancellationRequested)
         {
             throw new ApiException(503, "the server is shutting down", null, "server_shutdown", "server_error");
         }
@@ -67,7 +68,8 @@ internal static class ChatEndpoint
                     await HttpIo.WriteEventAsync(http, writer.Chunk(e, run.TakeLogProbs()), cancellationToken);
             }
         }
-        catch (OperationCanceledException) when (state.Stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (state.Stopping.IsCancellationRequested
+            && !http.RequestAborted.IsCancellationRequested)
         {
             var error = new ApiException(503, "the server is shutting down", null, "server_shutdown", "server_error");
             await HttpIo.WriteEventAsync(http, ChatResponseWriter.Error(error), CancellationToken.None);

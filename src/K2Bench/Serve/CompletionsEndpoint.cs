@@ -17,7 +17,8 @@ internal static class CompletionsEndpoint
     {
         var clock = Stopwatch.StartNew();
         byte[] body = await HttpIo.ReadBodyAsync(http, state.Options.MaxBodyBytes);
-        var request = TextCompletionRequest.Read(body, field => state.Log($"ignored unknown request field \"{field}\""));
+        var request = TextCompletionRequest.Read(
+            body, field => state.Log($"ignored unknown request field \"{field}\""));
         var run = service.StartText(request);
         if (!state.TryAdmit(service))
             throw new ApiException(
@@ -51,7 +52,8 @@ internal static class CompletionsEndpoint
                 if (piece.LogProbs is { } l) logProbs?.Add(l);
             }
         }
-        catch (OperationCanceledException) when (state.Stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (state.Stopping.IsCancellationRequested
+            && !http.RequestAborted.IsCancellationRequested)
         {
             throw new ApiException(503, "the server is shutting down", null, "server_shutdown", "server_error");
         }
@@ -74,13 +76,15 @@ internal static class CompletionsEndpoint
                     http, writer.Chunk(piece.Text, piece.LogProbs is { } l ? [l] : null), cancellationToken);
             }
         }
-        catch (OperationCanceledException) when (state.Stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (state.Stopping.IsCancellationRequested
+            && !http.RequestAborted.IsCancellationRequested)
         {
             var error = new ApiException(503, "the server is shutting down", null, "server_shutdown", "server_error");
             await HttpIo.WriteEventAsync(http, ChatResponseWriter.Error(error), CancellationToken.None);
             return;
         }
-        await HttpIo.WriteEventAsync(http, writer.FinishChunk(run.FinishReason ?? FinishReason.Stop), cancellationToken);
+        await HttpIo.WriteEventAsync(
+            http, writer.FinishChunk(run.FinishReason ?? FinishReason.Stop), cancellationToken);
         if (includeUsage) await HttpIo.WriteEventAsync(http, writer.UsageChunk(run.Usage!), cancellationToken);
         await HttpIo.WriteDoneAsync(http, cancellationToken);
     }

@@ -73,7 +73,8 @@ internal static class Routes
             {
                 state.Log($"{path}: internal error: {e}");
                 await HttpIo.WriteErrorAsync(
-                    http, new ApiException(500, $"internal error: {e.Message}", null, "internal_error", "server_error"));
+                    http,
+                    new ApiException(500, $"internal error: {e.Message}", null, "internal_error", "server_error"));
             }
             finally
             {

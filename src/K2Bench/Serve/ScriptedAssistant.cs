@@ -24,7 +24,8 @@ internal sealed class ScriptedAssistant(Tokenizer tokenizer)
         if (request.Tools is { Count: > 0 })
         {
             string id = ToolCallIds.Format(request.ToolNames[0], request.PreviousToolCalls);
-            return $"<think>{Reasoning}</think><|tool_calls_section_begin|><|tool_call_begin|>{id}<|tool_call_argument_begin|>{{\"city\": \"Paris\"}}<|tool_call_end|><|tool_calls_section_end|>";
+            return $"<think>{Reasoning}</think><|tool_calls_section_begin|><|tool_call_begin|>{id}"
+                + $"<|tool_call_argument_begin|>{{\"city\": \"Paris\"}}<|tool_call_end|><|tool_calls_section_end|>";
         }
         return $"<think>{Reasoning}</think>{Greeting}";
     }

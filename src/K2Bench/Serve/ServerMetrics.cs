@@ -15,7 +15,8 @@ internal sealed class ServerMetrics
 
     public Histogram TimeToFirstToken { get; } = new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
 
-    public Histogram InterTokenLatency { get; } = new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
+    public Histogram InterTokenLatency { get; } =
+        new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
 
     public void CountRequest(string endpoint, int status) => _requests.AddOrUpdate(
         (endpoint, status), 1, (_, n) => n + 1);
@@ -26,7 +27,8 @@ internal sealed class ServerMetrics
         sb.Append("# HELP k2_requests_total HTTP requests by endpoint and status.\n# TYPE k2_requests_total counter\n");
         foreach (var ((endpoint, status), n) in _requests.OrderBy(p => p.Key))
             sb.Append(
-                CultureInfo.InvariantCulture, $"k2_requests_total{{endpoint=\"{endpoint}\",status=\"{status}\"}} {n}\n");
+                CultureInfo.InvariantCulture,
+                $"k2_requests_total{{endpoint=\"{endpoint}\",status=\"{status}\"}} {n}\n");
         if (engine is not null)
         {
             Gauge(sb, "k2_running_sequences", "Sequences computing now.", engine.RunningSequences);

@@ -101,7 +101,10 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
                 NoHistory
                     ? "[--no-history: nothing is saved]\n"
                     : $"[history in {config.HistoryFile}; this conversation is saved as {autosave}]\n");
-        var repl = new ChatRepl(host, state, output, input, terminal ? () => new PrefillSpinner(Console.Out) : null) { AutosaveFile = autosave };
+        var repl = new ChatRepl(host, state, output, input, terminal ? () => new PrefillSpinner(Console.Out) : null)
+        {
+            AutosaveFile = autosave
+        };
         ConsoleCancelEventHandler stop = (_, e) => e.Cancel = repl.Interrupt() || terminal;
         Console.CancelKeyPress += stop;
         try
@@ -119,7 +122,10 @@ internal sealed class ChatCommand : SamplingArguments, ICommand
             {
                 action();
             }
-            catch (Exception e) when (e is IOException or FormatException or ArgumentException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException
+                or FormatException
+                or ArgumentException
+                or UnauthorizedAccessException)
             {
                 throw new ArgumentException($"{option} {e.Message}", e);
             }

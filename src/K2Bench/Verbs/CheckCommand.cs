@@ -43,7 +43,9 @@ internal sealed class CheckCommand : ICommand
         {
             if (Quiet || (clock.ElapsedMilliseconds - lastReport < 1000 && done < total)) return;
             lastReport = clock.ElapsedMilliseconds;
-            Console.Error.Write($"\rchecked {done / 1e9:F2} of {total / 1e9:F2} GB ({(total == 0 ? 100 : 100.0 * done / total):F0}%)   ");
+            Console.Error.Write(
+                $"\rchecked {done / 1e9:F2} of {total / 1e9:F2} GB "
+                + $"({(total == 0 ? 100 : 100.0 * done / total):F0}%)   ");
         });
         if (!Quiet) Console.Error.WriteLine();
         foreach (var problem in found) Console.Out.WriteLine($"values: {problem}");

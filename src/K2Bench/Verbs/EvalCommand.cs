@@ -35,7 +35,8 @@ internal sealed class EvalCommand : EngineArguments, ICommand
     [Option("json", HelpText = "Write the summary and per-task results to this JSON file.")]
     public string? Json { get; set; }
 
-    [Option("min-solved", Default = 0.0, HelpText = "Exit with code 1 when the solved fraction is below this (0 to 1).")]
+    [Option(
+        "min-solved", Default = 0.0, HelpText = "Exit with code 1 when the solved fraction is below this (0 to 1).")]
     public double MinSolved { get; set; }
 
     [Option(
@@ -64,7 +65,10 @@ internal sealed class EvalCommand : EngineArguments, ICommand
 
         using var host = Open();
         var settings = new ChatSettings { Sampling = SamplingParams.Greedy, MaxTokens = MaxTokens };
-        var evaluator = new DemoEvaluator(tools, new EngineAssistant(host.Engine, host.Template, settings)) { MaxRounds = MaxRounds };
+        var evaluator = new DemoEvaluator(tools, new EngineAssistant(host.Engine, host.Template, settings))
+        {
+            MaxRounds = MaxRounds
+        };
         var stdout = ConsoleText.Stdout();
         var summary = evaluator.RunAsync(tasks, result =>
         {

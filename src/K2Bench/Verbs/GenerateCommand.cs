@@ -73,7 +73,13 @@ internal sealed class GenerateCommand : SamplingArguments, ICommand
             ? TokenList.Parse(Tokens, "--tokens", host.Model.Config.VocabSize)
             : host.Tokenizer.Encode(Prompt!);
         CheckCache(host.Engine, prompt.Length, preset.MaxTokens);
-        var request = new GenerationRequest { PromptTokens = prompt, Sampling = preset.Sampling, MaxTokens = preset.MaxTokens, StopStrings = Stop.ToArray() };
+        var request = new GenerationRequest
+        {
+            PromptTokens = prompt,
+            Sampling = preset.Sampling,
+            MaxTokens = preset.MaxTokens,
+            StopStrings = Stop.ToArray()
+        };
         var ids = new List<int>();
         var text = new System.Text.StringBuilder();
         GenerationResult? result = null;
@@ -101,7 +107,12 @@ internal sealed class GenerateCommand : SamplingArguments, ICommand
             ? [ChatMessage.User(Prompt!)]
             : [ChatMessage.System(System), ChatMessage.User(Prompt!)];
         var turn = new ChatTurn(host.Engine, host.Template, messages, null,
-            new ChatSettings { Sampling = preset.Sampling, MaxTokens = preset.MaxTokens, StopStrings = Stop.ToArray() });
+            new ChatSettings
+            {
+                Sampling = preset.Sampling,
+                MaxTokens = preset.MaxTokens,
+                StopStrings = Stop.ToArray()
+            });
         CheckCache(host.Engine, turn.PromptTokens.Length, preset.MaxTokens);
         foreach (var e in turn.StreamAsync().ToBlockingEnumerable())
         {
@@ -153,8 +164,10 @@ internal sealed class GenerateCommand : SamplingArguments, ICommand
     {
         if (promptTokens < engine.CacheTokens) return;
         throw new ArgumentException($"the prompt has {promptTokens} tokens but the KV cache holds {engine.CacheTokens} "
-            + $"(--kv-cache-mb {KvCacheMb}); " +
-                                    $"--kv-cache-mb {engine.CacheMebibytesFor(Math.Min(promptTokens + (long)maxTokens, engine.ContextLength))} holds the prompt and --max-tokens {maxTokens}");
+            + $"(--kv-cache-mb {KvCacheMb}); "
+            + $"--kv-cache-mb "
+            + $"{engine.CacheMebibytesFor(Math.Min(promptTokens + (long)maxTokens, engine.ContextLength))} "
+            + $"holds the prompt and --max-tokens {maxTokens}");
     }
 
     /// <summary>Figures to stderr; exit code 1 when the KV cache filled before the end.</summary>
@@ -172,7 +185,13 @@ internal sealed class GenerateCommand : SamplingArguments, ICommand
     private static void WriteJson(TextWriter stdout, GenerationResult r, Action<Utf8JsonWriter> body, List<int>? ids)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = global::System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var w = new Utf8JsonWriter(
+            buffer,
+            new JsonWriterOptions
+            {
+                Indented = true,
+                Encoder = global::System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping
+            }))
         {
             w.WriteStartObject();
             body(w);

@@ -29,7 +29,8 @@ internal sealed class InfoCommand : ICommand
         new("Describe the bundled checkpoint", CommandLineText.ExampleStyle, new InfoCommand()),
         new(
             "Memory and bytes per token of a checkpoint at 32K context with a bf16 KV cache",
-            CommandLineText.ExampleStyle, new InfoCommand { Model = "models/my-k2", Context = 32768, KvDType = "bf16" }),
+            CommandLineText.ExampleStyle,
+            new InfoCommand { Model = "models/my-k2", Context = 32768, KvDType = "bf16" }),
     ];
 
     public int Run()
@@ -39,7 +40,8 @@ internal sealed class InfoCommand : ICommand
         var summary = CheckpointSummary.Of(checkpoint);
         var o = Console.Out;
         o.WriteLine($"checkpoint      {checkpoint.Directory}");
-        o.WriteLine($"files           {checkpoint.Tensors.Files.Count} safetensors, {checkpoint.Tensors.Count} tensors");
+        o.WriteLine(
+            $"files           {checkpoint.Tensors.Files.Count} safetensors, {checkpoint.Tensors.Count} tensors");
         o.WriteLine($"model type      {c.ModelType} (DeepSeek-V3 architecture)");
         o.WriteLine(
             $"layers          {c.NumHiddenLayers} "
@@ -72,7 +74,9 @@ internal sealed class InfoCommand : ICommand
         foreach (var (dtype, bytes) in summary.BytesByDType.OrderByDescending(kv => kv.Value))
             o.WriteLine($"  {dtype,-10} {Bytes(bytes),12}");
         o.WriteLine("by part");
-        foreach (var (part, (parameters, bytes)) in summary.Parts.Where(kv => kv.Value.Bytes > 0).OrderByDescending(kv => kv.Value.Bytes))
+        foreach (var (part, (parameters, bytes)) in summary.Parts
+            .Where(kv => kv.Value.Bytes > 0)
+            .OrderByDescending(kv => kv.Value.Bytes))
             o.WriteLine($"  {part,-14} {Count(parameters),10} params {Bytes(bytes),12}");
         foreach (var warning in checkpoint.Warnings) Console.Error.WriteLine($"warning: {warning}");
         return 0;
@@ -93,7 +97,9 @@ internal sealed class InfoCommand : ICommand
                 $"--context {context} must be between 1 and the model's maximum of {c.MaxPositionEmbeddings}");
         long kvPerToken = K2Model.CacheLayout(c, 1, 1, dtype).BytesPerToken;
         long kvAtContext = kvPerToken * context;
-        var read = summary.Parts.Where(kv => kv.Value.Bytes > 0).ToDictionary(kv => kv.Key.ToString(), kv => kv.Key switch
+        var read = summary.Parts
+            .Where(kv => kv.Value.Bytes > 0)
+            .ToDictionary(kv => kv.Key.ToString(), kv => kv.Key switch
         {
             ModelPart.Embeddings => kv.Value.Bytes / Math.Max(1, c.VocabSize),
             ModelPart.RoutedExperts => c.NRoutedExperts == 0

@@ -46,7 +46,14 @@ internal sealed class ServeCommand : SamplingArguments, ICommand
         if (MaxQueue < 0) throw new ArgumentException($"--max-queue {MaxQueue}: expected 0 or more");
         if (MaxBodyMb < 1) throw new ArgumentException($"--max-body-mb {MaxBodyMb}: expected at least 1");
         var sampling = Sampling();
-        var options = new ServerOptions { Host = Host, Port = Port, ApiKey = ApiKey, MaxQueue = MaxQueue, MaxBodyBytes = (long)MaxBodyMb << 20 };
+        var options = new ServerOptions
+        {
+            Host = Host,
+            Port = Port,
+            ApiKey = ApiKey,
+            MaxQueue = MaxQueue,
+            MaxBodyBytes = (long)MaxBodyMb << 20
+        };
         return RunAsync(options, sampling).GetAwaiter().GetResult();
     }
 

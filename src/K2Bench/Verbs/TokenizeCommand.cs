@@ -17,7 +17,8 @@ namespace K2Bench.Verbs;
     + "(--decode).")]
 internal sealed class TokenizeCommand : ICommand
 {
-    private static readonly JsonSerializerOptions JsonOutput = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions JsonOutput =
+        new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     [Option("model", HelpText = "Checkpoint directory (default: the bundled checkpoint).")]
     public string? Model { get; set; }
@@ -69,7 +70,8 @@ internal sealed class TokenizeCommand : ICommand
         string input = Text ?? new UTF8Encoding(false).GetString(System.IO.File.ReadAllBytes(File!));
         if (!Decode) output.WriteLine(FormatIds(tokenizer.Encode(input, !NoSpecial)));
         else if (input.AsSpan().Trim().Length > 0)
-            output.Write(tokenizer.Decode(TokenList.Parse(input, Text is null ? File! : "--text", tokenizer.VocabSize)));
+            output.Write(
+                tokenizer.Decode(TokenList.Parse(input, Text is null ? File! : "--text", tokenizer.VocabSize)));
         return 0;
     }
 

@@ -41,7 +41,8 @@ internal sealed unsafe class BenchWeights : IDisposable
     }
 
     /// <summary>Matrices of <paramref name="format"/> (bf16, INT4 group 32 or FP8 128x128 blocks).</summary>
-    public MatrixSource[] Matrices(WeightFormat format, string name, int rows, int cols, int copies, ulong seed) => format switch
+    public MatrixSource[] Matrices(WeightFormat format, string name, int rows, int cols, int copies, ulong seed) =>
+        format switch
     {
         WeightFormat.Int4 => Int4Matrices(name, rows, cols, copies, seed),
         WeightFormat.Fp8 => Fp8Matrices(name, rows, cols, copies, seed),
@@ -88,7 +89,8 @@ internal sealed unsafe class BenchWeights : IDisposable
         var values = new float[n];
         float k = std * MathF.Sqrt(3f);
         for (int i = 0; i < n; i++)
-            values[i] = (rng.NextSymmetric(1f) + rng.NextSymmetric(1f) + rng.NextSymmetric(1f) + rng.NextSymmetric(1f)) * 0.5f * k;
+            values[i] = (rng.NextSymmetric(1f) + rng.NextSymmetric(1f) + rng.NextSymmetric(1f) + rng.NextSymmetric(1f))
+                * 0.5f * k;
         return values;
     }
 

@@ -10,7 +10,8 @@ namespace K2Bench.Bench.Kernels;
 
 internal static class KernelBenches
 {
-    public const int Hidden = 7168, Inner = 2048, Experts = 384, TopK = 8, Heads = 64, QLora = 1536, KvLora = 512, RopeDim = 64, Vocab = 163840;
+    public const int Hidden = 7168, Inner = 2048, Experts = 384, TopK = 8, Heads = 64, QLora = 1536, KvLora = 512,
+        RopeDim = 64, Vocab = 163840;
 
     /// <summary>Every row, built lazily so only one row's weights are in memory at a time.</summary>
     public static IEnumerable<Func<IKernelBench>> All(long rotationBytes, bool lmHead)

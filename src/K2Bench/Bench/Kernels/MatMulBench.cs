@@ -5,7 +5,8 @@ using K2Native.Checkpoint;
 
 namespace K2Bench.Bench.Kernels;
 
-internal sealed class MatMulBench(string name, WeightFormat format, int rows, int cols, int tokens, long rotationBytes) : IKernelBench
+internal sealed class MatMulBench(
+    string name, WeightFormat format, int rows, int cols, int tokens, long rotationBytes) : IKernelBench
 {
     private readonly BenchWeights _weights = new();
     private Backend? _backend;

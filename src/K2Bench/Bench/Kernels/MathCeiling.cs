@@ -41,7 +41,8 @@ internal static class MathCeiling
             {
                 var m = Vector512.Create(0.999999f);
                 var a = Vector512.Create(1e-7f);
-                Vector512<float> c0 = m, c1 = m, c2 = m, c3 = m, c4 = m, c5 = m, c6 = m, c7 = m, c8 = m, c9 = m, c10 = m, c11 = m;
+                Vector512<float> c0 = m, c1 = m, c2 = m, c3 = m, c4 = m, c5 = m,
+                    c6 = m, c7 = m, c8 = m, c9 = m, c10 = m, c11 = m;
                 for (int i = 0; i < Iterations; i++)
                 {
                     c0 = Vector512.FusedMultiplyAdd(c0, m, a); c1 = Vector512.FusedMultiplyAdd(c1, m, a);
@@ -57,7 +58,8 @@ internal static class MathCeiling
             {
                 var m = Vector256.Create(0.999999f);
                 var a = Vector256.Create(1e-7f);
-                Vector256<float> c0 = m, c1 = m, c2 = m, c3 = m, c4 = m, c5 = m, c6 = m, c7 = m, c8 = m, c9 = m, c10 = m, c11 = m;
+                Vector256<float> c0 = m, c1 = m, c2 = m, c3 = m, c4 = m, c5 = m,
+                    c6 = m, c7 = m, c8 = m, c9 = m, c10 = m, c11 = m;
                 for (int i = 0; i < Iterations; i++)
                 {
                     c0 = Vector256.FusedMultiplyAdd(c0, m, a); c1 = Vector256.FusedMultiplyAdd(c1, m, a);

@@ -9,7 +9,8 @@ using K2Native.Checkpoint;
 namespace K2Bench.Bench.Kernels;
 
 internal sealed class RoutedExpertsBench(
-    string name, WeightFormat format, int hidden, int inner, int experts, int topK, int tokens, long rotationBytes) : IKernelBench
+    string name, WeightFormat format, int hidden, int inner, int experts, int topK, int tokens, long rotationBytes)
+    : IKernelBench
 {
     private readonly BenchWeights _weights = new();
     private Backend? _backend;

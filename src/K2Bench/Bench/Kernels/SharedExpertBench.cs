@@ -4,7 +4,8 @@ using K2Native.Backends;
 
 namespace K2Bench.Bench.Kernels;
 
-internal sealed class SharedExpertBench(string name, int hidden, int inner, int tokens, long rotationBytes) : IKernelBench
+internal sealed class SharedExpertBench(string name, int hidden, int inner, int tokens, long rotationBytes)
+    : IKernelBench
 {
     private readonly BenchWeights _weights = new();
     private Backend? _backend;

@@ -39,7 +39,9 @@ internal sealed class LineEditor(IKeySource keys, TextWriter screen, InputHistor
 
     public InputHistory History => history;
 
-    /// <summary>Reads one message after <paramref name="prompt"/>; later lines of it get <paramref name="continuation"/>.</summary>
+    /// <summary>
+    /// Reads one message after <paramref name="prompt"/>; later lines of it get <paramref name="continuation"/>.
+    /// </summary>
     public InputLine Read(string prompt, string continuation)
     {
         _committed.Clear();
@@ -114,8 +116,11 @@ internal sealed class LineEditor(IKeySource keys, TextWriter screen, InputHistor
                     break;
                 case ConsoleKey.UpArrow or ConsoleKey.DownArrow when _committed.Count == 0:
                     if (recalled == history.Entries.Count) draft = _line.ToString();
-                    recalled = Math.Clamp(recalled + (key.Key == ConsoleKey.UpArrow ? -1 : 1), 0, history.Entries.Count);
-                    Replace(recalled == history.Entries.Count ? draft : history.Entries[recalled].Replace('\n', NewlineGlyph));
+                    recalled = Math.Clamp(
+                        recalled + (key.Key == ConsoleKey.UpArrow ? -1 : 1), 0, history.Entries.Count);
+                    Replace(recalled == history.Entries.Count
+                        ? draft
+                        : history.Entries[recalled].Replace('\n', NewlineGlyph));
                     break;
                 case ConsoleKey.Tab:
                     Insert("    ");

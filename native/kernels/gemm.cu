@@ -1,4 +1,5 @@
-// GEMV-style product y[t, n] = Σ_k x[t, k] · w[n, k] (bf16, INT4 or FP8 weights, float32 activations and accumulation),
+// GEMV-style product y[t, n] = Σ_k x[t, k] · w[n, k] (bf16, INT4 or FP8 weights, float32 activations and
+// accumulation),
 // the path for decode and small batches. One warp owns one output row for a tile of Tokens tokens: its lanes walk
 // the row eight weights at a time (one INT4 word with its group scale, or 16 bytes of bf16), multiply them into
 // every token of the tile, and reduce across the warp with a fixed butterfly. Each output element is computed by

@@ -1,4 +1,5 @@
-// MLA query absorption: q_latent = W_UKᵀ · q_nope per head. The weight rows of a head are walked in order d = 0..Dn-1;
+// MLA query absorption: q_latent = W_UKᵀ · q_nope per head. The weight rows of a head are walked in order
+// d = 0..Dn-1;
 // each thread owns eight consecutive latent columns (one INT4 word or 16 bytes of bf16) for a tile of 8 tokens
 // and adds q[t, h, d] · row d into them, the same order of additions as the CPU's row-by-row sum.
 #include "mla_absorb.cuh"

@@ -31,7 +31,10 @@ internal static class ServerRequestTargets
         {
             var service = Service.Value;
             var request = Checked(() => ChatRequestReader.Read(input));
-            request = request with { MaxTokens = Math.Min(request.MaxTokens ?? MaxGeneratedTokens, MaxGeneratedTokens) };
+            request = request with
+            {
+                MaxTokens = Math.Min(request.MaxTokens ?? MaxGeneratedTokens, MaxGeneratedTokens)
+            };
             var run = Checked(() => service.Start(request));
             var writer = new ChatResponseWriter("k2", service.Engine.Tokenizer);
             foreach (var e in Drain(run.StreamAsync()))
@@ -52,7 +55,10 @@ internal static class ServerRequestTargets
         {
             var service = Service.Value;
             var request = Checked(() => TextCompletionRequest.Read(input));
-            request = request with { MaxTokens = Math.Min(request.MaxTokens ?? MaxGeneratedTokens, MaxGeneratedTokens) };
+            request = request with
+            {
+                MaxTokens = Math.Min(request.MaxTokens ?? MaxGeneratedTokens, MaxGeneratedTokens)
+            };
             var run = Checked(() => service.StartText(request));
             var writer = new TextResponseWriter("k2", service.Engine.Tokenizer, run.Echo);
             var text = new System.Text.StringBuilder(run.Echo);

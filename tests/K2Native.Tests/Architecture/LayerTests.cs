@@ -17,7 +17,9 @@ public sealed class LayerTests
             .ToList();
         Assert.True(files.Count > 100, $"found only {files.Count} source files under {root}");
 
-        var problems = files.SelectMany(f => LayerRule.Check(Path.GetRelativePath(root, f), File.ReadAllText(f))).ToList();
+        var problems = files
+            .SelectMany(f => LayerRule.Check(Path.GetRelativePath(root, f), File.ReadAllText(f)))
+            .ToList();
 
         Assert.True(problems.Count == 0, "layer violations:\n" + string.Join("\n", problems));
     }

@@ -47,7 +47,9 @@ public sealed class CheckpointValidationTests : IDisposable
     {
         CheckpointFactory.Write(_dir.Path);
         CheckpointFactory.RewriteTensors(_dir.Path, (name, dtype, shape, bytes) =>
-            name is "model.layers.2.mlp.experts.5.up_proj.weight_scale" or "model.norm.weight" or "model.layers.0.mlp.down_proj.weight"
+            name is "model.layers.2.mlp.experts.5.up_proj.weight_scale"
+                or "model.norm.weight"
+                or "model.layers.0.mlp.down_proj.weight"
                 ? null : (dtype, shape, bytes));
         var e = Assert.Throws<CheckpointValidationException>(() => K2Checkpoint.Open(_dir.Path));
         Assert.Equal(3, e.Problems.Count);
@@ -102,7 +104,8 @@ public sealed class CheckpointValidationTests : IDisposable
     {
         CheckpointFactory.Write(_dir.Path);
         CheckpointFactory.EditConfig(_dir.Path, c =>
-            c["quantization_config"]!["config_groups"]!["group_0"]!["input_activations"] = JsonNode.Parse("""{"num_bits": 8}"""));
+            c["quantization_config"]!["config_groups"]!["group_0"]!["input_activations"] =
+                JsonNode.Parse("""{"num_bits": 8}"""));
         var e = Assert.Throws<UnsupportedCheckpointException>(() => K2Checkpoint.Open(_dir.Path));
         Assert.Contains("input_activations (activation quantization)", e.Message);
     }
@@ -192,8 +195,10 @@ public sealed class CheckpointValidationTests : IDisposable
 
         var node = JsonNode.Parse(original)!;
         string firstShard = node["weight_map"]!["model.embed_tokens.weight"]!.GetValue<string>();
-        node["weight_map"]!["model.norm.weight"] = firstShard == node["weight_map"]!["model.norm.weight"]!.GetValue<string>()
-            ? "model-00002-of-00005.safetensors" : firstShard;
+        node["weight_map"]!["model.norm.weight"] =
+            firstShard == node["weight_map"]!["model.norm.weight"]!.GetValue<string>()
+                ? "model-00002-of-00005.safetensors"
+                : firstShard;
         File.WriteAllText(index, node.ToJsonString());
         e = Assert.Throws<CheckpointException>(() => K2Checkpoint.Open(_dir.Path));
         Assert.Contains("whose header does not contain it", e.Message);

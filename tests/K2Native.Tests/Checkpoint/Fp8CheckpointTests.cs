@@ -122,7 +122,8 @@ public sealed class Fp8CheckpointTests : IDisposable
         "quantization_config.weight_block_size [64, 64] (supported: [128, 128])")]
     [InlineData("weight_block_size", "[128, 64]",
         "quantization_config.weight_block_size [128, 64] (supported: [128, 128])")]
-    [InlineData("activation_scheme", "\"static\"", "quantization_config.activation_scheme 'static' (supported: dynamic")]
+    [InlineData(
+        "activation_scheme", "\"static\"", "quantization_config.activation_scheme 'static' (supported: dynamic")]
     [InlineData("fmt", "\"e5m2\"", "quantization_config.fmt 'e5m2' (supported: e4m3)")]
     public void UnsupportedFp8VariantsAreRefused(string field, string value, string expected)
     {

@@ -19,7 +19,8 @@ public sealed class HostileJsonTests : IDisposable
 
     /// <summary>Each spelling of "not text" the fuzz run found: JSON escapes of lone surrogates and raw bad UTF-8
     /// bytes.</summary>
-    public static TheoryData<string> BadText => new() { "\\ud800", "\\udc00x", "a\\udbff", "\u00C0\u0080", "\u00E2\u0082" };
+    public static TheoryData<string> BadText =>
+        new() { "\\ud800", "\\udc00x", "a\\udbff", "\u00C0\u0080", "\u00E2\u0082" };
 
     [Theory]
     [MemberData(nameof(BadText))]

@@ -64,7 +64,9 @@ public sealed class ChatCommandTests : IDisposable
             "/set temperature 0\nfirst message\nsecond message\n/stats\n", "chat", "--max-tokens", "4", "--block-size",
             "4");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        var prompts = r.Stdout.Split('\n').Where(l => l.StartsWith("[max tokens · prompt", StringComparison.Ordinal)).ToArray();
+        var prompts = r.Stdout.Split('\n')
+            .Where(l => l.StartsWith("[max tokens · prompt", StringComparison.Ordinal))
+            .ToArray();
         Assert.Equal(2, prompts.Length);
         Assert.Contains(" 0 reused", prompts[0]);
         Assert.DoesNotContain(" 0 reused", prompts[1]);
@@ -102,7 +104,9 @@ public sealed class ChatCommandTests : IDisposable
     private static int CountOf(string text, string part)
     {
         int n = 0;
-        for (int i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + 1, StringComparison.Ordinal))
+        for (int i = text.IndexOf(part, StringComparison.Ordinal);
+             i >= 0;
+             i = text.IndexOf(part, i + 1, StringComparison.Ordinal))
             n++;
         return n;
     }

@@ -93,7 +93,9 @@ public sealed class CommandLineTests : IDisposable
     {
         var r = K2Cli.Run(null, "info", "--context", "1000", "--kv-dtype", "bf16");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("active per token (all but the embeddings and the 12 of 16 routed experts a token does not pick)", r.Stdout);
+        Assert.Contains(
+            "active per token (all but the embeddings and the 12 of 16 routed experts a token does not pick)",
+            r.Stdout);
         Assert.Contains("KV cache        288 B per token (3 layers x (32 latent + 16 rope) x 2 bytes, bf16)", r.Stdout);
         Assert.Contains("at a context of 1000:", r.Stdout);
         Assert.Contains("read per decoded token, at a context of 1000", r.Stdout);

@@ -28,7 +28,10 @@ public sealed class DemoChatTests : IDisposable
             "/set temperature 0\nhello\n/tools off\n/reset\nhello\n/tools demo\n", "chat", "--model", _checkpoint.Path,
             "--max-tokens", "4");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("[demo tools from demo_tools.json: calculator, convert_units, current_date, lookup; they run here, built-in", r.Stdout);
+        Assert.Contains(
+            "[demo tools from demo_tools.json: calculator, convert_units, current_date, lookup; they run here, "
+            + "built-in",
+            r.Stdout);
         Assert.Equal(2, r.Stdout.Split(ToolList).Length - 1);
         Assert.Contains("[no tools]", r.Stdout);
         int withTools = PromptTokens(DemoTestData.Load().Declarations());

@@ -60,7 +60,17 @@ public sealed class GenerateCommandTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         using var doc = JsonDocument.Parse(r.Stdout);
         var root = doc.RootElement;
-        foreach (var key in new[] { "content", "reasoning", "tool_calls", "finish_reason", "prompt_tokens", "generated_tokens", "time_to_first_token_s", "decode_tokens_per_s" })
+        foreach (var key in new[]
+        {
+            "content",
+            "reasoning",
+            "tool_calls",
+            "finish_reason",
+            "prompt_tokens",
+            "generated_tokens",
+            "time_to_first_token_s",
+            "decode_tokens_per_s"
+        })
             Assert.True(root.TryGetProperty(key, out _), key);
         Assert.Equal(6, root.GetProperty("generated_tokens").GetInt32());
     }

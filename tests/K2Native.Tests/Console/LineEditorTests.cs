@@ -23,7 +23,8 @@ public sealed class LineEditorTests : IDisposable
         }
     }
 
-    private static string[] Texts(List<InputLine> lines) => lines.Where(l => l.Kind == InputKind.Text).Select(l => l.Text).ToArray();
+    private static string[] Texts(List<InputLine> lines) =>
+        lines.Where(l => l.Kind == InputKind.Text).Select(l => l.Text).ToArray();
 
     [Fact]
     public void EditingKeysChangeTheLine()
@@ -31,9 +32,17 @@ public sealed class LineEditorTests : IDisposable
         var keys = new ScriptedKeys()
             .Type("helo").Press(ConsoleKey.LeftArrow).Type("l").Press(ConsoleKey.End).Type(" world\n")
             .Type("abc def").Press(ScriptedKeys.Ctrl('w')).Type("xyz\n")
-            .Type("abc def").Press(ConsoleKey.Home).Press(ConsoleKey.Delete).Press(ScriptedKeys.Ctrl('e')).Press(ConsoleKey.Backspace).Type("\n")
+            .Type("abc def")
+            .Press(ConsoleKey.Home)
+            .Press(ConsoleKey.Delete)
+            .Press(ScriptedKeys.Ctrl('e'))
+            .Press(ConsoleKey.Backspace)
+            .Type("\n")
             .Type("gone").Press(ScriptedKeys.Ctrl('u')).Type("kept\n")
-            .Type("keep cut").Press(ConsoleKey.LeftArrow, ConsoleKey.LeftArrow, ConsoleKey.LeftArrow, ConsoleKey.LeftArrow).Press(ScriptedKeys.Ctrl('k')).Type("\n");
+            .Type("keep cut")
+            .Press(ConsoleKey.LeftArrow, ConsoleKey.LeftArrow, ConsoleKey.LeftArrow, ConsoleKey.LeftArrow)
+            .Press(ScriptedKeys.Ctrl('k'))
+            .Type("\n");
         Assert.Equal(["hello world", "abc xyz", "bc de", "kept", "keep"], Texts(ReadAll(keys)));
     }
 
@@ -85,7 +94,8 @@ public sealed class LineEditorTests : IDisposable
             .Press(ScriptedKeys.Ctrl('d'))
             .Type("never read\n");
         var lines = ReadAll(keys);
-        Assert.Equal([InputKind.Interrupt, InputKind.Interrupt, InputKind.Text, InputKind.End], lines.Select(l => l.Kind));
+        Assert.Equal(
+            [InputKind.Interrupt, InputKind.Interrupt, InputKind.Text, InputKind.End], lines.Select(l => l.Kind));
         Assert.Equal("half typed", lines[0].Text);
         Assert.Equal("", lines[1].Text);
         Assert.Equal("a", lines[2].Text);

@@ -12,7 +12,9 @@ public sealed class PerplexityCommandTests
     {
         string reference = Path.Combine(SharedFixtures.TinyK2, "reference");
         var ids = File.ReadAllText(Path.Combine(reference, "logits_tokens.txt"))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => int.Parse(s, CultureInfo.InvariantCulture))
+            .ToArray();
         var logits = File.ReadAllBytes(Path.Combine(reference, "logits.f32"));
         int vocab = logits.Length / 4 / ids.Length;
         double expected = 0;

@@ -49,7 +49,12 @@ public sealed class Fp8ModelTests : IDisposable
             var expected = item.GetProperty("greedy").EnumerateArray().Select(e => e.GetInt32()).ToArray();
             var margins = item.GetProperty("margins").EnumerateArray().Select(e => e.GetDouble()).ToArray();
             var (ids, _, _) = engine.Generate(
-                new GenerationRequest { PromptTokens = prompt, Sampling = SamplingParams.Greedy, MaxTokens = expected.Length });
+                new GenerationRequest
+                {
+                    PromptTokens = prompt,
+                    Sampling = SamplingParams.Greedy,
+                    MaxTokens = expected.Length
+                });
             int trusted = Array.FindIndex(margins, m => m < 0.02);
             if (trusted < 0) trusted = expected.Length;
             Assert.Equal(expected[..trusted], ids[..trusted]);
@@ -82,7 +87,8 @@ public sealed class Fp8ModelTests : IDisposable
             "no-q-lora" => a with { QLoraRank = null },
             _ => a,
         } with { Quant = SynthQuant.Fp8 });
-        CheckpointFactory.Write(_dir.Path, arch, seed: 11, shardBytes: variant == "sharded" ? 64 * 1024 : long.MaxValue);
+        CheckpointFactory.Write(
+            _dir.Path, arch, seed: 11, shardBytes: variant == "sharded" ? 64 * 1024 : long.MaxValue);
         if (variant == "sharded") Assert.True(Directory.GetFiles(_dir.Path, "*.safetensors").Length >= 10);
         int[] ids = Enumerable.Range(0, 17).Select(i => (i * 173 + 11) % 1024).ToArray();
         LogitChecks.EveryWidthMatchesReferenceModel(_dir.Path, ids, variant);
@@ -93,6 +99,10 @@ public sealed class Fp8ModelTests : IDisposable
         string dir = Path.Combine(SharedFixtures.TinyK2Fp8, "reference");
         var ids = File.ReadAllText(Path.Combine(dir, "logits_tokens.txt")).Split(
             ' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
-        return (ids, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, "logits.f32"))).ToArray());
+        return (
+            ids,
+            System.Runtime.InteropServices.MemoryMarshal
+                .Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, "logits.f32")))
+                .ToArray());
     }
 }

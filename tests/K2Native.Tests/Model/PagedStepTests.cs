@@ -37,7 +37,8 @@ public sealed class PagedStepTests : IDisposable
         // rounds the tiny differences between them into slightly larger ones.
         foreach (var width in Simd.Supported())
         {
-            foreach (var (activations, tolerance) in new[] { (Int4Activations.Float32, 2e-5), (CpuBackend.DefaultInt4Activations, 1e-4) })
+            foreach (var (activations, tolerance) in new[]
+                { (Int4Activations.Float32, 2e-5), (CpuBackend.DefaultInt4Activations, 1e-4) })
             {
                 var (full, stepped) = Run(
                     checkpoint, new CpuBackend(width, activations), ids, blockSize, firstChunk, KvCacheDType.F32);

@@ -18,7 +18,17 @@ public sealed class VariantModelTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     public static TheoryData<string> Variants() => new(
-        ["baseline", "no-q-lora", "expert-groups", "sharded", "no-yarn", "tied-embeddings", "no-shared-expert", "moe-every-other-layer", "yarn-mscale"]);
+        [
+            "baseline",
+            "no-q-lora",
+            "expert-groups",
+            "sharded",
+            "no-yarn",
+            "tied-embeddings",
+            "no-shared-expert",
+            "moe-every-other-layer",
+            "yarn-mscale"
+        ]);
 
     [Theory]
     [MemberData(nameof(Variants))]
@@ -52,10 +62,15 @@ public sealed class VariantModelTests : IDisposable
         int perGroup = c.NRoutedExperts / c.NGroup;
         for (int t = 0; t < tokens; t++)
         {
-            var groups = ids.AsSpan(t * c.NumExpertsPerTok, c.NumExpertsPerTok).ToArray().Select(e => e / perGroup).Distinct().Count();
+            var groups = ids.AsSpan(t * c.NumExpertsPerTok, c.NumExpertsPerTok)
+                .ToArray()
+                .Select(e => e / perGroup)
+                .Distinct()
+                .Count();
             Assert.InRange(groups, 1, c.TopkGroup);
             Assert.Equal(
-                c.NumExpertsPerTok, ids.AsSpan(t * c.NumExpertsPerTok, c.NumExpertsPerTok).ToArray().Distinct().Count());
+                c.NumExpertsPerTok,
+                ids.AsSpan(t * c.NumExpertsPerTok, c.NumExpertsPerTok).ToArray().Distinct().Count());
             Assert.Equal(
                 c.RoutedScalingFactor, weights.AsSpan(t * c.NumExpertsPerTok, c.NumExpertsPerTok).ToArray().Sum(), 4);
         }
@@ -102,7 +117,8 @@ public sealed class VariantModelTests : IDisposable
                     writer =>
                     {
                         foreach (int l in dense)
-                            foreach (var (proj, rows, cols) in new[] { ("gate_proj", 256, 128), ("up_proj", 256, 128), ("down_proj", 128, 256) })
+                            foreach (var (proj, rows, cols) in new[]
+                                { ("gate_proj", 256, 128), ("up_proj", 256, 128), ("down_proj", 128, 256) })
                                 writer.AddBf16(
                                     $"model.layers.{l}.mlp.{proj}.weight", [rows, cols],
                                     TestData.RandomBf16(rows * cols, (ulong)(rows + l), 0.08f));

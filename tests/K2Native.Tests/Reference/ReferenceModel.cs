@@ -65,7 +65,8 @@ internal sealed class ReferenceModel : IDisposable
                     double max = scores.Max(), sum = scores.Sum(s => Math.Exp(s - max));
                     for (int j = 0; j <= i; j++)
                         for (int c = 0; c < dv; c++)
-                            attn[i][head * dv + c] += Math.Exp(scores[j] - max) / sum * kv[j][head * (dn + dv) + dn + c];
+                            attn[i][head * dv + c] +=
+                                Math.Exp(scores[j] - max) / sum * kv[j][head * (dn + dv) + dn + c];
                 }
             }
             for (int i = 0; i < t; i++) Add(x[i], Linear(attn[i], a + ".o_proj"));
@@ -121,7 +122,8 @@ internal sealed class ReferenceModel : IDisposable
         double softmax = Math.Pow(_c.QkNopeHeadDim + d, -0.5);
         if (_c.RopeScaling is not { } y) return (inv, 1, softmax);
         static double M(double f, double m) => f <= 1 ? 1 : 0.1 * m * Math.Log(f) + 1;
-        double Corr(double r) => d * Math.Log(y.OriginalMaxPositionEmbeddings / (r * 2 * Math.PI)) / (2 * Math.Log(theta));
+        double Corr(double r) =>
+            d * Math.Log(y.OriginalMaxPositionEmbeddings / (r * 2 * Math.PI)) / (2 * Math.Log(theta));
         double low = Math.Max(Math.Floor(Corr(y.BetaFast)), 0), high = Math.Min(Math.Ceiling(Corr(y.BetaSlow)), d - 1);
         if (low == high) high += 0.001;
         for (int i = 0; i < inv.Length; i++)
@@ -130,7 +132,9 @@ internal sealed class ReferenceModel : IDisposable
             inv[i] = inv[i] / y.Factor * (1 - extrapolate) + inv[i] * extrapolate;
         }
         double cosSin = y.AttentionFactor
-            ?? (y.Mscale is > 0 && y.MscaleAllDim is > 0 ? M(y.Factor, y.Mscale.Value) / M(y.Factor, y.MscaleAllDim.Value) : M(y.Factor, 1));
+            ?? (y.Mscale is > 0 && y.MscaleAllDim is > 0
+                ? M(y.Factor, y.Mscale.Value) / M(y.Factor, y.MscaleAllDim.Value)
+                : M(y.Factor, 1));
         if (y.MscaleAllDim is > 0) softmax *= M(y.Factor, y.MscaleAllDim.Value) * M(y.Factor, y.MscaleAllDim.Value);
         return (inv, cosSin, softmax);
     }

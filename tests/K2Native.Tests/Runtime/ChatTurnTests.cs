@@ -45,7 +45,8 @@ public sealed class ChatTurnTests
         });
         Assert.Null(turn.Message);
         var partial = turn.PartialMessage;
-        Assert.False(string.IsNullOrEmpty(partial.ReasoningContent) && string.IsNullOrEmpty(partial.Content?.PlainText));
+        Assert.False(
+            string.IsNullOrEmpty(partial.ReasoningContent) && string.IsNullOrEmpty(partial.Content?.PlainText));
         Assert.Equal(0, host.Engine.Pool.InUse);
     }
 }

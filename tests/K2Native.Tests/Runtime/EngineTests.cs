@@ -33,7 +33,12 @@ public sealed class EngineTests : IDisposable
             var expected = item.GetProperty("greedy").EnumerateArray().Select(e => e.GetInt32()).ToArray();
             var margins = item.GetProperty("margins").EnumerateArray().Select(e => e.GetDouble()).ToArray();
             var (ids, _, result) = engine.Generate(
-                new GenerationRequest { PromptTokens = prompt, Sampling = SamplingParams.Greedy, MaxTokens = expected.Length });
+                new GenerationRequest
+                {
+                    PromptTokens = prompt,
+                    Sampling = SamplingParams.Greedy,
+                    MaxTokens = expected.Length
+                });
             int trusted = Array.FindIndex(margins, m => m < 1e-3);
             if (trusted < 0) trusted = expected.Length;
             Assert.Equal(expected[..trusted], ids[..trusted]);
@@ -73,7 +78,8 @@ public sealed class EngineTests : IDisposable
         int[][] alone;
         using (var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = false }))
             alone = prompts.Select(p => engine.Generate(Request(p, 12)).Ids).ToArray();
-        using (var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = false, MaxStepTokens = 16, MaxSequences = 3 }))
+        using (var engine = Open(
+            _dir.Path, new EngineOptions { PrefixCaching = false, MaxStepTokens = 16, MaxSequences = 3 }))
         {
             var together = await Task.WhenAll(prompts.Select(p => Task.Run(() => engine.Generate(Request(p, 12)).Ids)));
             for (int i = 0; i < prompts.Length; i++) Assert.Equal(alone[i], together[i]);
@@ -90,7 +96,8 @@ public sealed class EngineTests : IDisposable
         using (var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = false, StopLatency = null }))
             whole = prompts.Select(p => engine.Generate(Request(p, 8)).Ids).ToArray();
         // A latency no layer can meet: after the first measured chunk every prompt chunk is one token.
-        using (var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = false, StopLatency = TimeSpan.FromTicks(1) }))
+        using (var engine = Open(
+            _dir.Path, new EngineOptions { PrefixCaching = false, StopLatency = TimeSpan.FromTicks(1) }))
             for (int i = 0; i < prompts.Length; i++)
                 Assert.Equal(whole[i], engine.Generate(Request(prompts[i], 8)).Ids);
     }
@@ -254,7 +261,13 @@ public sealed class EngineTests : IDisposable
     {
         using var engine = Open(
             _dir.Path,
-            new EngineOptions { PrefixCaching = prefixCaching, BlockSize = 16, MaxStepTokens = 64, KvCacheBytes = 64L << 20 });
+            new EngineOptions
+            {
+                PrefixCaching = prefixCaching,
+                BlockSize = 16,
+                MaxStepTokens = 64,
+                KvCacheBytes = 64L << 20
+            });
         var prompt = Enumerable.Range(0, 40).Select(i => (i * 13 + 1) % 760).ToList();
         var answers = new List<int[]>();
         for (int step = 0; step < steps; step++)
@@ -274,7 +287,8 @@ public sealed class EngineTests : IDisposable
         using var engine = Open(_dir.Path, new EngineOptions { PrefixCaching = prefixCaching, BlockSize = 8 });
         var messages = new List<ChatMessage> { ChatMessage.System("You answer briefly.") };
         var answers = new List<string>();
-        foreach (var question in new[] { "hello", "what is the capital of France?", "and of Japan?", "thanks", "one more", "bye" })
+        foreach (var question in new[]
+            { "hello", "what is the capital of France?", "and of Japan?", "thanks", "one more", "bye" })
         {
             messages.Add(ChatMessage.User(question));
             var turn = new ChatTurn(

@@ -62,8 +62,12 @@ public sealed class SamplerTests
         var sampler = new Sampler(100);
         var a = new SplitMix64(7);
         var b = new SplitMix64(7);
-        var first = Enumerable.Range(0, 50).Select(_ => sampler.Sample(logits, SamplingParams.K2Thinking, ref a)).ToArray();
-        var second = Enumerable.Range(0, 50).Select(_ => sampler.Sample(logits, SamplingParams.K2Thinking, ref b)).ToArray();
+        var first = Enumerable.Range(0, 50)
+            .Select(_ => sampler.Sample(logits, SamplingParams.K2Thinking, ref a))
+            .ToArray();
+        var second = Enumerable.Range(0, 50)
+            .Select(_ => sampler.Sample(logits, SamplingParams.K2Thinking, ref b))
+            .ToArray();
         Assert.Equal(first, second);
         Assert.True(first.Distinct().Count() > 3);
     }

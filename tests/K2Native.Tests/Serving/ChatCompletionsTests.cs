@@ -76,7 +76,10 @@ public sealed class ChatCompletionsTests(ServerFixture server)
     public async Task AbortingAStreamFreesTheSequenceAndItsBlocks()
     {
         var request = JsonNode.Parse("""{"messages": [{"role": "user", "content": "go on forever"}], "max_tokens": 3000, "stream": true}""")!;
-        using (var message = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = ServerFixture.Json(request) })
+        using (var message = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = ServerFixture.Json(request)
+        })
         using (var response = await server.PlainClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead))
         {
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
@@ -126,8 +129,14 @@ public sealed class ChatCompletionsTests(ServerFixture server)
             count);
 
         string metrics = await server.PlainClient.GetStringAsync("/metrics");
-        foreach (string name in (string[])["k2_requests_total", "k2_waiting_sequences", "k2_kv_blocks_free", "k2_prompt_tokens_reused_total",
-                     "k2_generated_tokens_total", "k2_time_to_first_token_seconds_bucket", "k2_inter_token_latency_seconds_count"])
+        foreach (string name in (string[])[
+                     "k2_requests_total",
+                     "k2_waiting_sequences",
+                     "k2_kv_blocks_free",
+                     "k2_prompt_tokens_reused_total",
+                     "k2_generated_tokens_total",
+                     "k2_time_to_first_token_seconds_bucket",
+                     "k2_inter_token_latency_seconds_count"])
             Assert.Contains(name, metrics);
     }
 }

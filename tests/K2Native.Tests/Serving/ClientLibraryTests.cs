@@ -78,9 +78,12 @@ public sealed class ClientLibraryTests(ServerFixture server)
             new ApiKeyCredential("unused"),
             new OpenAIClientOptions { Endpoint = new Uri(server.Scripted.Address + "/v1") });
         var (weather, calls) = Weather();
-        using var client = new ChatClientBuilder(openai.GetChatClient("tiny").AsIChatClient()).UseFunctionInvocation().Build();
+        using var client = new ChatClientBuilder(openai.GetChatClient("tiny").AsIChatClient())
+            .UseFunctionInvocation()
+            .Build();
         var updates = new List<ChatResponseUpdate>();
-        await foreach (var u in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "weather?")], new ChatOptions { Tools = [weather] }))
+        await foreach (var u in client.GetStreamingResponseAsync(
+            [new ChatMessage(ChatRole.User, "weather?")], new ChatOptions { Tools = [weather] }))
             updates.Add(u);
         Assert.Equal(["Paris"], calls);
         Assert.EndsWith(ScriptedAssistant.Answer, updates.ToChatResponse().Text);

@@ -41,7 +41,9 @@ public sealed class LogProbsTests(ServerFixture server)
             for (int j = 0; j < 5; j++)
             {
                 AssertClose(
-                    row[IdOf(top[j]!["bytes"]!)], top[j]!["logprob"]!.GetValue<double>(), $"token {i}, alternative {j}");
+                    row[IdOf(top[j]!["bytes"]!)],
+                    top[j]!["logprob"]!.GetValue<double>(),
+                    $"token {i}, alternative {j}");
                 AssertClose(
                     best[j], top[j]!["logprob"]!.GetValue<double>(),
                     $"token {i}, alternative {j} is the {j + 1}th most likely");
@@ -68,7 +70,13 @@ public sealed class LogProbsTests(ServerFixture server)
     {
         int[] prompt = server.Host.Tokenizer.Encode("The capital of France is");
         var body = await Post(server.PlainClient, "/v1/completions",
-            new JsonObject { ["prompt"] = new JsonArray([.. prompt.Select(i => JsonValue.Create(i))]), ["max_tokens"] = 8, ["temperature"] = 0, ["logprobs"] = 3 }.ToJsonString());
+            new JsonObject
+            {
+                ["prompt"] = new JsonArray([.. prompt.Select(i => JsonValue.Create(i))]),
+                ["max_tokens"] = 8,
+                ["temperature"] = 0,
+                ["logprobs"] = 3
+            }.ToJsonString());
         var choice = body["choices"]![0]!;
         var logprobs = choice["logprobs"]!;
         var tokens = logprobs["tokens"]!.AsArray();

@@ -45,25 +45,37 @@ public sealed class MalformedRequestTests(ServerFixture server)
         ["stop a number"] = (Text(Chat("\"stop\": 5")), 400, "stop"),
         ["stop list of numbers"] = (Text(Chat("\"stop\": [1]")), 400, "stop[0]"),
         ["tools a string"] = (Text(Chat("\"tools\": \"x\"")), 400, "tools"),
-        ["tool without name"] = (Text(Chat("\"tools\": [{\"type\": \"function\", \"function\": {}}]")), 400, "tools[0].function.name"),
+        ["tool without name"] = (
+            Text(Chat("\"tools\": [{\"type\": \"function\", \"function\": {}}]")), 400, "tools[0].function.name"),
         ["tool_choice unknown"] = (Text(Chat("\"tool_choice\": \"sometimes\"")), 400, "tool_choice"),
         ["tool_choice names no tool"] = (Text(
             Chat(
                 "\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}], \"tool_choice\": {\"type\": "
                 + "\"function\", \"function\": {\"name\": \"g\"}}")), 400, "tool_choice.function.name"),
         ["tool_choice required without tools"] = (Text(Chat("\"tool_choice\": \"required\"")), 400, "tool_choice"),
-        ["response_format json_object"] = (Text(Chat("\"response_format\": {\"type\": \"json_object\"}")), 400, "response_format"),
+        ["response_format json_object"] = (
+            Text(Chat("\"response_format\": {\"type\": \"json_object\"}")), 400, "response_format"),
         ["logprobs a number"] = (Text(Chat("\"logprobs\": 3")), 400, "logprobs"),
         ["top_logprobs over 20"] = (Text(Chat("\"logprobs\": true, \"top_logprobs\": 21")), 400, "top_logprobs"),
         ["top_logprobs negative"] = (Text(Chat("\"logprobs\": true, \"top_logprobs\": -1")), 400, "top_logprobs"),
         ["top_logprobs without logprobs"] = (Text(Chat("\"top_logprobs\": 2")), 400, "top_logprobs"),
         ["frequency_penalty"] = (Text(Chat("\"frequency_penalty\": 0.5")), 400, "frequency_penalty"),
         ["seed a string"] = (Text(Chat("\"seed\": \"abc\"")), 400, "seed"),
-        ["stream_options without stream"] = (Text(Chat("\"stream_options\": {\"include_usage\": true}")), 400, "stream_options"),
+        ["stream_options without stream"] = (
+            Text(Chat("\"stream_options\": {\"include_usage\": true}")), 400, "stream_options"),
         ["thinking type unknown"] = (Text(Chat("\"thinking\": {\"type\": \"maybe\"}")), 400, "thinking.type"),
         ["unknown model"] = (Text(Chat("\"model\": \"gpt-4\"")), 404, "model"),
-        ["invalid UTF-8"] = (() => [.. Encoding.UTF8.GetBytes("{\"messages\": [{\"role\": \"user\", \"content\": \""), 0xC3, 0x28, 0xFF, .. Encoding.UTF8.GetBytes("\"}]}")], 400, null),
-        ["nested 10,000 deep"] = (Text("{\"messages\": " + new string('[', 10_000) + new string(']', 10_000) + "}"), 400, null),
+        ["invalid UTF-8"] = (
+            () =>
+            [
+                .. Encoding.UTF8.GetBytes("{\"messages\": [{\"role\": \"user\", \"content\": \""),
+                0xC3, 0x28, 0xFF,
+                .. Encoding.UTF8.GetBytes("\"}]}")
+            ],
+            400,
+            null),
+        ["nested 10,000 deep"] = (
+            Text("{\"messages\": " + new string('[', 10_000) + new string(']', 10_000) + "}"), 400, null),
         ["10 MB body"] = (Text(Chat("\"user\": \"" + new string('x', 10 << 20) + "\"")), 413, null),
     };
 

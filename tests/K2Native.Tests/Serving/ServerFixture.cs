@@ -36,7 +36,10 @@ public sealed class ServerFixture : IAsyncLifetime
         var defaults = new ServingDefaults { ModelName = "tiny", MaxTokens = 512 };
         PlainService = new ChatCompletionService(Host.Engine, Host.Template, defaults);
         var script = new ScriptedAssistant(Host.Tokenizer);
-        ScriptedService = new ChatCompletionService(Host.Engine, Host.Template, defaults) { ConstraintOverride = script.For };
+        ScriptedService = new ChatCompletionService(Host.Engine, Host.Template, defaults)
+        {
+            ConstraintOverride = script.For
+        };
         var options = new ServerOptions { Port = 0, Verbose = false, MaxBodyBytes = 1 << 20 };
         Plain = await K2Server.StartAsync(options, PlainService);
         Scripted = await K2Server.StartAsync(options, ScriptedService);

@@ -85,7 +85,9 @@ public sealed class ToolCallConstraintTests
     public void OneCallOnlyClosesTheSectionAfterTheFirstCall()
     {
         var constraint = Make(ToolChoice.Auto, parallel: false, reasoning: false);
-        var output = Tokenizer.Encode("<|tool_calls_section_begin|><|tool_call_begin|>functions.lookup:2<|tool_call_argument_begin|>{}<|tool_call_end|>");
+        var output = Tokenizer.Encode(
+            "<|tool_calls_section_begin|><|tool_call_begin|>functions.lookup:2<|tool_call_argument_begin|>{}"
+            + "<|tool_call_end|>");
         var logits = Logits(Id("<|tool_call_begin|>"));
         constraint.Apply(output, logits);
         Assert.Equal(

@@ -79,7 +79,11 @@ public sealed class ToolCallTests(ServerFixture server)
             ServerFixture.Json(
                 Request(
                     false,
-                    [.. history.Select(m => (JsonObject)m.DeepClone()), new JsonObject { ["role"] = "assistant", ["content"] = ScriptedAssistant.Answer }, User("and tomorrow?")])));
+                    [
+                        .. history.Select(m => (JsonObject)m.DeepClone()),
+                        new JsonObject { ["role"] = "assistant", ["content"] = ScriptedAssistant.Answer },
+                        User("and tomorrow?")
+                    ])));
         var call = JsonNode.Parse(await again.Content.ReadAsStringAsync())!["choices"]![0]!["message"]!["tool_calls"]![
             0]!;
         Assert.Equal("functions.get_weather:1", call["id"]!.GetValue<string>());

@@ -125,5 +125,6 @@ public sealed class ChatFormatDetectorTests
     [Fact]
     public void MissingDirectory_Throws() =>
         Assert.Throws<DirectoryNotFoundException>(
-            () => ChatTemplate.ForCheckpoint(Path.Combine(Path.GetTempPath(), "k2native-no-such-dir-" + Guid.NewGuid())));
+            () => ChatTemplate.ForCheckpoint(
+                Path.Combine(Path.GetTempPath(), "k2native-no-such-dir-" + Guid.NewGuid())));
 }

@@ -17,7 +17,11 @@ public sealed class ChatTemplateQuirkTests
             + "{\"image\": \"y\"}, {\"type\": \"image\"}, {\"type\": \"text\"}, {\"type\": \"image_url\"}, "
             + "{\"type\": \"text\", \"text\": null}, {\"type\": \"text\", \"text\": 5}, {\"type\": \"text\", "
             + "\"text\": 1.5}, {\"type\": \"text\", \"text\": true}]}]}",
-            "<|im_system|>system<|im_middle|>You are Kimi, an AI assistant created by Moonshot AI.<|im_end|><|im_user|>user<|im_middle|>a<|media_start|>image<|media_content|><|media_pad|><|media_end|>\nb<|media_start|>image<|media_content|><|media_pad|><|media_end|>\n<|media_start|>image<|media_content|><|media_pad|><|media_end|>\nNone51.5True<|im_end|><|im_assistant|>assistant<|im_middle|>"
+            "<|im_system|>system<|im_middle|>You are Kimi, an AI assistant created by Moonshot AI.<|im_end|>"
+                + "<|im_user|>user<|im_middle|>a<|media_start|>image<|media_content|><|media_pad|><|media_end|>\nb"
+                + "<|media_start|>image<|media_content|><|media_pad|><|media_end|>\n<|media_start|>image"
+                + "<|media_content|><|media_pad|><|media_end|>\nNone51.5True<|im_end|><|im_assistant|>assistant"
+                + "<|im_middle|>"
         },
         {
             "tool results: name replaces the role, missing id prints nothing, null id prints None, null content prints "
@@ -42,7 +46,13 @@ public sealed class ChatTemplateQuirkTests
             + "\"functions.f:0\", \"content\": \"1\"}, {\"role\": \"assistant\", \"content\": \"\", \"tool_calls\": "
             + "[{\"id\": \"functions.f:1\", \"type\": \"function\", \"function\": {\"name\": \"f\", \"arguments\": "
             + "\"{}\"}}]}]}",
-            "<|im_system|>system<|im_middle|>You are Kimi, an AI assistant created by Moonshot AI.<|im_end|><|im_user|>user<|im_middle|>q<|im_end|><|im_assistant|>assistant<|im_middle|><think>None</think><|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|><|im_end|><|im_system|>tool<|im_middle|>## Return of functions.f:0\n1<|im_end|><|im_assistant|>assistant<|im_middle|><think></think><|tool_calls_section_begin|><|tool_call_begin|>functions.f:1<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|><|im_end|><|im_assistant|>assistant<|im_middle|>"
+            "<|im_system|>system<|im_middle|>You are Kimi, an AI assistant created by Moonshot AI.<|im_end|>"
+                + "<|im_user|>user<|im_middle|>q<|im_end|><|im_assistant|>assistant<|im_middle|><think>None</think>"
+                + "<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{}"
+                + "<|tool_call_end|><|tool_calls_section_end|><|im_end|><|im_system|>tool"
+                + "<|im_middle|>## Return of functions.f:0\n1<|im_end|><|im_assistant|>assistant<|im_middle|><think>"
+                + "</think><|tool_calls_section_begin|><|tool_call_begin|>functions.f:1<|tool_call_argument_begin|>{}"
+                + "<|tool_call_end|><|tool_calls_section_end|><|im_end|><|im_assistant|>assistant<|im_middle|>"
         },
         {
             "an empty tool_calls list makes a finished answer and drops the reasoning before it",
@@ -53,7 +63,15 @@ public sealed class ChatTemplateQuirkTests
             + "\"tool_calls\": []}, {\"role\": \"user\", \"content\": \"again\"}, {\"role\": \"assistant\", "
             + "\"content\": \"c\", \"reasoning_content\": \"r3\", \"tool_calls\": [{\"id\": \"functions.f:1\", "
             + "\"function\": {\"name\": \"f\", \"arguments\": \"{}\"}}]}]}",
-            "<|im_system|>system<|im_middle|>You are Kimi, an AI assistant created by Moonshot AI.<|im_end|><|im_user|>user<|im_middle|>q<|im_end|><|im_assistant|>assistant<|im_middle|><think></think>a<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|><|im_end|><|im_system|>tool<|im_middle|>## Return of functions.f:0\n1<|im_end|><|im_assistant|>assistant<|im_middle|><think></think>b<|im_end|><|im_user|>user<|im_middle|>again<|im_end|><|im_assistant|>assistant<|im_middle|><think>r3</think>c<|tool_calls_section_begin|><|tool_call_begin|>functions.f:1<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|><|im_end|><|im_assistant|>assistant<|im_middle|>"
+            "<|im_system|>system<|im_middle|>You are Kimi, an AI assistant created by Moonshot AI.<|im_end|>"
+                + "<|im_user|>user<|im_middle|>q<|im_end|><|im_assistant|>assistant<|im_middle|><think></think>a"
+                + "<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{}"
+                + "<|tool_call_end|><|tool_calls_section_end|><|im_end|><|im_system|>tool"
+                + "<|im_middle|>## Return of functions.f:0\n1<|im_end|><|im_assistant|>assistant<|im_middle|><think>"
+                + "</think>b<|im_end|><|im_user|>user<|im_middle|>again<|im_end|><|im_assistant|>assistant<|im_middle|>"
+                + "<think>r3</think>c<|tool_calls_section_begin|><|tool_call_begin|>functions.f:1"
+                + "<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|><|im_end|>"
+                + "<|im_assistant|>assistant<|im_middle|>"
         },
         {
             "names and roles: empty name shows the role, other roles are system turns, only the first message counts "
@@ -62,7 +80,10 @@ public sealed class ChatTemplateQuirkTests
             + "\"name\": \"bob\", \"content\": \"d\"}, {\"role\": \"system\", \"content\": \"late system\"}, "
             + "{\"role\": \"assistant\", \"name\": \"kimi\", \"content\": \"x\"}, {\"role\": \"function\", "
             + "\"content\": \"f\"}], \"add_generation_prompt\": false}",
-            "<|im_system|>system<|im_middle|>You are Kimi, an AI assistant created by Moonshot AI.<|im_end|><|im_user|>user<|im_middle|>hi<|im_end|><|im_system|>bob<|im_middle|>d<|im_end|><|im_system|>system<|im_middle|>late system<|im_end|><|im_assistant|>kimi<|im_middle|><think></think>x<|im_end|><|im_system|>function<|im_middle|>f<|im_end|>"
+            "<|im_system|>system<|im_middle|>You are Kimi, an AI assistant created by Moonshot AI.<|im_end|>"
+                + "<|im_user|>user<|im_middle|>hi<|im_end|><|im_system|>bob<|im_middle|>d<|im_end|><|im_system|>system"
+                + "<|im_middle|>late system<|im_end|><|im_assistant|>kimi<|im_middle|><think></think>x<|im_end|>"
+                + "<|im_system|>function<|im_middle|>f<|im_end|>"
         },
         {
             "a named system message replaces the default",
@@ -81,7 +102,14 @@ public sealed class ChatTemplateQuirkTests
             + "true, \"e\": {}, \"a\": \"dup\"}}}, {\"id\": \"functions.nul:2\", \"type\": \"function\", "
             + "\"function\": {\"name\": \"nul\", \"arguments\": null}}, {\"id\": \"functions.arr:3\", \"type\": "
             + "\"function\", \"function\": {\"name\": \"arr\", \"arguments\": [1, \"x\"]}}]}]}",
-            "<|im_system|>system<|im_middle|>You are Kimi, an AI assistant created by Moonshot AI.<|im_end|><|im_user|>user<|im_middle|>q<|im_end|><|im_assistant|>assistant<|im_middle|><think>r</think>calling<|tool_calls_section_begin|><|tool_call_begin|>functions.raw:0<|tool_call_argument_begin|>not json {\"a\":1}<|tool_call_end|><|tool_call_begin|>functions.obj:1<|tool_call_argument_begin|>{\"b\": [1, 2.0, 1.5, 100.0, 0, 12345678901234567890], \"a\": \"dup\", \"s\": \"北京\\n\\\"q\\\"/<>\", \"t\": true, \"e\": {}}<|tool_call_end|><|tool_call_begin|>functions.nul:2<|tool_call_argument_begin|>null<|tool_call_end|><|tool_call_begin|>functions.arr:3<|tool_call_argument_begin|>[1, \"x\"]<|tool_call_end|><|tool_calls_section_end|><|im_end|><|im_assistant|>assistant<|im_middle|>"
+            "<|im_system|>system<|im_middle|>You are Kimi, an AI assistant created by Moonshot AI.<|im_end|>"
+                + "<|im_user|>user<|im_middle|>q<|im_end|><|im_assistant|>assistant<|im_middle|><think>r</think>calling"
+                + "<|tool_calls_section_begin|><|tool_call_begin|>functions.raw:0<|tool_call_argument_begin|>not json "
+                + "{\"a\":1}<|tool_call_end|><|tool_call_begin|>functions.obj:1<|tool_call_argument_begin|>{\"b\": [1, "
+                + "2.0, 1.5, 100.0, 0, 12345678901234567890], \"a\": \"dup\", \"s\": \"北京\\n\\\"q\\\"/<>\", \"t\": "
+                + "true, \"e\": {}}<|tool_call_end|><|tool_call_begin|>functions.nul:2<|tool_call_argument_begin|>null"
+                + "<|tool_call_end|><|tool_call_begin|>functions.arr:3<|tool_call_argument_begin|>[1, \"x\"]"
+                + "<|tool_call_end|><|tool_calls_section_end|><|im_end|><|im_assistant|>assistant<|im_middle|>"
         },
         {
             "no messages at all",
@@ -168,7 +196,8 @@ public sealed class ChatTemplateQuirkTests
             + "\"parameters\": {\"type\": \"object\"}}}]<|im_end|>" +
             "<|im_system|>system<|im_middle|>Use tools.<|im_end|>" +
             "<|im_user|>user<|im_middle|>1+2<|im_end|>" +
-            "<|im_assistant|>assistant<|im_middle|><|tool_calls_section_begin|><|tool_call_begin|>functions.add:0<|tool_call_argument_begin|>{\"a\": 1, \"b\": 2}<|tool_call_end|><|tool_calls_section_end|><|im_end|>" +
+            "<|im_assistant|>assistant<|im_middle|><|tool_calls_section_begin|><|tool_call_begin|>functions.add:0" +
+            "<|tool_call_argument_begin|>{\"a\": 1, \"b\": 2}<|tool_call_end|><|tool_calls_section_end|><|im_end|>" +
             "<|im_system|>add<|im_middle|>## Return of functions.add:0\n3<|im_end|>",
             ChatTemplate.Instruct.Render(messages, tools, addGenerationPrompt: false));
     }
@@ -202,7 +231,11 @@ public sealed class ChatTemplateQuirkTests
     [Fact]
     public void Render_PartTextThatIsAnObject_NamesTheField()
     {
-        var bad = new ChatMessage { Role = "user", Content = ChatContent.FromParts([new JsonObject { ["type"] = "text", ["text"] = new JsonObject() }]) };
+        var bad = new ChatMessage
+        {
+            Role = "user",
+            Content = ChatContent.FromParts([new JsonObject { ["type"] = "text", ["text"] = new JsonObject() }])
+        };
         var e = Assert.Throws<ChatFormatException>(
             () => ChatTemplate.Thinking.Render([ChatMessage.User("ok"), bad], null, true));
         Assert.Equal("messages[1].content[0].text", e.JsonPath);

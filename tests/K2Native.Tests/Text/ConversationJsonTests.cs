@@ -42,11 +42,15 @@ public sealed class ConversationJsonTests
     [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\", \"function\": "
         + "\"f\"}]}]}", "messages[0].tool_calls[0].function", "expected an object, found a string")]
     [InlineData("{\"messages\": [{\"role\": \"user\"}, {\"role\": \"user\"}, {\"role\": \"user\"}, {\"role\": "
-        + "\"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\", \"function\": {\"arguments\": \"{}\"}}]}]}", "messages[3].tool_calls[0].function.name", "missing")]
+        + "\"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\", \"function\": {\"arguments\": \"{}\"}}]}]}",
+        "messages[3].tool_calls[0].function.name",
+        "missing")]
     [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\", \"function\": "
         + "{\"name\": \"f\"}}]}]}", "messages[0].tool_calls[0].function.arguments", "missing")]
     [InlineData("{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"id\": \"functions.f:0\", \"type\": 7, "
-        + "\"function\": {\"name\": \"f\", \"arguments\": {}}}]}]}", "messages[0].tool_calls[0].type", "expected a string, found a number")]
+        + "\"function\": {\"name\": \"f\", \"arguments\": {}}}]}]}",
+        "messages[0].tool_calls[0].type",
+        "expected a string, found a number")]
     public void Parse_BadField_NamesItsPath(string json, string path, string problem)
     {
         var e = Assert.Throws<ChatFormatException>(() => Conversation.Parse(json));
@@ -88,7 +92,11 @@ public sealed class ConversationJsonTests
             "{\"messages\": [{\"role\": \"assistant\", \"content\": null, \"name\": null, \"reasoning_content\": null, "
             + "\"tool_calls\": null, \"tool_call_id\": null}]}").Messages[0];
         Assert.Equal(
-            ChatMessageFields.Content | ChatMessageFields.Name | ChatMessageFields.ReasoningContent | ChatMessageFields.ToolCalls | ChatMessageFields.ToolCallId,
+            ChatMessageFields.Content
+            | ChatMessageFields.Name
+            | ChatMessageFields.ReasoningContent
+            | ChatMessageFields.ToolCalls
+            | ChatMessageFields.ToolCallId,
             m.ExplicitNulls);
         Assert.Null(m.Content);
         Assert.Null(m.ToolCalls);

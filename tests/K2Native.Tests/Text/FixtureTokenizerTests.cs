@@ -49,7 +49,9 @@ public sealed class FixtureTokenizerTests
             File.ReadAllBytes(SharedFixtures.Path("fixtures", "tiny-k2", "reference", "tokenizer.json")));
         return document.RootElement.EnumerateArray()
             .Select(
-                e => (e.GetProperty("text").GetString()!, e.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()).ToArray()))
+                e => (
+                    e.GetProperty("text").GetString()!,
+                    e.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()).ToArray()))
             .ToList();
     }
 }

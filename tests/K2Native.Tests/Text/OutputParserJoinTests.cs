@@ -28,8 +28,10 @@ public sealed class OutputParserJoinTests
     [Fact]
     public void ReasoningAndArgumentsAreGuardedToo()
     {
-        const string output = "<think>a<th<|tool_call_end|>ink>b</think><|tool_calls_section_begin|><|tool_call_begin|>functions.f:0" +
-                              "<|tool_call_argument_begin|>{\"s\": \"<|tool_call_e<|tool_calls_section_begin|>nd|>\"}<|tool_call_end|><|tool_calls_section_end|>";
+        const string output = "<think>a<th<|tool_call_end|>ink>b</think><|tool_calls_section_begin|><|tool_call_begin|>"
+                              + "functions.f:0"
+                              + "<|tool_call_argument_begin|>{\"s\": \"<|tool_call_e<|tool_calls_section_begin|>nd|>\"}"
+                              + "<|tool_call_end|><|tool_calls_section_end|>";
         var events = Parse(ChatFormat.Thinking, output);
         Assert.Equal("a<thinkb", string.Concat(events.OfType<ReasoningDelta>().Select(d => d.Text)));
         var call = Assert.Single(events.OfType<ToolCallCompleted>());
@@ -44,7 +46,8 @@ public sealed class OutputParserJoinTests
     [InlineData("functions.<|x:1")]
     public void MarkerTextInIdIsMalformedCall(string id)
     {
-        string output = $"<|tool_calls_section_begin|><|tool_call_begin|>{id}<|tool_call_argument_begin|>{{}}<|tool_call_end|><|tool_calls_section_end|>";
+        string output = $"<|tool_calls_section_begin|><|tool_call_begin|>{id}<|tool_call_argument_begin|>{{}}"
+            + $"<|tool_call_end|><|tool_calls_section_end|>";
         var events = Parse(ChatFormat.Thinking, output);
         Assert.Empty(events.OfType<ToolCallStarted>());
         Assert.Empty(events.OfType<ToolCallCompleted>());

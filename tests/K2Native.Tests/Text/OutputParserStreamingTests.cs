@@ -12,17 +12,29 @@ public sealed class OutputParserStreamingTests
     {
         { ChatFormat.Thinking, "<think>Let me think.</think>Paris is the capital." },
         { ChatFormat.Thinking, "no opening tag</think>answer <b>bold</b> a<b" },
-        { ChatFormat.Thinking, "weather needed<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>{\"city\": \"北京\", \"e\": \"😀\"}<|tool_call_end|><|tool_calls_section_end|>" },
-        { ChatFormat.Thinking, "<think>r</think>c<|tool_calls_section_begin|><|tool_call_begin|>functions.a:1<|tool_call_argument_begin|>{\"x\": \"<tag>\"}<|tool_call_end|> <|tool_call_begin|>functions.b:2<|tool_call_argument_begin|>[1, 2]<|tool_call_end|><|tool_calls_section_end|>" },
-        { ChatFormat.Thinking, "<think>a<think>b<|tool_call_end|></think>c</think>d<|tool_calls_section_begin|>junk<|tool_call_begin|>bad id<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{oops<|tool_call_end|><|tool_call_begin|>functions.g:1<|tool_call_end|><|tool_call_begin|>functions.h:2<|tool_call_argument_begin|>{\"cut\":" },
-        { ChatFormat.Thinking, "<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|>after<|tool_calls_section_begin|><|tool_call_begin|>functions.g:1<|tool_call_argument_begin|>{}<|tool_call_end|>" },
+        { ChatFormat.Thinking, "weather needed<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0"
+            + "<|tool_call_argument_begin|>{\"city\": \"北京\", \"e\": \"😀\"}<|tool_call_end|>"
+            + "<|tool_calls_section_end|>" },
+        { ChatFormat.Thinking, "<think>r</think>c<|tool_calls_section_begin|><|tool_call_begin|>functions.a:1"
+            + "<|tool_call_argument_begin|>{\"x\": \"<tag>\"}<|tool_call_end|> <|tool_call_begin|>functions.b:2"
+            + "<|tool_call_argument_begin|>[1, 2]<|tool_call_end|><|tool_calls_section_end|>" },
+        { ChatFormat.Thinking, "<think>a<think>b<|tool_call_end|></think>c</think>d<|tool_calls_section_begin|>junk"
+            + "<|tool_call_begin|>bad id<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_call_begin|>functions.f:0"
+            + "<|tool_call_argument_begin|>{oops<|tool_call_end|><|tool_call_begin|>functions.g:1<|tool_call_end|>"
+            + "<|tool_call_begin|>functions.h:2<|tool_call_argument_begin|>{\"cut\":" },
+        { ChatFormat.Thinking, "<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0"
+            + "<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|>after"
+            + "<|tool_calls_section_begin|><|tool_call_begin|>functions.g:1<|tool_call_argument_begin|>{}"
+            + "<|tool_call_end|>" },
         { ChatFormat.Thinking, "<<think>><</think>>text ending in <|tool_calls_sec" },
         { ChatFormat.Instruct, "Sure, <think>not special</think> "
             + "here.<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"q\": "
             + "\"é\"}<|tool_call_end|><|tool_calls_section_end|>" },
         { ChatFormat.Instruct, "plain answer with <| and <|im_end and <" },
         { ChatFormat.Thinking, "</think><think<think>>" },
-        { ChatFormat.Thinking, "<th</think>ink>x<|tool_calls_section_begin<think>|>y<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"a\": \"<|tool_call_e<|tool_calls_section_begin|>nd|>\"}<|tool_call_end|>" },
+        { ChatFormat.Thinking, "<th</think>ink>x<|tool_calls_section_begin<think>|>y<|tool_calls_section_begin|>"
+            + "<|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"a\": \"<|tool_call_e"
+            + "<|tool_calls_section_begin|>nd|>\"}<|tool_call_end|>" },
     };
 
     [Theory]
@@ -72,7 +84,8 @@ public sealed class OutputParserStreamingTests
             "<think>", "</think>", "<|tool_calls_section_begin|>", "<|tool_calls_section_end|>",
             "<|tool_call_begin|>", "<|tool_call_argument_begin|>", "<|tool_call_end|>",
         ];
-        string output = "<think>r</think>c<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|>";
+        string output = "<think>r</think>c<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0"
+            + "<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|>";
         var whole = Expect(ChatFormat.Thinking, output);
         Assert.Empty(whole.Problems);
         foreach (string marker in markers)

@@ -10,9 +10,11 @@ public sealed class OutputParserTests
     private const string Begin = "<|tool_calls_section_begin|>";
     private const string End = "<|tool_calls_section_end|>";
 
-    private static string Call(string id, string args) => $"<|tool_call_begin|>{id}<|tool_call_argument_begin|>{args}<|tool_call_end|>";
+    private static string Call(string id, string args) =>
+        $"<|tool_call_begin|>{id}<|tool_call_argument_begin|>{args}<|tool_call_end|>";
 
-    private static List<string> Events(string output, ChatFormat format = ChatFormat.Thinking, FinishReason reason = FinishReason.Stop) =>
+    private static List<string> Events(
+        string output, ChatFormat format = ChatFormat.Thinking, FinishReason reason = FinishReason.Stop) =>
         Describe(Merge(Parse(format, output, reason)));
 
     [Theory]
@@ -56,7 +58,12 @@ public sealed class OutputParserTests
             + Call("functions.get_weather:4", "{\"city\": \"東京\"}")
             + Call("functions.ns.tool:name:5", "{}") + End;
         var events = Parse(ChatFormat.Thinking, output);
-        Assert.Equal([(0, "functions.get_weather:3", "get_weather"), (1, "functions.get_weather:4", "get_weather"), (2, "functions.ns.tool:name:5", "ns.tool:name")],
+        Assert.Equal(
+            [
+                (0, "functions.get_weather:3", "get_weather"),
+                (1, "functions.get_weather:4", "get_weather"),
+                (2, "functions.ns.tool:name:5", "ns.tool:name")
+            ],
             events.OfType<ToolCallStarted>().Select(s => (s.Index, s.Id, s.Name)));
         var message = Fold(events).ToMessage();
         Assert.Equal("Checking.", message.Content!.Text);
@@ -111,7 +118,10 @@ public sealed class OutputParserTests
     [InlineData("NaN")]
     public void ArgumentsNotJson_Variants(string args) =>
         Assert.False(
-            Parse(ChatFormat.Thinking, Begin + Call("functions.f:0", args) + End).OfType<ToolCallCompleted>().Single().ArgumentsAreValidJson);
+            Parse(ChatFormat.Thinking, Begin + Call("functions.f:0", args) + End)
+                .OfType<ToolCallCompleted>()
+                .Single()
+                .ArgumentsAreValidJson);
 
     [Theory]
     [InlineData(" {\"a\": [1, 2.5e3, null, true]} ")]
@@ -119,7 +129,10 @@ public sealed class OutputParserTests
     [InlineData("\"just a string\"")]
     public void ArgumentsJson_Variants(string args) =>
         Assert.True(
-            Parse(ChatFormat.Thinking, Begin + Call("functions.f:0", args) + End).OfType<ToolCallCompleted>().Single().ArgumentsAreValidJson);
+            Parse(ChatFormat.Thinking, Begin + Call("functions.f:0", args) + End)
+                .OfType<ToolCallCompleted>()
+                .Single()
+                .ArgumentsAreValidJson);
 
     [Fact]
     public void UnterminatedCall_AtTheEnd_ReportsCallAndSection()
@@ -170,8 +183,12 @@ public sealed class OutputParserTests
             + "<|tool_call_begin|>functions.h:2<|tool_call_argument_begin|>[" + End;
         var events = Parse(ChatFormat.Thinking, output);
         var problems = events.OfType<MalformedOutput>().ToList();
-        Assert.Equal([(OutputProblem.UnterminatedCall, "<|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"a\"", (int?)0),
-                      (OutputProblem.UnterminatedCall, "<|tool_call_begin|>functions.h:2<|tool_call_argument_begin|>[", 2)],
+        Assert.Equal(
+            [
+                (OutputProblem.UnterminatedCall,
+                    "<|tool_call_begin|>functions.f:0<|tool_call_argument_begin|>{\"a\"", (int?)0),
+                (OutputProblem.UnterminatedCall, "<|tool_call_begin|>functions.h:2<|tool_call_argument_begin|>[", 2)
+            ],
             problems.Select(p => (p.Kind, p.RawText, p.CallIndex)));
         Assert.Equal("functions.g:1", Assert.Single(Fold(events).ToMessage().ToolCalls!).Id);
     }

@@ -17,9 +17,20 @@ public sealed class OutputRoundTripTests
             ToolCall.Create(
                 "functions.get_weather:1", "get_weather",
                 "{\"city\": \"東京\", \"emoji\": \"😀\", \"esc\": \"\\u00e9\\n\"}")]) },
-        { ChatFormat.Thinking, ChatMessage.Assistant("", "just call", [ToolCall.Create("functions.calc:7", "calc", " {\"expression\": \"17-12\"} ")]) },
-        { ChatFormat.Thinking, ChatMessage.Assistant("content only, then a call", null, [ToolCall.Create("functions.x.y:3", "x.y", "[]")]) },
-        { ChatFormat.Instruct, ChatMessage.Assistant("Checking.", null, [ToolCall.Create("functions.get_weather:0", "get_weather", "{\"city\": \"Paris\"}")]) },
+        {
+            ChatFormat.Thinking,
+            ChatMessage.Assistant(
+                "", "just call", [ToolCall.Create("functions.calc:7", "calc", " {\"expression\": \"17-12\"} ")])
+        },
+        {
+            ChatFormat.Thinking,
+            ChatMessage.Assistant("content only, then a call", null, [ToolCall.Create("functions.x.y:3", "x.y", "[]")])
+        },
+        {
+            ChatFormat.Instruct,
+            ChatMessage.Assistant(
+                "Checking.", null, [ToolCall.Create("functions.get_weather:0", "get_weather", "{\"city\": \"Paris\"}")])
+        },
         { ChatFormat.Instruct, ChatMessage.Assistant("A plain answer with <html> & </think> text.") },
     };
 

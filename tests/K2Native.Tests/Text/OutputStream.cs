@@ -16,7 +16,8 @@ internal static class OutputStream
         return events;
     }
 
-    public static List<OutputEvent> Parse(ChatFormat format, string whole, FinishReason reason = FinishReason.Stop) => Parse(format, [whole], reason);
+    public static List<OutputEvent> Parse(ChatFormat format, string whole, FinishReason reason = FinishReason.Stop) =>
+        Parse(format, [whole], reason);
 
     /// <summary>Adjacent reasoning, content and same-call argument deltas merged into one.</summary>
     public static List<OutputEvent> Merge(IEnumerable<OutputEvent> events)
@@ -29,7 +30,9 @@ internal static class OutputStream
             {
                 case (ReasoningDelta a, ReasoningDelta b): merged[^1] = new ReasoningDelta(a.Text + b.Text); break;
                 case (ContentDelta a, ContentDelta b): merged[^1] = new ContentDelta(a.Text + b.Text); break;
-                case (ToolCallArgumentsDelta a, ToolCallArgumentsDelta b) when a.Index == b.Index: merged[^1] = new ToolCallArgumentsDelta(a.Index, a.Text + b.Text); break;
+                case (ToolCallArgumentsDelta a, ToolCallArgumentsDelta b) when a.Index == b.Index:
+                    merged[^1] = new ToolCallArgumentsDelta(a.Index, a.Text + b.Text);
+                    break;
                 default: merged.Add(e); break;
             }
         }

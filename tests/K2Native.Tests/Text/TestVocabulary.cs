@@ -9,11 +9,17 @@ internal static class TestVocabulary
 {
     public static Tokenizer Create(string[] merges, params string[] specials) =>
         new(
-            Enumerable.Range(0, 256).Select(b => new[] { (byte)b }).Concat(merges.Select(Encoding.UTF8.GetBytes)).ToList(),
+            Enumerable.Range(0, 256)
+                .Select(b => new[] { (byte)b })
+                .Concat(merges.Select(Encoding.UTF8.GetBytes))
+                .ToList(),
             specials);
 
     /// <summary>A vocabulary with a few English merges and K2-style special names.</summary>
     public static Tokenizer English() => Create(
-        ["he", "ll", "hell", "hello", " w", "or", " wor", "ld", " world", "aa", "aaaa", "aaaaaaaa", "ab", "abab", " <", "im", "  "],
+        [
+            "he", "ll", "hell", "hello", " w", "or", " wor", "ld", " world", "aa", "aaaa", "aaaaaaaa", "ab", "abab",
+            " <", "im", "  "
+        ],
         "[BOS]", "[EOS]", "<|im_end|>", "<|im_user|>", "<think>", "</think>", "<|im", "<|im_end|>x");
 }

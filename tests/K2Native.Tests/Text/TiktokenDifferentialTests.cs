@@ -19,7 +19,8 @@ public sealed class TiktokenDifferentialTests(ITestOutputHelper output)
         "\uD83D", "😀\uD83D", "\uDE00\uD83D", "'s", "'S'LL'Re", "it's", "IT'S", "ſ'ſ", "A'ſ", "x' s", "123456789", "١٢٣٤", "½½½½",
         "漢字かな", "漢\u0301", "〇〇〇", "\u3005\u3005x", "⺀⺁", "\u0301abc", "\u0301ABC", "\u0301ABC def", "ǅǅ", "ʰʰABC", "Aʰ "
             + "B",
-        "<|im_end|><|im_end|>", "<|im_end|", "a<|im_user|>b", "  <|im_end|>", "[BOS][EOS]", "<think></think>", "<|reserved_token_999|>",
+        "<|im_end|><|im_end|>", "<|im_end|", "a<|im_user|>b", "  <|im_end|>", "[BOS][EOS]", "<think></think>",
+        "<|reserved_token_999|>",
         "hello world", "HELLO WORLD", "...\n\n\n", " !!\r\n\r\n", "\r\r\n\n \t", "x\u2028\u2029y", "\u0085\u0085",
     ];
 
@@ -30,7 +31,9 @@ public sealed class TiktokenDifferentialTests(ITestOutputHelper output)
             Enumerable.Repeat("ab", 4000)),
         string.Concat(Enumerable.Repeat("the", 2500)) + " x", new string(' ', 5000) + "x", new string('\n', 3000)
             + new string(' ', 500),
-        string.Concat(Enumerable.Repeat("Ab", 3000)), string.Concat(Enumerable.Repeat("😀", 2000)), new string('7', 5000),
+        string.Concat(Enumerable.Repeat("Ab", 3000)),
+        string.Concat(Enumerable.Repeat("😀", 2000)),
+        new string('7', 5000),
     ];
 
     [TiktokenFact(needsShared: true)]
@@ -109,7 +112,9 @@ public sealed class TiktokenDifferentialTests(ITestOutputHelper output)
         string smallest = Shrink(texts[failing[0]], candidates =>
         {
             var reference = TiktokenReference.Encode(checkpoint, candidates, allowSpecial);
-            return candidates.Select((t, i) => !reference[i].SequenceEqual(tokenizer.Encode(t, allowSpecial))).ToArray();
+            return candidates
+                .Select((t, i) => !reference[i].SequenceEqual(tokenizer.Encode(t, allowSpecial)))
+                .ToArray();
         });
         var want = TiktokenReference.Encode(checkpoint, [smallest], allowSpecial)[0];
         Assert.Fail($"{failing.Count} of {texts.Count} texts differ from tiktoken (vocabulary {checkpoint}). Smallest "

@@ -85,7 +85,10 @@ internal static class TiktokenReference
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         Process process;
         try { process = Process.Start(start) ?? throw new InvalidOperationException("could not start node"); }
-        catch (System.ComponentModel.Win32Exception e) { throw new InvalidOperationException($"could not start node (is Node.js on PATH?): {e.Message}", e); }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"could not start node (is Node.js on PATH?): {e.Message}", e);
+        }
         using var started = process;
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();

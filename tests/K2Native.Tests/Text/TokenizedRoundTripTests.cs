@@ -11,7 +11,15 @@ namespace K2Native.Tests.Text;
 public sealed class TokenizedRoundTripTests : IDisposable
 {
     private static readonly string[] Markers =
-        ["<think>", "</think>", "<|tool_calls_section_begin|>", "<|tool_calls_section_end|>", "<|tool_call_begin|>", "<|tool_call_argument_begin|>", "<|tool_call_end|>"];
+        [
+            "<think>",
+            "</think>",
+            "<|tool_calls_section_begin|>",
+            "<|tool_calls_section_end|>",
+            "<|tool_call_begin|>",
+            "<|tool_call_argument_begin|>",
+            "<|tool_call_end|>"
+        ];
 
     private readonly TempDirectory _dir = new();
 

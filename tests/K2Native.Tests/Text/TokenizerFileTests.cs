@@ -49,7 +49,9 @@ public sealed class TokenizerFileTests : IDisposable
     [Fact]
     public void LargeVocabularyLoads()
     {
-        var samples = Enumerable.Range(0, 200).Select(i => $"sample {i} text with words, numbers {i * 7919} and 漢字 {i}").ToList();
+        var samples = Enumerable.Range(0, 200)
+            .Select(i => $"sample {i} text with words, numbers {i * 7919} and 漢字 {i}")
+            .ToList();
         SynthVocabulary.Write(_dir.Path, samples, ranks: 5000, seed: 1);
         var tokenizer = Tokenizer.Load(_dir.Path);
         Assert.Equal(5000, tokenizer.RankCount);

@@ -131,7 +131,9 @@ public sealed class TokenizerTests
         interesting.AddRange(_english.SpecialTokens.Values);
         for (int trial = 0; trial < 5000; trial++)
         {
-            var ids = Enumerable.Range(0, random.Next(12)).Select(_ => interesting[random.Next(interesting.Count)]).ToArray();
+            var ids = Enumerable.Range(0, random.Next(12))
+                .Select(_ => interesting[random.Next(interesting.Count)])
+                .ToArray();
             var decoder = _english.CreateStreamingDecoder();
             var streamed = new StringBuilder();
             foreach (int id in ids)
@@ -164,7 +166,9 @@ public sealed class TokenizerTests
     [Fact]
     public void ConcurrentEncodesAgree()
     {
-        var texts = Enumerable.Range(0, 64).Select(i => $"hello world {i} aaaa{new string('a', i)} 漢字{i}").ToArray();
+        var texts = Enumerable.Range(0, 64)
+            .Select(i => $"hello world {i} aaaa{new string('a', i)} 漢字{i}")
+            .ToArray();
         var expected = texts.Select(t => _english.Encode(t)).ToArray();
         var fresh = TestVocabulary.English();
         Parallel.For(0, 2000, i => Assert.Equal(expected[i % 64], fresh.Encode(texts[i % 64])));

@@ -43,7 +43,16 @@ public sealed partial class DemoReplayTests
     [Fact]
     public void TheBundledTokenizerHasTheMarkersAsSpecialTokens()
     {
-        foreach (string marker in new[] { "<think>", "</think>", "<|tool_calls_section_begin|>", "<|tool_call_begin|>", "<|tool_call_argument_begin|>", "<|tool_call_end|>", "<|tool_calls_section_end|>" })
+        foreach (string marker in new[]
+        {
+            "<think>",
+            "</think>",
+            "<|tool_calls_section_begin|>",
+            "<|tool_call_begin|>",
+            "<|tool_call_argument_begin|>",
+            "<|tool_call_end|>",
+            "<|tool_calls_section_end|>"
+        })
             Assert.True(BundledTokenizer.TryGetSpecial(marker, out _), marker);
     }
 
@@ -60,7 +69,8 @@ public sealed partial class DemoReplayTests
                 var result = await new DemoEvaluator(Set, replay) { MaxRounds = 8 }.RunTaskAsync(task);
                 Assert.Equal(task.Messages, result.Conversation);
                 Assert.Equal(DemoEnding.Answered, result.Ending);
-                Assert.True(result.Solved, $"the final answer \"{result.Answer}\" does not contain \"{task.Expected}\"");
+                Assert.True(
+                    result.Solved, $"the final answer \"{result.Answer}\" does not contain \"{task.Expected}\"");
                 Assert.Equal(task.ReferenceToolCalls, result.Totals.ToolCalls);
                 Assert.Equal(0, result.Totals.Malformed);
             }

@@ -27,7 +27,11 @@ public sealed class DemoToolSetLoaderTests
         { "tool twice", "tools[3].function.name", "\"calculator\" is declared twice" },
         { "tool missing", "tools", "lookup is not declared" },
         { "type not function", "tools[0].type", "expected \"function\", found a string" },
-        { "parameters missing", "tools[2].function.parameters", "expected a JSON schema object, found nothing (or null)" },
+        {
+            "parameters missing",
+            "tools[2].function.parameters",
+            "expected a JSON schema object, found nothing (or null)"
+        },
         { "factor missing", "units.km.factor", "expected a positive number, found nothing (or null)" },
         { "factor zero", "units.g.factor", "expected a positive number, found a number" },
         { "temperature factor", "units.F.factor", "a temperature unit has no factor" },
@@ -61,7 +65,9 @@ public sealed class DemoToolSetLoaderTests
                 case "temperature unit R": units["R"] = new JsonObject { ["kind"] = "temperature" }; break;
                 case "attribute not a string": lookup["France"]!["population"] = 68170000; break;
                 case "entity kind missing": lookup["Mars"]!.AsObject().Remove("kind"); break;
-                case "entities equal ignoring case": lookup[" france"] = new JsonObject { ["kind"] = "country", ["capital"] = "x" }; break;
+                case "entities equal ignoring case":
+                    lookup[" france"] = new JsonObject { ["kind"] = "country", ["capital"] = "x" };
+                    break;
             }
         });
         Assert.Equal("broken.json", e.File);

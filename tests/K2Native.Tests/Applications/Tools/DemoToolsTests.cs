@@ -12,7 +12,8 @@ namespace K2Native.Tests.Applications.Tools;
 public sealed class DemoToolsTests
 {
     private static readonly DemoToolSet Set = DemoTestData.Load();
-    private static readonly Dictionary<string, BuiltinTool> Tools = Set.CreateTools(new DateOnly(2026, 11, 23)).ToDictionary(t => t.Name);
+    private static readonly Dictionary<string, BuiltinTool> Tools =
+        Set.CreateTools(new DateOnly(2026, 11, 23)).ToDictionary(t => t.Name);
 
     private static string Call(string name, string arguments) => Tools[name].Invoke(arguments);
 

@@ -47,7 +47,8 @@ public sealed class AdmissionTests
 
         using var first = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
-            Content = ServerFixture.Json("""{"messages": [{"role": "user", "content": "long"}], "max_tokens": 400, "stream": true}"""),
+            Content = ServerFixture.Json(
+                """{"messages": [{"role": "user", "content": "long"}], "max_tokens": 400, "stream": true}"""),
         };
         using var running = await client.SendAsync(first, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, running.StatusCode);

@@ -10,7 +10,8 @@ namespace K2Native.Tests.Serving;
 [Collection(ServerCollection.Name)]
 public sealed class ChatCompletionsTests(ServerFixture server)
 {
-    private const string Hello = """{"messages": [{"role": "user", "content": "hello"}], "max_tokens": 24, "temperature": 0}""";
+    private const string Hello =
+        """{"messages": [{"role": "user", "content": "hello"}], "max_tokens": 24, "temperature": 0}""";
 
     [Fact]
     public async Task StreamingAndNonStreamingGiveTheSameAnswerAtTemperatureZero()
@@ -63,7 +64,8 @@ public sealed class ChatCompletionsTests(ServerFixture server)
     [Fact]
     public async Task SeedMakesSamplingReproducible()
     {
-        const string seeded = """{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 16, "temperature": 1, "seed": 42}""";
+        const string seeded =
+            """{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 16, "temperature": 1, "seed": 42}""";
         async Task<string> Text()
         {
             using var r = await server.PlainClient.PostAsync("/v1/chat/completions", ServerFixture.Json(seeded));
@@ -75,7 +77,8 @@ public sealed class ChatCompletionsTests(ServerFixture server)
     [Fact]
     public async Task AbortingAStreamFreesTheSequenceAndItsBlocks()
     {
-        var request = JsonNode.Parse("""{"messages": [{"role": "user", "content": "go on forever"}], "max_tokens": 3000, "stream": true}""")!;
+        var request = JsonNode.Parse(
+            """{"messages": [{"role": "user", "content": "go on forever"}], "max_tokens": 3000, "stream": true}""")!;
         using (var message = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
             Content = ServerFixture.Json(request)
@@ -112,7 +115,8 @@ public sealed class ChatCompletionsTests(ServerFixture server)
         Assert.Equal("tiny", models["data"]![0]!["id"]!.GetValue<string>());
         Assert.Equal("""{"status":"ok"}""", await server.PlainClient.GetStringAsync("/health"));
 
-        using var tokenized = await server.PlainClient.PostAsync("/tokenize", ServerFixture.Json("""{"prompt": "hello world"}"""));
+        using var tokenized = await server.PlainClient.PostAsync(
+            "/tokenize", ServerFixture.Json("""{"prompt": "hello world"}"""));
         var tokens = JsonNode.Parse(await tokenized.Content.ReadAsStringAsync())!;
         Assert.Equal(
             server.Host.Tokenizer.Encode("hello world"), tokens["tokens"]!.AsArray().Select(t => t!.GetValue<int>()));
@@ -121,7 +125,8 @@ public sealed class ChatCompletionsTests(ServerFixture server)
         Assert.Equal(
             "hello world", JsonNode.Parse(await back.Content.ReadAsStringAsync())!["prompt"]!.GetValue<string>());
 
-        using var chat = await server.PlainClient.PostAsync("/tokenize", ServerFixture.Json("""{"messages": [{"role": "user", "content": "hi"}]}"""));
+        using var chat = await server.PlainClient.PostAsync(
+            "/tokenize", ServerFixture.Json("""{"messages": [{"role": "user", "content": "hi"}]}"""));
         int count = JsonNode.Parse(await chat.Content.ReadAsStringAsync())!["count"]!.GetValue<int>();
         Assert.Equal(
             server.Host.Tokenizer.Encode(

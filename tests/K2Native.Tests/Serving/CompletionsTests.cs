@@ -105,7 +105,8 @@ public sealed class CompletionsTests(ServerFixture server)
         ["echo with logprobs"] = ("""{"prompt": "a", "echo": true, "logprobs": 1}""", 400, "echo"),
         ["max_tokens beyond the context"] = ("""{"prompt": "a", "max_tokens": 5000}""", 400, "max_tokens"),
         ["temperature negative"] = ("""{"prompt": "a", "temperature": -1}""", 400, "temperature"),
-        ["stream_options without stream"] = ("""{"prompt": "a", "stream_options": {"include_usage": true}}""", 400, "stream_options"),
+        ["stream_options without stream"] = (
+            """{"prompt": "a", "stream_options": {"include_usage": true}}""", 400, "stream_options"),
         ["unknown model"] = ("""{"prompt": "a", "model": "gpt-3.5-turbo-instruct"}""", 404, "model"),
         ["not JSON"] = ("{", 400, null),
     };

@@ -27,8 +27,10 @@ public sealed class MalformedRequestTests(ServerFixture server)
         ["role missing"] = (Text("""{"messages": [{"content": "hi"}]}"""), 400, "messages[0].role"),
         ["unknown role"] = (Text("""{"messages": [{"role": "wizard", "content": "hi"}]}"""), 400, "messages[0].role"),
         ["role a number"] = (Text("""{"messages": [{"role": 5, "content": "hi"}]}"""), 400, "messages[0].role"),
-        ["content a number"] = (Text("""{"messages": [{"role": "user", "content": 42}]}"""), 400, "messages[0].content"),
-        ["user content null"] = (Text("""{"messages": [{"role": "user", "content": null}]}"""), 400, "messages[0].content"),
+        ["content a number"] = (
+            Text("""{"messages": [{"role": "user", "content": 42}]}"""), 400, "messages[0].content"),
+        ["user content null"] = (
+            Text("""{"messages": [{"role": "user", "content": null}]}"""), 400, "messages[0].content"),
         ["tool result answering no call"] = (Text($$"""{"messages": [{{User}}, {"role": "tool", "tool_call_id": "functions.f:0", "content": "x"}]}"""), 400, "messages[1].tool_call_id"),
         ["tool call without function"] = (Text($$"""{"messages": [{{User}}, {"role": "assistant", "tool_calls": [{"id": "functions.f:0", "type": "function"}]}]}"""), 400, "messages[1].tool_calls[0].function"),
         ["temperature a string"] = (Text(Chat("\"temperature\": \"hot\"")), 400, "temperature"),

@@ -82,12 +82,20 @@ public sealed class TokenizerFileTests : IDisposable
     [InlineData("{not json", "malformed JSON")]
     [InlineData("[]", "the top level is not a JSON object")]
     [InlineData("""{"added_tokens_decoder": []}""", "field 'added_tokens_decoder': not a JSON object")]
-    [InlineData("""{"added_tokens_decoder": {"255": {"content": "[BOS]"}}}""", "field 'added_tokens_decoder.255': special id 255 collides with a BPE rank")]
-    [InlineData("""{"added_tokens_decoder": {"x": {"content": "[BOS]"}}}""", "field 'added_tokens_decoder.x': the key is not a token id")]
+    [InlineData(
+        """{"added_tokens_decoder": {"255": {"content": "[BOS]"}}}""",
+        "field 'added_tokens_decoder.255': special id 255 collides with a BPE rank")]
+    [InlineData(
+        """{"added_tokens_decoder": {"x": {"content": "[BOS]"}}}""",
+        "field 'added_tokens_decoder.x': the key is not a token id")]
     [InlineData("""{"added_tokens_decoder": {"256": {"content": 5}}}""", "expected an object with a string 'content'")]
-    [InlineData("""{"added_tokens_decoder": {"256": {"content": "a"}, "257": {"content": "a"}}}""", "'a' is already the name of id 256")]
+    [InlineData(
+        """{"added_tokens_decoder": {"256": {"content": "a"}, "257": {"content": "a"}}}""",
+        "'a' is already the name of id 256")]
     [InlineData("""{"added_tokens_decoder": {"256": {"content": ""}}}""", "empty token name")]
-    [InlineData("""{"added_tokens_decoder": {"256": {"content": "<|reserved_token_257|>"}, "258": {"content": "b"}}}""", "is the reserved name of unnamed id 257")]
+    [InlineData(
+        """{"added_tokens_decoder": {"256": {"content": "<|reserved_token_257|>"}, "258": {"content": "b"}}}""",
+        "is the reserved name of unnamed id 257")]
     public void MalformedConfigIsNamedWithField(string config, string expected)
     {
         WriteModel(256);

@@ -1,4 +1,4 @@
-// The official openai npm client against `k2 serve` on the bundled (random-weight) model: streaming and not agree
+// The official openai npm client against `k2 serve` on models/tiny-random (random weights): streaming and not agree
 // at temperature 0, raw chunks never carry marker text, refused requests raise BadRequestError with status and
 // param, aborting a stream after its first chunk leaves no running sequence and no used KV block, log
 // probabilities arrive in OpenAI's shape. Run: npm ci && node --test (after dotnet build).

@@ -1,6 +1,7 @@
-// Starts `k2 serve` (the build of src/K2Bench, `dotnet build` puts it in bin/Release) on the bundled default model,
-// on a free loopback port, for the openai client tests; K2_DLL overrides where k2.dll is. Resolves once the server
-// prints its ready line; close() stops it with SIGTERM and waits for it to exit.
+// Starts `k2 serve` (the build of src/K2Bench, `dotnet build` puts it in bin/Release) on models/tiny-random (the
+// random-weight checkpoint the tests were written against, not the bundled demo model), on a free loopback port, for
+// the openai client tests; K2_DLL overrides where k2.dll is. Resolves once the server prints its ready line; close()
+// stops it with SIGTERM and waits for it to exit.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,8 @@ const dll = process.env.K2_DLL ?? path.join(root, 'src', 'K2Bench', 'bin', 'Rele
 /** @param {string[]} extraArgs options after `serve` (e.g. --scripted-test-model) */
 export async function startServer(extraArgs = []) {
   if (!existsSync(dll)) throw new Error(`${dll} is missing: build it first (dotnet build src/K2Bench -c Release) or set K2_DLL`);
-  const child = spawn('dotnet', [dll, 'serve', '--port', '0', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const model = path.join(root, 'models', 'tiny-random');
+  const child = spawn('dotnet', [dll, 'serve', '--model', model, '--port', '0', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const address = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`k2 serve did not get ready in 120 s:\n${log}`)), 120_000);

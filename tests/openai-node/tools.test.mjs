@@ -1,6 +1,6 @@
 // Tool calls through the official openai npm client: `chat.completions.stream(...).finalChatCompletion()`
 // assembles K2's tool call (id functions.NAME:N, name, arguments) and the next turn answers the tool result.
-// The bundled model has random weights and cannot call tools, so this server runs with the hidden, test-only
+// models/tiny-random has random weights and cannot call tools, so this server runs with the hidden, test-only
 // --scripted-test-model (src/K2Bench/Serve/ScriptedAssistant.cs): the engine is forced to emit a scripted answer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -28,7 +28,7 @@ public sealed class ChatCommandTests : IDisposable
             third
             /quit
             this line is never read
-            """, "chat", "--max-tokens", "8");
+            """, "chat", "--model", K2Cli.RandomModel, "--max-tokens", "8");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("you> hello there", r.Stdout);
         Assert.Contains("[greedy, max_tokens 8", r.Stdout);

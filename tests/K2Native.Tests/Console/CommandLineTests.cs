@@ -91,7 +91,7 @@ public sealed class CommandLineTests : IDisposable
     [Fact]
     public void InfoGivesBytesPerTokenKvBytesAndMemoryAtAContext()
     {
-        var r = K2Cli.Run(null, "info", "--context", "1000", "--kv-dtype", "bf16");
+        var r = K2Cli.Run(null, "info", "--model", K2Cli.RandomModel, "--context", "1000", "--kv-dtype", "bf16");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains(
             "active per token (all but the embeddings and the 12 of 16 routed experts a token does not pick)",
@@ -100,7 +100,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("at a context of 1000:", r.Stdout);
         Assert.Contains("read per decoded token, at a context of 1000", r.Stdout);
         Assert.Contains("KV cache at 1000", r.Stdout);
-        var bad = K2Cli.Run(null, "info", "--context", "999999");
+        var bad = K2Cli.Run(null, "info", "--model", K2Cli.RandomModel, "--context", "999999");
         Assert.Equal(2, bad.ExitCode);
         Assert.StartsWith("k2 info: --context 999999 must be between 1 and the model's maximum of 4096", bad.Stderr);
     }

@@ -51,9 +51,18 @@ public sealed class DemoChatTests : IDisposable
         Assert.Contains("[no tools]", r.Stdout);
         Assert.Contains(ToolList, r.Stdout);
 
-        var bundled = K2Cli.Run("/tools demo\n", "chat");
-        Assert.True(bundled.ExitCode == 0, bundled.Stderr);
-        Assert.Contains($"has no {DemoToolSet.FileName}", bundled.Stdout);
-        Assert.DoesNotContain("[demo tools from", bundled.Stdout);
+        var random = K2Cli.Run("/tools demo\n", "chat", "--model", K2Cli.RandomModel);
+        Assert.True(random.ExitCode == 0, random.Stderr);
+        Assert.Contains($"has no {DemoToolSet.FileName}", random.Stdout);
+        Assert.DoesNotContain("[demo tools from", random.Stdout);
+    }
+
+    [Fact]
+    public void TheBundledDefaultIsTheDemoModelWithItsTools()
+    {
+        var r = K2Cli.Run("/tools\n", "chat");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("models/k2-demo", r.Stdout);
+        Assert.Contains("[demo tools from demo_tools.json: calculator, convert_units, current_date, lookup", r.Stdout);
     }
 }

@@ -98,7 +98,8 @@ public sealed class GenerateCommandTests
     public void APromptTheKvCacheCannotHoldNamesTheSizeThatFits()
     {
         string ids = string.Join(' ', Enumerable.Range(1, 1900).Select(i => i % 700 + 1));
-        var r = K2Cli.Run(null, "generate", "--tokens", ids, "--kv-cache-mb", "1", "--max-tokens", "10");
+        var r = K2Cli.Run(
+            null, "generate", "--model", K2Cli.RandomModel, "--tokens", ids, "--kv-cache-mb", "1", "--max-tokens", "10");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(
             "the prompt has 1900 tokens but the KV cache holds 1808 (--kv-cache-mb 1); --kv-cache-mb 2 holds the "
@@ -111,8 +112,8 @@ public sealed class GenerateCommandTests
     {
         string ids = string.Join(' ', Enumerable.Range(1, 1000).Select(i => i % 700 + 1));
         var r = K2Cli.Run(
-            null, "generate", "--tokens", ids, "--kv-cache-mb", "1", "--block-size", "1024", "--max-tokens", "100",
-            "--temperature", "0");
+            null, "generate", "--model", K2Cli.RandomModel, "--tokens", ids, "--kv-cache-mb", "1", "--block-size", "1024",
+            "--max-tokens", "100", "--temperature", "0");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("[KV cache full", r.Stderr);
         Assert.Contains("--kv-cache-mb 2 holds 1100 tokens", r.Stderr);

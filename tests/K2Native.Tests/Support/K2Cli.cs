@@ -9,6 +9,12 @@ internal static class K2Cli
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
+    /// <summary>
+    /// models/tiny-random: the random-weight checkpoint whose geometry (KV bytes per token, tools, prompts) the
+    /// console tests were written against; the bundled default is the demo model.
+    /// </summary>
+    public static string RandomModel { get; } = Path.Combine(SharedFixtures.RepositoryRoot, "models", "tiny-random");
+
     public static Result Run(string? stdin, params string[] args)
     {
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";

@@ -6,6 +6,7 @@
 # loaded machine can cause) are listed but do not fail the run.
 #   fuzz/run.sh [TARGET...]        default: every target
 #   FUZZ_SECONDS=3600 fuzz/run.sh output-parser
+#   FUZZ_EXECS=1000000 fuzz/run.sh config     # until about 10^6 inputs instead of for a time
 # Needs afl-fuzz (Debian: afl++) and the sharpfuzz tool (SharpFuzz.CommandLine 2.3.0), which it installs into
 # fuzz/.tools when missing. Findings and AFL's queues go to FUZZ_OUT (default fuzz/out, ignored by git).
 set -euo pipefail
@@ -43,7 +44,9 @@ for target in "${targets[@]}"; do
   [ "$target" = output-parser ] && dicts=(-x fuzz/dict/output-parser.dict)
   [[ "$target" == *-request ]] && dicts+=(-x fuzz/dict/openai.dict)
   rm -rf "${out:?}/$target"
-  afl-fuzz -i "fuzz/corpus/$target" -o "$out/$target" "${dicts[@]}" -t "$timeout_ms" -m none -V "$seconds" \
+  limit=(-V "$seconds")
+  [ -n "${FUZZ_EXECS:-}" ] && limit=(-E "$FUZZ_EXECS")
+  afl-fuzz -i "fuzz/corpus/$target" -o "$out/$target" "${dicts[@]}" -t "$timeout_ms" -m none "${limit[@]}" \
     -- dotnet "$bin/k2fuzz.dll" "$target" > "$out/$target.log" 2>&1 || true
   stats="$out/$target/default/fuzzer_stats"
   if [ ! -f "$stats" ]; then
@@ -53,9 +56,10 @@ for target in "${targets[@]}"; do
     continue
   fi
   execs=$(awk -F': *' '$1 ~ /^execs_done/ {print $2}' "$stats")
+  elapsed=$(awk -F': *' '$1 ~ /^run_time/ {print $2}' "$stats")
   mapfile -t crashes < <(find "$out/$target/default/crashes" -type f -name 'id:*' 2>/dev/null)
   hangs=$(find "$out/$target/default/hangs" -type f -name 'id:*' 2>/dev/null | wc -l)
-  echo "fuzz: $target: $execs inputs in ${seconds} s, ${#crashes[@]} crashes, $hangs hangs (over ${timeout_ms} ms)"
+  echo "fuzz: $target: $execs inputs in ${elapsed:-$seconds} s, ${#crashes[@]} crashes, $hangs hangs (over ${timeout_ms} ms)"
   for crash in "${crashes[@]}"; do
     echo "fuzz: $target: crash $crash:" >&2
     dotnet "$bin/k2fuzz.dll" "$target" replay "$crash" >&2 || true

@@ -49,9 +49,11 @@ internal sealed unsafe class TestMatrix : IDisposable
 
     /// <summary>
     /// Every e4m3fn code but the two NaNs (subnormals and both zeros included) at random, and random positive float32
-    /// block scales [ceil(rows/128), ceil(cols/128)]; Dense is decoded by <see cref="Fp8Reference"/>.
+    /// block scales [ceil(rows/128), ceil(cols/128)]; Dense is decoded by <see cref="Fp8Reference"/>. normalOnly
+    /// leaves out the codes of exponent 0 too (as in real weights, where they are rare): <see cref="SetCode"/>
+    /// plants them where a test wants them.
     /// </summary>
-    public static TestMatrix Fp8(int rows, int cols, ulong seed)
+    public static TestMatrix Fp8(int rows, int cols, ulong seed, bool normalOnly = false)
     {
         var m = new TestMatrix(rows, cols);
         var rng = new SplitMix64(seed);
@@ -60,6 +62,7 @@ internal sealed unsafe class TestMatrix : IDisposable
         {
             codes[i] = (byte)rng.Next();
             if ((codes[i] & 0x7F) == 0x7F) codes[i] ^= 1;
+            if (normalOnly && (codes[i] & 0x78) == 0) codes[i] |= 0x08;
         }
         int blockRows = (rows + 127) / 128, blockCols = (cols + 127) / 128;
         var scales = new float[blockRows * blockCols];
@@ -68,8 +71,22 @@ internal sealed unsafe class TestMatrix : IDisposable
             for (int c = 0; c < cols; c++)
                 m.Dense[r * cols + c] = (float)(
                     Fp8Reference.Value(codes[r * cols + c]) * scales[r / 128 * blockCols + c / 128]);
-        m.Source = MatrixSource.FromFp8($"fp8[{rows}x{cols}]", rows, cols, m.Copy(codes), m.Copy(scales));
+        m._fp8Codes = m.Copy(codes);
+        m._fp8Scales = scales;
+        m.Source = MatrixSource.FromFp8($"fp8[{rows}x{cols}]", rows, cols, m._fp8Codes, m.Copy(scales));
         return m;
+    }
+
+    private byte* _fp8Codes;
+    private float[]? _fp8Scales;
+
+    /// <summary>Replaces one code of an FP8 matrix, in the stored bytes and in Dense.</summary>
+    public void SetCode(int row, int col, byte code)
+    {
+        if (_fp8Scales is null) throw new InvalidOperationException("not an FP8 test matrix");
+        _fp8Codes[row * Cols + col] = code;
+        int blockCols = (Cols + 127) / 128;
+        Dense[row * Cols + col] = (float)(Fp8Reference.Value(code) * _fp8Scales[row / 128 * blockCols + col / 128]);
     }
 
     public void Dispose()

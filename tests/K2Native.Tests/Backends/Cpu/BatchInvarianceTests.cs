@@ -27,7 +27,10 @@ public sealed class BatchInvarianceTests : IDisposable
             using var bf16 = TestMatrix.Bf16(n, k, (ulong)(n + k));
             using var int4 = TestMatrix.Int4(n, k - k % 32 + 32, 32, (ulong)(n * k));
             using var fp8 = TestMatrix.Fp8(n, k, (ulong)(n * k + 1));
-            foreach (var w in new[] { bf16.Source, int4.Source, fp8.Source })
+            // Normal codes (Vector512's fast decode) with a zero or subnormal planted in some rows' stretches.
+            using var fp8Normal = TestMatrix.Fp8(n, k, (ulong)(n * k + 2), normalOnly: true);
+            for (int r = 0; r < n; r += 4) fp8Normal.SetCode(r, r * 13 % k, (byte)(r % 8));
+            foreach (var w in new[] { bf16.Source, int4.Source, fp8.Source, fp8Normal.Source })
                 foreach (int t in new[] { 2, 3, 7, 16, 33 })
                     AssertRowsInvariant(
                         backend,

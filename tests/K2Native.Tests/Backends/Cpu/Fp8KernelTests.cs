@@ -68,6 +68,96 @@ public sealed unsafe class Fp8KernelTests
     }
 
     [Fact]
+    public void FastDecodeGivesEveryCodeTimesTwoToTheMinus120()
+    {
+        if (!Simd.Supported().Contains(SimdWidth.V512)) return;
+        Assert.Equal(Fp8V512.Down, MathF.ScaleB(1, -112));
+        var codes = Enumerable.Range(0, 256).Select(c => (byte)c).ToArray();
+        var decoder = new Fp8V512.Decoder();
+        fixed (byte* p = codes)
+        {
+            for (int first = 0; first < 256; first += 16)
+            {
+                var decoded = decoder.Decode(p + first);
+                for (int i = 0; i < 16; i++)
+                {
+                    int code = first + i;
+                    if (Fp8E4M3.IsNaN((byte)code)) continue;
+                    // Subnormal codes come out as denormal floats (exact too); Dot64 keeps them away from FMA.
+                    double expected = Fp8Reference.Value((byte)code) * Math.ScaleB(1.0, -120);
+                    Assert.True(decoded[i] == expected, $"code 0x{code:X2}: {decoded[i]} vs {expected}");
+                    Assert.Equal(code >= 0x80, float.IsNegative(decoded[i]));
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1f, 112)]
+    [InlineData(16383f, 112)]
+    [InlineData(32768f, 111)]
+    [InlineData(1e30f, 27)]
+    [InlineData(3e38f, -1)]
+    [InlineData(1e-30f, 112)]
+    [InlineData(0f, 112)]
+    [InlineData(float.PositiveInfinity, 112)]
+    [InlineData(float.NaN, 112)]
+    public void ScaledInputKeepsTheLargestValueFinite(float largest, int k)
+    {
+        if (!Simd.Supported().Contains(SimdWidth.V512)) return;
+        foreach (int n in new[] { 1, 15, 16, 37, 300 })
+        {
+            var x = TestData.RandomFloats(n, (ulong)n);
+            x[n / 2] = -largest;
+            var dst = new float[n];
+            fixed (float* px = x, pd = dst)
+            {
+                float u = Fp8V512.ScaleInput(px, n, pd);
+                Assert.Equal(MathF.ScaleB(1, 120 - k), u);
+                for (int i = 0; i < n; i++)
+                {
+                    float expected = x[i] * MathF.ScaleB(1, k);
+                    Assert.True(
+                        dst[i].Equals(expected), $"n={n} largest {largest}: x[{i}]={x[i]} scaled {dst[i]} vs {expected}");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void HugeAndTinyActivationsStayExact(SimdWidth width)
+    {
+        // Activation rows far from 1: the scaled input moves k down for the huge ones; the tiny ones stay at k = 112.
+        foreach (float magnitude in new[] { 1e-20f, 3e-5f, 7e4f, 2e9f, 1e25f })
+        {
+            using var w = TestMatrix.Fp8(70, 300, 5, normalOnly: true);
+            var x = TestData.RandomFloats(5 * 300, 11).Select(v => v * magnitude).ToArray();
+            Check(w, x, 5, width, $"fp8 |x| ~ {magnitude} {width}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void SubnormalAndZeroCodesInEveryStretch(SimdWidth width)
+    {
+        // Every 64-code stretch of some rows holds a zero or subnormal code (the slow step), others none (the fast
+        // decode), in the same block and the same call, with 1 to 4 tokens.
+        using var w = TestMatrix.Fp8(37, 640, 21, normalOnly: true);
+        for (int r = 0; r < 37; r += 3)
+            for (int c = (r * 7) % 64; c < 640; c += 64)
+            {
+                byte code = (byte)((r + c) % 8 | (c % 128 == 0 ? 0x80 : 0));
+                w.SetCode(r, c, code);
+            }
+        for (int t = 1; t <= 5; t++)
+        {
+            var x = TestData.RandomFloats(t * 640, (ulong)t);
+            Check(w, x, t, width, $"fp8 subnormal stretches T={t} {width}");
+        }
+    }
+
+    [Fact]
     public void OneHotProductsDecodeEveryCodeAtEveryWidth()
     {
         // A [256, 16] matrix whose row r holds code r in column r % 16 (a NaN code becomes 0): y = W·e_j picks single
@@ -131,6 +221,19 @@ public sealed unsafe class Fp8KernelTests
             using var w = TestMatrix.Fp8(n, k, (ulong)(n * k + 3));
             var x = TestData.RandomFloats(t * k, (ulong)(t + k));
             Check(w, x, t, width, $"fp8 T={t} N={n} K={k} {width}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void MatMulOfNormalCodesMatchesDequantizedReference(SimdWidth width)
+    {
+        // Without exponent-0 codes every full 64-code stretch takes Vector512's fast decode.
+        foreach (var (t, n, k) in Shapes)
+        {
+            using var w = TestMatrix.Fp8(n, k, (ulong)(n * k + 5), normalOnly: true);
+            var x = TestData.RandomFloats(t * k, (ulong)(t + k + 1));
+            Check(w, x, t, width, $"fp8 normal codes T={t} N={n} K={k} {width}");
         }
     }
 

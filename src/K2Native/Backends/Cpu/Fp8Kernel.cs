@@ -143,6 +143,27 @@ internal static unsafe class Fp8Kernel
         for (; k < count; k++) Rows<TOp>(w, n0, n1, x[k], y[k]);
     }
 
+    /// <summary>
+    /// RowsTokens over rows already as ScaleInput leaves them (x[k]) with their u (us[k]), for a caller that scales
+    /// each activation row once for all of its chunks (MatMulKernel).
+    /// </summary>
+    public static void ScaledRowsTokens<TOp>(Fp8Rows w, int n0, int n1, float** x, float* us, float** y, int count)
+        where TOp : IFp8Op
+    {
+        int k = 0;
+        if (TOp.TokenTiles)
+        {
+            int m = (n1 - n0) / 2;
+            for (; k + 4 <= count; k += 4)
+            {
+                for (int i = 0; i < m; i++) TOp.Rows2Tokens4(w, n0 + i, n0 + m + i, x + k, us + k, y + k, i, m + i);
+                if (n0 + 2 * m < n1)
+                    for (int j = k; j < k + 4; j++) y[j][n1 - 1 - n0] = TOp.Row(w, n1 - 1, x[j], us[j]);
+            }
+        }
+        for (; k < count; k++) ScaledRows<TOp>(w, n0, n1, x[k], us[k], y[k]);
+    }
+
     /// <summary>dst[0..Cols) = row r of w dequantized (exact products code · scale).</summary>
     public static void DequantizeRow(Fp8Rows w, int r, float* dst)
     {

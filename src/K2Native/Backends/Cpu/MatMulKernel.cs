@@ -40,13 +40,21 @@ internal static unsafe class MatMulKernel
             switch (context.Width)
             {
                 case SimdWidth.V512:
-                    RunJob(new Fp8Job<Fp8V512>(new Fp8Rows(w), w.Rows, x, y, rows), chunks, context);
+                {
+                    // The activation rows as the AVX-512 body reads them, scaled once per call, not per chunk.
+                    float* scaled = context.Activations.Get<float>((long)x.Rows * x.Cols + x.Rows);
+                    float* us = scaled + (long)x.Rows * x.Cols;
+                    for (int t = 0; t < x.Rows; t++)
+                        us[t] = Fp8V512.ScaleInput(x.Row(t), x.Cols, scaled + (long)t * x.Cols);
+                    var xs = new StridedView(scaled, x.Rows, x.Cols, x.Cols);
+                    RunJob(new Fp8Job<Fp8V512>(new Fp8Rows(w), w.Rows, xs, us, y, rows), chunks, context);
                     break;
+                }
                 case SimdWidth.V256:
-                    RunJob(new Fp8Job<Fp8V256>(new Fp8Rows(w), w.Rows, x, y, rows), chunks, context);
+                    RunJob(new Fp8Job<Fp8V256>(new Fp8Rows(w), w.Rows, x, null, y, rows), chunks, context);
                     break;
                 default:
-                    RunJob(new Fp8Job<Fp8Scalar>(new Fp8Rows(w), w.Rows, x, y, rows), chunks, context);
+                    RunJob(new Fp8Job<Fp8Scalar>(new Fp8Rows(w), w.Rows, x, null, y, rows), chunks, context);
                     break;
             }
         }
@@ -153,8 +161,9 @@ internal static unsafe class MatMulKernel
         }
     }
 
-    private readonly struct Fp8Job<TOp>(Fp8Rows w, int outRows, StridedView x, StridedView y, int rowsPerChunk)
-        : IParallelJob where TOp : IFp8Op
+    /// <summary>FP8 rows; us (when not null) holds each row of x's u: x is then already as ScaleInput leaves it.</summary>
+    private readonly struct Fp8Job<TOp>(Fp8Rows w, int outRows, StridedView x, float* us, StridedView y,
+        int rowsPerChunk) : IParallelJob where TOp : IFp8Op
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
@@ -170,7 +179,8 @@ internal static unsafe class MatMulKernel
                     xs[k] = x.Row(t + k);
                     ys[k] = y.Row(t + k) + n0;
                 }
-                Fp8Kernel.RowsTokens<TOp>(w, n0, n1, xs, ys, count);
+                if (us is null) Fp8Kernel.RowsTokens<TOp>(w, n0, n1, xs, ys, count);
+                else Fp8Kernel.ScaledRowsTokens<TOp>(w, n0, n1, xs, us + t, ys, count);
             }
         }
     }

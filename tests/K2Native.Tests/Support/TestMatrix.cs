@@ -10,6 +10,8 @@ namespace K2Native.Tests.Support;
 internal sealed unsafe class TestMatrix : IDisposable
 {
     private readonly List<nint> _allocations = [];
+    private byte* _fp8Codes;
+    private float[]? _fp8Scales;
 
     private TestMatrix(int rows, int cols) { Rows = rows; Cols = cols; Dense = new float[rows * cols]; }
 
@@ -76,9 +78,6 @@ internal sealed unsafe class TestMatrix : IDisposable
         m.Source = MatrixSource.FromFp8($"fp8[{rows}x{cols}]", rows, cols, m._fp8Codes, m.Copy(scales));
         return m;
     }
-
-    private byte* _fp8Codes;
-    private float[]? _fp8Scales;
 
     /// <summary>Replaces one code of an FP8 matrix, in the stored bytes and in Dense.</summary>
     public void SetCode(int row, int col, byte code)

@@ -125,7 +125,6 @@ internal static unsafe class Fp8Kernel
             float* us = stackalloc float[4];
             fixed (float* scaled = buffer)
             {
-                int m = (n1 - n0) / 2;
                 for (; k + 4 <= count; k += 4)
                 {
                     for (int j = 0; j < 4; j++)
@@ -133,9 +132,7 @@ internal static unsafe class Fp8Kernel
                         xs[j] = scaled + j * cols;
                         us[j] = TOp.ScaleInput(x[k + j], cols, xs[j]);
                     }
-                    for (int i = 0; i < m; i++) TOp.Rows2Tokens4(w, n0 + i, n0 + m + i, xs, us, y + k, i, m + i);
-                    if (n0 + 2 * m < n1)
-                        for (int j = 0; j < 4; j++) y[k + j][n1 - 1 - n0] = TOp.Row(w, n1 - 1, xs[j], us[j]);
+                    Tile4<TOp>(w, n0, n1, xs, us, y + k);
                 }
             }
             if (rented is not null) ArrayPool<float>.Shared.Return(rented);
@@ -152,16 +149,21 @@ internal static unsafe class Fp8Kernel
     {
         int k = 0;
         if (TOp.TokenTiles)
-        {
-            int m = (n1 - n0) / 2;
-            for (; k + 4 <= count; k += 4)
-            {
-                for (int i = 0; i < m; i++) TOp.Rows2Tokens4(w, n0 + i, n0 + m + i, x + k, us + k, y + k, i, m + i);
-                if (n0 + 2 * m < n1)
-                    for (int j = k; j < k + 4; j++) y[j][n1 - 1 - n0] = TOp.Row(w, n1 - 1, x[j], us[j]);
-            }
-        }
+            for (; k + 4 <= count; k += 4) Tile4<TOp>(w, n0, n1, x + k, us + k, y + k);
         for (; k < count; k++) ScaledRows<TOp>(w, n0, n1, x[k], us[k], y[k]);
+    }
+
+    /// <summary>
+    /// y[j][n - n0] = row n of w · x[j] for four scaled tokens j: rows paired half the range apart (two sequential
+    /// streams), the odd last row alone.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile4<TOp>(Fp8Rows w, int n0, int n1, float** x, float* us, float** y) where TOp : IFp8Op
+    {
+        int m = (n1 - n0) / 2;
+        for (int i = 0; i < m; i++) TOp.Rows2Tokens4(w, n0 + i, n0 + m + i, x, us, y, i, m + i);
+        if (n0 + 2 * m < n1)
+            for (int j = 0; j < 4; j++) y[j][n1 - 1 - n0] = TOp.Row(w, n1 - 1, x[j], us[j]);
     }
 
     /// <summary>dst[0..Cols) = row r of w dequantized (exact products code · scale).</summary>
@@ -415,7 +417,7 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
         Vector512.EqualsAny(Vector512.Load(w) & Vector512.Create((byte)0x78), Vector512<byte>.Zero);
 
     /// <summary>
-    /// part += the last count (1..63) codes of a block · x' with the slow step: 16 at a time, then a masked tail.
+    /// part += count (1..64) codes · x' with the slow step: 16 at a time, then a masked tail.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DotRest(byte* w, float* x, int count, ref Vector512<float> part)
@@ -500,10 +502,7 @@ internal readonly unsafe struct Fp8V512 : IFp8Op
         {
             if (HasExponentZero(w))
             {
-                var down = Vector512.Create(Down);
-                for (int i = 0; i < 64; i += 16)
-                    part = Vector512.FusedMultiplyAdd(
-                        Fp8V512.Decode(Vector128.Load((sbyte*)w + i)), Vector512.Load(x + i) * down, part);
+                DotRest(w, x, 64, ref part);
                 return;
             }
             for (int i = 0; i < 64; i += 16)

@@ -1,10 +1,12 @@
 """Writes the demo model's training and evaluation tasks (docs/demo-model.md):
 
-    python3 make_data.py --train 20000 --eval 500 --seed 1 --out data [--rendered]
+    python3 make_data.py --train 20000 --eval 500 --seed 1 --out data [--rendered] [--exclude heldout.jsonl ...]
 
 gives data/train.jsonl and data/eval.jsonl, and with --rendered also data/train.rendered.jsonl (each conversation
 as chat-template text segments, {"id", "segments": [[text, trained], ...]}) and data/eval.prompts.jsonl (each
-task's prompt text, {"id", "prompt"}). The same arguments always give the same bytes.
+task's prompt text, {"id", "prompt"}). --exclude drops the training tasks whose question (compared by
+`question_keys`) is asked in one of the given task files, so that data drawn after the held-out tasks never
+contains one of them; the count dropped is printed. The same arguments always give the same bytes.
 """
 import argparse
 import json
@@ -12,7 +14,7 @@ import sys
 from pathlib import Path
 
 from k2demo.render import render_prompt, render_training
-from k2demo.tasks import check_task, make_splits, prompt_messages
+from k2demo.tasks import check_task, make_splits, prompt_messages, question_keys, read_question_keys
 from k2demo.tools import DEMO_TOOLS_PATH, DemoTools, load_demo_tools
 
 
@@ -33,12 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="output directory (created if missing)")
     parser.add_argument("--rendered", action="store_true", help="also write the chat-template texts")
     parser.add_argument("--tools", type=Path, default=DEMO_TOOLS_PATH, help="demo_tools.json to use")
+    parser.add_argument("--exclude", type=Path, nargs="*", default=[],
+                        help="task files whose questions must not appear in the training tasks")
     args = parser.parse_args(argv)
     if args.train < 0 or args.eval < 0:
         parser.error("--train and --eval must not be negative")
 
     tools = DemoTools(load_demo_tools(args.tools))
     train, held_out = make_splits(args.train, args.eval, args.seed, tools)
+    excluded = read_question_keys(args.exclude)
+    dropped = 0
+    if excluded:
+        kept = [task for task in train if excluded.isdisjoint(question_keys(task))]
+        train, dropped = kept, len(train) - len(kept)
     problems = [p for task in train + held_out for p in check_task(task, tools)]
     if problems:
         print("\n".join(problems[:20]), file=sys.stderr)
@@ -54,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         write_jsonl(args.out / "eval.prompts.jsonl",
                     ({"id": t["id"], "prompt": render_prompt(prompt_messages(t), declarations)} for t in held_out))
         written += ["train.rendered.jsonl", "eval.prompts.jsonl"]
-    print(f"{len(train)} training and {len(held_out)} evaluation tasks (seed {args.seed}): "
+    dropped_note = f", {dropped} dropped as asked in --exclude files" if args.exclude else ""
+    print(f"{len(train)} training and {len(held_out)} evaluation tasks (seed {args.seed}{dropped_note}): "
           + ", ".join(str(args.out / name) for name in written))
     return 0
 

@@ -12,22 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from k2demo.tasks import EVAL_WEIGHTS, check_task, generate_tasks, question_keys
+from k2demo.tasks import EVAL_WEIGHTS, check_task, generate_tasks, read_question_keys
 from k2demo.tools import DEMO_TOOLS_PATH, DemoTools, load_demo_tools
 from make_data import write_jsonl
-
-
-def read_keys(paths) -> frozenset:
-    keys = set()
-    for path in paths:
-        with open(path, encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        keys.update(question_keys(json.loads(line)))
-                    except (ValueError, KeyError) as e:
-                        raise SystemExit(f"{path}:{number}: not a task ({e})")
-    return frozenset(keys)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--count must be positive")
     tools = DemoTools(load_demo_tools(args.tools))
     tasks = generate_tasks(args.count, args.seed, "eval", tools, EVAL_WEIGHTS, unique=True,
-                           exclude_questions=read_keys(args.exclude))
+                           exclude_questions=read_question_keys(args.exclude))
     for task in tasks:
         problems = check_task(task, tools)
         if problems:

@@ -41,6 +41,20 @@ def question_keys(task: dict) -> list[str]:
     return [" ".join(q.lower().split()) + suffix for q in user_questions(task)]
 
 
+def read_question_keys(paths) -> frozenset:
+    """The question keys of every task in the JSONL files at paths (see question_keys)."""
+    keys = set()
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                if line.strip():
+                    try:
+                        keys.update(question_keys(json.loads(line)))
+                    except (ValueError, KeyError) as e:
+                        raise ValueError(f"{path}:{number}: not a task ({e})") from None
+    return frozenset(keys)
+
+
 def user_questions(task: dict) -> list[str]:
     return [m["content"] for m in task["messages"] if m["role"] == "user"]
 

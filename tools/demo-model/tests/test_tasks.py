@@ -112,6 +112,24 @@ class MakeDataTests(unittest.TestCase):
             self.assertEqual(len(prompts), 30)
             self.assertTrue(all(p["prompt"].endswith("<|im_assistant|>assistant<|im_middle|>") for p in prompts))
 
+    def test_exclude_drops_the_questions_of_the_given_files(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            plain, filtered = Path(tmp) / "plain", Path(tmp) / "filtered"
+            self.run_make_data(plain)
+            lines = (plain / "train.jsonl").read_text(encoding="utf-8").splitlines()
+            banned = Path(tmp) / "banned.jsonl"
+            banned.write_text("\n".join(lines[:7]) + "\n", encoding="utf-8")
+            result = subprocess.run([sys.executable, str(DEMO_MODEL / "make_data.py"), "--train", "120", "--eval", "30",
+                                     "--seed", "5", "--out", str(filtered), "--exclude", str(banned)],
+                                    check=True, capture_output=True, text=True)
+            keys = {k for line in lines[:7] for k in question_keys(json.loads(line))}
+            kept = [json.loads(x) for x in (filtered / "train.jsonl").read_text(encoding="utf-8").splitlines()]
+            self.assertTrue(all(keys.isdisjoint(question_keys(task)) for task in kept))
+            expected = [json.loads(x) for x in lines if keys.isdisjoint(question_keys(json.loads(x)))]
+            self.assertEqual(kept, expected)                       # the others, unchanged and in order
+            self.assertIn(f"{120 - len(kept)} dropped", result.stdout)
+            self.assertEqual((plain / "eval.jsonl").read_bytes(), (filtered / "eval.jsonl").read_bytes())
+
     def test_bad_arguments_are_refused(self):
         with tempfile.TemporaryDirectory() as tmp:
             result = subprocess.run([sys.executable, str(DEMO_MODEL / "make_data.py"), "--train", "-1", "--eval", "1",

@@ -37,31 +37,29 @@ if [ ! -f data/stage2/model.safetensors ]; then
     --state data/train-state.pt --log train.log --init data/stage1 --rows 16 --lr 2e-3 --warmup-steps 50 --steps 2200 \
     "${resume[@]}"
 fi
+# Stages 3 and 4 were each planned for more steps and shortened during the run (a resume with a smaller --steps, which
+# moves the end of the cosine schedule); shortened_stage repeats that: STATE is the stage's state file, PLANNED the
+# steps first scheduled, STOP the step at which the run was resumed with FINAL steps, the rest its train.py arguments.
+# Call it inside an `if`, not after `||`, where bash would turn errexit off for its whole body.
+shortened_stage() {
+  local state=$1 planned=$2 stop=$3 final=$4
+  shift 4
+  [ -f "$state" ] || LD_PRELOAD="$preload" "$PY" train.py --state "$state" "$@" --steps "$planned" --stop-at "$stop"
+  LD_PRELOAD="$preload" "$PY" train.py --state "$state" "$@" --steps "$final" --resume
+}
 # Stage 3: from stage 2's weights (fresh optimizer, seed 3), the same data at a quarter of the learning rate: warm-up to
-# 4e-4 over 30 steps, cosine to 5%. The recorded run was planned for 1500 steps and shortened to 1300 at step 1008 (a
-# resume with --steps 1300), which these two commands repeat.
+# 4e-4 over 30 steps, cosine to 5%; planned for 1500 steps, shortened to 1300 at step 1008.
 if [ ! -f data/stage3/model.safetensors ]; then
-  resume=(); [ -f data/stage3-state.pt ] && resume=(--resume)
-  stage3=(--train data/big/train.jsonl "${common[@]}" --out data/stage3 --state data/stage3-state.pt
-    --log train-stage3.log --init data/stage2 --seed 3 --rows 16 --lr 4e-4 --warmup-steps 30)
-  if [ ${#resume[@]} -eq 0 ]; then
-    LD_PRELOAD="$preload" "$PY" train.py "${stage3[@]}" --steps 1500 --stop-at 1008
-    resume=(--resume)
-  fi
-  LD_PRELOAD="$preload" "$PY" train.py "${stage3[@]}" --steps 1300 "${resume[@]}"
+  shortened_stage data/stage3-state.pt 1500 1008 1300 \
+    --train data/big/train.jsonl "${common[@]}" --out data/stage3 --log train-stage3.log --init data/stage2 --seed 3 \
+    --rows 16 --lr 4e-4 --warmup-steps 30
 fi
 # Stage 4: from stage 3's weights (fresh optimizer, seed 4), the same data: warm-up to 3e-4 over 30 steps, cosine to
-# 5%. The recorded run was planned for 2000 steps and shortened to 1800 at step 1053 (a resume with --steps 1800),
-# which these two commands repeat.
+# 5%; planned for 2000 steps, shortened to 1800 at step 1053.
 if [ ! -f data/stage4/model.safetensors ]; then
-  resume=(); [ -f data/stage4-state.pt ] && resume=(--resume)
-  stage4=(--train data/big/train.jsonl "${common[@]}" --out data/stage4 --state data/stage4-state.pt
-    --log train-stage4.log --init data/stage3 --seed 4 --rows 16 --lr 3e-4 --warmup-steps 30)
-  if [ ${#resume[@]} -eq 0 ]; then
-    LD_PRELOAD="$preload" "$PY" train.py "${stage4[@]}" --steps 2000 --stop-at 1053
-    resume=(--resume)
-  fi
-  LD_PRELOAD="$preload" "$PY" train.py "${stage4[@]}" --steps 1800 "${resume[@]}"
+  shortened_stage data/stage4-state.pt 2000 1053 1800 \
+    --train data/big/train.jsonl "${common[@]}" --out data/stage4 --log train-stage4.log --init data/stage3 --seed 4 \
+    --rows 16 --lr 3e-4 --warmup-steps 30
 fi
 # Stage 5: numbers one digit per token. split_digits.py drops the ranks of stage 4's tokenizer that are runs of digits
 # (634 of 2048) and the matching rows of the embedding and lm_head, every other tensor kept byte for byte; 40,000 new

@@ -3,6 +3,7 @@ that numbers come out one digit per token, and that the checkpoint keeps exactly
 the ranks and special ids left while every other tensor is stored byte for byte as before."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,7 +51,6 @@ class SplitDigitsTests(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        import shutil
         shutil.rmtree(cls.tmp)
 
     def test_runs_and_reports(self):

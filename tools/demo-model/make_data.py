@@ -1,12 +1,14 @@
 """Writes the demo model's training and evaluation tasks (docs/demo-model.md):
 
     python3 make_data.py --train 20000 --eval 500 --seed 1 --out data [--rendered] [--exclude heldout.jsonl ...]
+                         [--weight convert=40 ...]
 
 gives data/train.jsonl and data/eval.jsonl, and with --rendered also data/train.rendered.jsonl (each conversation
 as chat-template text segments, {"id", "segments": [[text, trained], ...]}) and data/eval.prompts.jsonl (each
 task's prompt text, {"id", "prompt"}). --exclude drops the training tasks whose question (compared by
 `question_keys`) is asked in one of the given task files, so that data drawn after the held-out tasks never
-contains one of them; the count dropped is printed. The same arguments always give the same bytes.
+contains one of them; the count dropped is printed. --weight FAMILY=N changes a family's share of the training
+tasks (k2demo.tasks.TRAIN_WEIGHTS; the evaluation tasks never change with it). The same arguments always give the same bytes.
 """
 import argparse
 import json
@@ -14,7 +16,7 @@ import sys
 from pathlib import Path
 
 from k2demo.render import render_prompt, render_training
-from k2demo.tasks import check_task, make_splits, prompt_messages, question_keys, read_question_keys
+from k2demo.tasks import check_task, make_splits, parse_weights, prompt_messages, question_keys, read_question_keys
 from k2demo.tools import DEMO_TOOLS_PATH, DemoTools, load_demo_tools
 
 
@@ -37,12 +39,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tools", type=Path, default=DEMO_TOOLS_PATH, help="demo_tools.json to use")
     parser.add_argument("--exclude", type=Path, nargs="*", default=[],
                         help="task files whose questions must not appear in the training tasks")
+    parser.add_argument("--weight", action="append", default=[], metavar="FAMILY=N",
+                        help="a training family's weight instead of the default (repeatable)")
     args = parser.parse_args(argv)
     if args.train < 0 or args.eval < 0:
         parser.error("--train and --eval must not be negative")
+    try:
+        weights = parse_weights(args.weight)
+    except ValueError as e:
+        parser.error(f"--weight: {e}")
 
     tools = DemoTools(load_demo_tools(args.tools))
-    train, held_out = make_splits(args.train, args.eval, args.seed, tools)
+    train, held_out = make_splits(args.train, args.eval, args.seed, tools, weights)
     excluded = read_question_keys(args.exclude)
     dropped = 0
     if excluded:
@@ -64,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                     ({"id": t["id"], "prompt": render_prompt(prompt_messages(t), declarations)} for t in held_out))
         written += ["train.rendered.jsonl", "eval.prompts.jsonl"]
     dropped_note = f", {dropped} dropped as asked in --exclude files" if args.exclude else ""
+    if args.weight:
+        dropped_note += ", weights " + " ".join(f"{k}={v}" for k, v in weights.items())
     print(f"{len(train)} training and {len(held_out)} evaluation tasks (seed {args.seed}{dropped_note}): "
           + ", ".join(str(args.out / name) for name in written))
     return 0

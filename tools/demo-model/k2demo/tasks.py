@@ -65,9 +65,11 @@ def prompt_messages(task: dict) -> list[dict]:
     return task["messages"][:last_user + 1]
 
 
-def generate_task(rng: random.Random, tools: DemoTools, task_id: str, family: str, rounds: int = 1) -> dict:
-    """One task of `family`; with rounds=2 a first round (any family, or small talk) comes before it, and a lookup
-    question may be followed by a short follow-up such as "And Japan?"."""
+def generate_task(rng: random.Random, tools: DemoTools, task_id: str, family: str, rounds: int = 1,
+                  weights: dict[str, int] | None = None) -> dict:
+    """One task of `family`; with rounds=2 a first round (a family drawn by `weights`, default TRAIN_WEIGHTS, which
+    includes small talk) comes before it, and a lookup question may be followed by a short follow-up such as
+    "And Japan?"."""
     today = FIRST_DAY + datetime.timedelta(days=rng.randrange(DAYS + 1))
     conv = Conversation(tools, today)
     for round_index in range(rounds):
@@ -75,7 +77,7 @@ def generate_task(rng: random.Random, tools: DemoTools, task_id: str, family: st
         if last and conv.last_lookup is not None and rng.random() < 0.5:
             expected = families_facts.lookup_follow_up(rng, conv)
         else:
-            name = family if last else _weighted(rng, TRAIN_WEIGHTS)
+            name = family if last else _weighted(rng, weights or TRAIN_WEIGHTS)
             expected = FAMILIES[name](rng, conv)
     return {"id": task_id, "today": today.isoformat(), "expected": expected, "messages": conv.messages}
 
@@ -96,7 +98,7 @@ def generate_tasks(count: int, seed: int, split: str, tools: DemoTools | None = 
         if attempts > 50 * count + 1000:
             raise ValueError(f"could not draw {count} distinct {split} tasks; ask for fewer")
         rounds = 2 if rng.random() < multi_round_share else 1
-        task = generate_task(rng, tools, f"{split}-{len(tasks):05d}", _weighted(rng, weights), rounds)
+        task = generate_task(rng, tools, f"{split}-{len(tasks):05d}", _weighted(rng, weights), rounds, weights)
         keys = question_keys(task)
         if any(k in seen for k in keys):
             continue
@@ -106,14 +108,15 @@ def generate_tasks(count: int, seed: int, split: str, tools: DemoTools | None = 
     return tasks
 
 
-def make_splits(train_count: int, eval_count: int, seed: int,
-                tools: DemoTools | None = None) -> tuple[list[dict], list[dict]]:
+def make_splits(train_count: int, eval_count: int, seed: int, tools: DemoTools | None = None,
+                train_weights: dict[str, int] | None = None) -> tuple[list[dict], list[dict]]:
     """(train, eval): evaluation questions are distinct and never asked in training; eval is drawn first so it does
-    not depend on the size of the training set."""
+    not depend on the size of the training set, nor on `train_weights` (default TRAIN_WEIGHTS)."""
     tools = tools or DemoTools()
     eval_tasks = generate_tasks(eval_count, seed, "eval", tools, EVAL_WEIGHTS, unique=True)
     held_out = frozenset(key for task in eval_tasks for key in question_keys(task))
-    train_tasks = generate_tasks(train_count, seed, "train", tools, TRAIN_WEIGHTS, TRAIN_MULTI_ROUND_SHARE, held_out)
+    train_tasks = generate_tasks(train_count, seed, "train", tools, train_weights or TRAIN_WEIGHTS,
+                                 TRAIN_MULTI_ROUND_SHARE, held_out)
     return train_tasks, eval_tasks
 
 
@@ -148,6 +151,21 @@ def check_task(task: dict, tools: DemoTools) -> list[str]:
     if final["role"] != "assistant" or final.get("tool_calls") or task["expected"] not in final["content"]:
         problems.append(f"{task['id']}: the final answer does not contain {task['expected']!r}")
     return problems
+
+
+def parse_weights(items: list[str]) -> dict[str, int]:
+    """TRAIN_WEIGHTS with the "family=N" overrides in items applied (N a whole number >= 0, some family above 0)."""
+    weights = dict(TRAIN_WEIGHTS)
+    for item in items:
+        family, sep, value = item.partition("=")
+        if not sep or family not in FAMILIES:
+            raise ValueError(f"weight {item!r}: expected FAMILY=N with FAMILY one of {', '.join(FAMILIES)}")
+        if not value.isdigit():
+            raise ValueError(f"weight {item!r}: N must be a whole number >= 0")
+        weights[family] = int(value)
+    if not any(weights.values()):
+        raise ValueError("every family has weight 0")
+    return weights
 
 
 def _weighted(rng: random.Random, weights: dict[str, int]) -> str:

@@ -14,8 +14,8 @@ sys.path.insert(0, str(DEMO_MODEL))
 
 import make_testdata  # noqa: E402
 from k2demo.families_math import UNIT_WORDS  # noqa: E402
-from k2demo.tasks import (FAMILIES, check_task, generate_task, generate_tasks, make_splits,  # noqa: E402
-                          question_keys, user_questions)
+from k2demo.tasks import (FAMILIES, TRAIN_WEIGHTS, check_task, generate_task, generate_tasks,  # noqa: E402
+                          make_splits, parse_weights, question_keys, user_questions)
 from k2demo.tools import DemoTools  # noqa: E402
 
 
@@ -130,12 +130,39 @@ class MakeDataTests(unittest.TestCase):
             self.assertIn(f"{120 - len(kept)} dropped", result.stdout)
             self.assertEqual((plain / "eval.jsonl").read_bytes(), (filtered / "eval.jsonl").read_bytes())
 
+    def test_weight_changes_the_training_mix_only(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            plain, weighted = Path(tmp) / "plain", Path(tmp) / "weighted"
+            self.run_make_data(plain)
+            self.run_make_data(weighted, "--weight", "convert=0", "--weight", "convert_arithmetic=0",
+                               "--weight", "small_talk=50")
+            tasks = [json.loads(x) for x in (weighted / "train.jsonl").read_text(encoding="utf-8").splitlines()]
+            names = [c["function"]["name"] for t in tasks for m in t["messages"] for c in m.get("tool_calls") or []]
+            self.assertNotIn("convert_units", names)       # in no round, first rounds of two included
+            no_calls = sum(1 for t in tasks if not any(m.get("tool_calls") for m in t["messages"]))
+            self.assertGreater(no_calls, 40)                 # small talk is about half of 120
+            self.assertEqual((plain / "eval.jsonl").read_bytes(), (weighted / "eval.jsonl").read_bytes())
+
+    def test_parse_weights(self):
+        self.assertEqual(parse_weights([]), TRAIN_WEIGHTS)
+        self.assertEqual(parse_weights(["convert=40", "date=0"]), {**TRAIN_WEIGHTS, "convert": 40, "date": 0})
+        for bad, message in (("converts=3", "one of"), ("convert", "FAMILY=N"), ("convert=-1", "whole number"),
+                             ("convert=1.5", "whole number")):
+            with self.assertRaisesRegex(ValueError, message):
+                parse_weights([bad])
+        with self.assertRaisesRegex(ValueError, "weight 0"):
+            parse_weights([f"{family}=0" for family in FAMILIES])
+
     def test_bad_arguments_are_refused(self):
         with tempfile.TemporaryDirectory() as tmp:
             result = subprocess.run([sys.executable, str(DEMO_MODEL / "make_data.py"), "--train", "-1", "--eval", "1",
                                      "--seed", "1", "--out", tmp], capture_output=True, text=True)
             self.assertNotEqual(result.returncode, 0)
             self.assertIn("--train", result.stderr)
+            result = subprocess.run([sys.executable, str(DEMO_MODEL / "make_data.py"), "--train", "1", "--eval", "1",
+                                     "--seed", "1", "--out", tmp, "--weight", "chess=2"], capture_output=True, text=True)
+            self.assertNotEqual(result.returncode, 0)
+            self.assertIn("--weight: weight 'chess=2'", result.stderr)
 
 
 if __name__ == "__main__":

@@ -35,8 +35,8 @@ public sealed class GenerateCommandTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         // How many tokens come before the model ends the sequence depends on the bundled weights; the figures line
         // must say how many and why it stopped, and never more than --max-tokens.
-        var figures = Regex.Match(r.Stderr, @"^\[(end of sequence|max tokens)\] prompt 3 tokens .*; generated (\d+) tokens,",
-            RegexOptions.Multiline);
+        const string Figures = @"^\[(end of sequence|max tokens)\] prompt 3 tokens .*; generated (\d+) tokens,";
+        var figures = Regex.Match(r.Stderr, Figures, RegexOptions.Multiline);
         Assert.True(figures.Success, r.Stderr);
         int generated = int.Parse(figures.Groups[2].Value);
         Assert.InRange(generated, 1, 12);

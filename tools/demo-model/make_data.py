@@ -8,7 +8,8 @@ as chat-template text segments, {"id", "segments": [[text, trained], ...]}) and 
 task's prompt text, {"id", "prompt"}). --exclude drops the training tasks whose question (compared by
 `question_keys`) is asked in one of the given task files, so that data drawn after the held-out tasks never
 contains one of them; the count dropped is printed. --weight FAMILY=N changes a family's share of the training
-tasks (k2demo.tasks.TRAIN_WEIGHTS; the evaluation tasks never change with it). The same arguments always give the same bytes.
+tasks (k2demo.tasks.TRAIN_WEIGHTS; the evaluation tasks never change with it). The same arguments always give the
+same bytes.
 """
 import argparse
 import json

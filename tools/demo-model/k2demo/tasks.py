@@ -160,7 +160,7 @@ def parse_weights(items: list[str]) -> dict[str, int]:
         family, sep, value = item.partition("=")
         if not sep or family not in FAMILIES:
             raise ValueError(f"weight {item!r}: expected FAMILY=N with FAMILY one of {', '.join(FAMILIES)}")
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             raise ValueError(f"weight {item!r}: N must be a whole number >= 0")
         weights[family] = int(value)
     if not any(weights.values()):

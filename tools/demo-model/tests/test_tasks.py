@@ -160,7 +160,8 @@ class MakeDataTests(unittest.TestCase):
             self.assertNotEqual(result.returncode, 0)
             self.assertIn("--train", result.stderr)
             result = subprocess.run([sys.executable, str(DEMO_MODEL / "make_data.py"), "--train", "1", "--eval", "1",
-                                     "--seed", "1", "--out", tmp, "--weight", "chess=2"], capture_output=True, text=True)
+                                     "--seed", "1", "--out", tmp, "--weight", "chess=2"],
+                                    capture_output=True, text=True)
             self.assertNotEqual(result.returncode, 0)
             self.assertIn("--weight: weight 'chess=2'", result.stderr)
 

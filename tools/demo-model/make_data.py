@@ -72,10 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         write_jsonl(args.out / "eval.prompts.jsonl",
                     ({"id": t["id"], "prompt": render_prompt(prompt_messages(t), declarations)} for t in held_out))
         written += ["train.rendered.jsonl", "eval.prompts.jsonl"]
-    dropped_note = f", {dropped} dropped as asked in --exclude files" if args.exclude else ""
+    notes = f", {dropped} dropped as asked in --exclude files" if args.exclude else ""
     if args.weight:
-        dropped_note += ", weights " + " ".join(f"{k}={v}" for k, v in weights.items())
-    print(f"{len(train)} training and {len(held_out)} evaluation tasks (seed {args.seed}{dropped_note}): "
+        notes += ", weights " + " ".join(f"{k}={v}" for k, v in weights.items())
+    print(f"{len(train)} training and {len(held_out)} evaluation tasks (seed {args.seed}{notes}): "
           + ", ".join(str(args.out / name) for name in written))
     return 0
 

@@ -21,7 +21,9 @@ PY=/usr/bin/python3          # Debian's python3-torch lives here, not under the 
 export OPENBLAS_CORETYPE=SkylakeX
 preload=""
 [ -f /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ] && preload=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
-common=(--heldout data/eval.jsonl --tokenizer data/tokenizer --eval-tasks data/heldout.jsonl --threads "${K2_THREADS:-2}")
+shared=(--heldout data/eval.jsonl --eval-tasks data/heldout.jsonl --threads "${K2_THREADS:-2}")
+common=("${shared[@]}" --tokenizer data/tokenizer)          # stages 1-4
+digits=("${shared[@]}" --tokenizer data/tokenizer-digits)   # stages 5-6: numbers one digit per token
 
 # Stage 1: 1000 steps of a 1200-step schedule (16 conversations a step, lr 2e-3) on the 20,000 conversations.
 if [ ! -f data/stage1/model.safetensors ]; then
@@ -67,7 +69,6 @@ fi
 # over 30 steps, cosine to 5%, 2000 steps.
 [ -f data/stage5/train.jsonl ] || "$PY" make_data.py --train 40000 --eval 500 --seed 5 --out data/stage5 --exclude data/heldout.jsonl
 [ -f data/stage4-digits/model.safetensors ] || "$PY" split_digits.py --model data/stage4 --tokenizer-out data/tokenizer-digits --out data/stage4-digits
-digits=(--heldout data/eval.jsonl --tokenizer data/tokenizer-digits --eval-tasks data/heldout.jsonl --threads "${K2_THREADS:-2}")
 if [ ! -f data/stage5-model/model.safetensors ]; then
   resume=(); [ -f data/stage5-state.pt ] && resume=(--resume)
   LD_PRELOAD="$preload" "$PY" train.py --train data/stage5/train.jsonl "${digits[@]}" --out data/stage5-model \

@@ -115,8 +115,7 @@ def make_splits(train_count: int, eval_count: int, seed: int, tools: DemoTools |
     tools = tools or DemoTools()
     eval_tasks = generate_tasks(eval_count, seed, "eval", tools, EVAL_WEIGHTS, unique=True)
     held_out = frozenset(key for task in eval_tasks for key in question_keys(task))
-    train_tasks = generate_tasks(train_count, seed, "train", tools, train_weights or TRAIN_WEIGHTS,
-                                 TRAIN_MULTI_ROUND_SHARE, held_out)
+    train_tasks = generate_tasks(train_count, seed, "train", tools, train_weights, TRAIN_MULTI_ROUND_SHARE, held_out)
     return train_tasks, eval_tasks
 
 

@@ -3,6 +3,7 @@
 "Fifth stage"):
 
     python3 split_digits.py --model data/stage4 --tokenizer-out data/tokenizer-digits --out data/stage4-digits
+    python3 split_digits.py --tokenizer data/tokenizer --tokenizer-out data/tokenizer-digits   # the tokenizer alone
 
 K2's pre-tokenizer cuts every number into chunks of one to three digits, and a BPE trained on the demo data has a
 token for most of those chunks, so copying a number means copying one of about a thousand tokens. This drops every
@@ -54,12 +55,29 @@ def rows_of(stored, rows: list, vocab: int, where: str):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True, help="exported demo checkpoint (config.json, safetensors, "
-                                                       "tiktoken.model, tokenizer_config.json)")
-    parser.add_argument("--out", required=True, help="checkpoint directory to write (one model.safetensors)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="exported demo checkpoint (config.json, safetensors, tiktoken.model, "
+                                        "tokenizer_config.json); needs --out")
+    source.add_argument("--tokenizer", help="a tokenizer directory alone (tiktoken.model): only --tokenizer-out is "
+                                            "written, for training from scratch")
+    parser.add_argument("--out", help="checkpoint directory to write (one model.safetensors); with --model")
     parser.add_argument("--tokenizer-out", required=True, help="directory for the digit tokenizer alone "
                                                                "(train.py --tokenizer)")
     args = parser.parse_args(argv)
+    if args.model is not None and args.out is None:
+        parser.error("--model needs --out (the checkpoint directory to write)")
+    if args.tokenizer is not None and args.out is not None:
+        parser.error("--out goes with --model; --tokenizer writes only --tokenizer-out")
+
+    if args.tokenizer is not None:
+        ranks = tokenizer_files.read_ranks(args.tokenizer)
+        keep = kept_rows(ranks)
+        if len(keep) == len(ranks):
+            raise SystemExit(f"{args.tokenizer}/tiktoken.model: no rank is a run of digits; nothing to do")
+        tokenizer_files.write(args.tokenizer_out, [ranks[r] for r in keep])
+        print(f"dropped {len(ranks) - len(keep)} of {len(ranks)} ranks (runs of digits); {len(keep)} ranks left; "
+              f"wrote {args.tokenizer_out}")
+        return 0
 
     ranks = tokenizer_files.read_ranks(args.model)
     with open(os.path.join(args.model, "config.json"), encoding="utf-8") as f:

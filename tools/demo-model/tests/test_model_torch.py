@@ -6,7 +6,7 @@
   gradient through the fake quantizer is straight-through;
 - a batch with right padding gives each sequence's own logits, and so does the shared-prefix packed layout training
   uses; one CPU training step (and one bf16 autocast step on
-  CUDA) runs, counts router load and moves the correction biases the aux-loss-free way;
+  CUDA, and one on the CPU as --bf16 asks) runs, counts router load and moves the correction biases the aux-loss-free way;
 - its float32 logits match transformers' on the shared tiny-k2 fixture (K2_SHARED=DIR, ../shared beside the
   repository, or shared/ inside it: copy ../shared/fixtures/tiny-k2, 2.5 MB, there for the GPU machine), and the
   C# engine's `k2 logits` on an exported random checkpoint (when the k2 binary exists).
@@ -254,6 +254,40 @@ class ModelTests(unittest.TestCase):
                 self.assertTrue(torch.equal(router.e_score_correction_bias.cpu(), want), device)
                 self.assertEqual(router.load.sum().item(), 0)
                 break
+
+    def test_cpu_bf16_autocast_step(self):
+        """--bf16: the same packed step with bfloat16 matmuls on the CPU stays near the float32 one, its loss and
+        gradients float32; without the flag the CPU computes in float32 (autocast off)."""
+        from test_export import TINY
+        from k2demo.model import K2ForCausalLM
+        from train import Packed, TrainConfig, autocast, batch_width, common_prefix, pack_rows
+        cpu = torch.device("cpu")
+        self.assertFalse(autocast(cpu, TrainConfig())._enabled)
+        self.assertTrue(autocast(cpu, TrainConfig(bf16=True))._enabled)
+        rng = random.Random(21)
+        shared = [rng.randrange(TINY.bpe_ranks) for _ in range(6)]
+        examples = []
+        for n in (5, 9, 3):
+            ids = shared + [rng.randrange(TINY.bpe_ranks) for _ in range(n)]
+            examples.append((ids, [i >= 6 for i in range(len(ids))]))
+        prefix = common_prefix(examples)
+        groups, _ = pack_rows(examples, [0, 1, 2], 0, len(prefix), 3, 32)
+        batch = Packed(prefix, groups, batch_width(groups, len(prefix)), TINY.bpe_ranks + 255, cpu)
+        results = []
+        for bf16 in (False, True):
+            torch.manual_seed(22)
+            model = K2ForCausalLM(TINY)                                             # training's init, std 0.02
+            with autocast(cpu, TrainConfig(bf16=bf16)):
+                logits = batch.logits(model)
+            loss = torch.nn.functional.cross_entropy(logits, batch.targets[batch.loss_mask])
+            loss.backward()
+            self.assertEqual(loss.dtype, torch.float32)
+            self.assertTrue(math.isfinite(loss.item()), bf16)
+            self.assertTrue(all(p.grad is None or p.grad.dtype == torch.float32 for p in model.parameters()))
+            results.append(logits.detach())
+        exact, bf16 = results
+        self.assertFalse(torch.equal(exact, bf16))                                  # autocast did change the matmuls
+        self.assertLess(((bf16 - exact).norm() / exact.norm()).item(), 2e-2)    # 4e-3 here
 
     def test_logits_match_transformers_on_the_fixture(self):
         fixture = tiny_k2_fixture()

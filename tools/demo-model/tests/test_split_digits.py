@@ -110,6 +110,26 @@ class SplitDigitsTests(unittest.TestCase):
         self.assertNotEqual(again.returncode, 0)
         self.assertIn("no rank is a run of digits", again.stderr)
 
+    def test_the_tokenizer_alone_splits_the_same_way(self):
+        alone = os.path.join(self.tmp, "tok-alone")
+        result = run("--tokenizer", os.path.join(self.tmp, "tok"), "--tokenizer-out", alone)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sorted(os.listdir(alone)), ["tiktoken.model", "tokenizer_config.json"])
+        for name in ("tiktoken.model", "tokenizer_config.json"):
+            with open(os.path.join(alone, name), "rb") as a, open(os.path.join(self.tok_out, name), "rb") as b:
+                self.assertEqual(a.read(), b.read(), name)
+
+    def test_arguments_that_do_not_go_together_are_refused(self):
+        tok = os.path.join(self.tmp, "tok")
+        for args, message in [(("--model", self.model), "--model needs --out"),
+                              (("--tokenizer", tok, "--out", os.path.join(self.tmp, "x")), "--out goes with --model"),
+                              (("--model", self.model, "--tokenizer", tok, "--out", os.path.join(self.tmp, "x")),
+                               "not allowed with argument")]:
+            result = run(*args, "--tokenizer-out", os.path.join(self.tmp, "never"))
+            self.assertEqual(result.returncode, 2, args)
+            self.assertIn(message, result.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "never")))
+
 
 if __name__ == "__main__":
     unittest.main()

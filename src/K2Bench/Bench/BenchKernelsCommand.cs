@@ -59,7 +59,8 @@ internal sealed class BenchKernelsCommand : IBenchCommand
                 _ => "float32"
             }}"
                      + (Int4Activations != Int4Activations.Float32 && backend.Isa == "Vector512" ? " via AVX-512BW "
-                         + "vpmaddubsw/vpmaddwd + GFNI" : "");
+                         + "vpmaddubsw/vpmaddwd + GFNI" : "")
+                     + (backend.Isa == "Vector512" ? $", {Fp8Decode.Describe(Fp8Decode.Best)}" : "");
         string date = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         string loadBefore = MachineInfo.LoadAverage();
         Console.WriteLine($"machine  {machine}");

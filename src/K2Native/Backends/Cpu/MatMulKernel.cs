@@ -1,11 +1,11 @@
 // y[T, N] = x[T, K] · W[N, K]^T for bf16, INT4 and FP8 weights read in place from the checkpoint: the driver
 // of the row kernels (Bf16Kernel.cs, Int4Int8Kernel.cs, Int4Kernels.cs, Fp8Kernel.cs; RowDriver.cs owns the loop
-// over a chunk's rows, except for FP8, which still has its own four-row loop). Output rows are cut into chunks
+// over a chunk's rows, except for FP8, which still has its own eight-row loop). Output rows are cut into chunks
 // of contiguous rows (a multiple of 16, so no two threads write one cache line of y) that the worker
 // pool's threads claim one by one. Every token is run over a chunk before the next chunk starts: the
 // chunk is read from memory once and from L2 for the other tokens. Within a chunk the four rows of a
-// kernel pass are a quarter of the chunk apart (rows i, i+m, i+2m, i+3m), so each pass walks four long
-// sequential streams instead of four short adjacent rows: prefetchers lose track at every row end of a
+// kernel pass are a quarter of the chunk apart (rows i, i+m, i+2m, i+3m; FP8's eight an eighth apart), so each
+// pass walks four long sequential streams instead of four short adjacent rows: prefetchers lose track at every row end of a
 // 1-3.5 KiB row (kv_b, q_b, INT4 experts), which cost up to half the bandwidth.
 using System.Runtime.CompilerServices;
 using K2Native.Checkpoint;
@@ -40,16 +40,13 @@ internal static unsafe class MatMulKernel
             switch (context.Width)
             {
                 case SimdWidth.V512:
-                {
-                    // The activation rows as the AVX-512 body reads them, scaled once per call, not per chunk.
-                    float* scaled = context.Activations.Get<float>((long)x.Rows * x.Cols + x.Rows);
-                    float* us = scaled + (long)x.Rows * x.Cols;
-                    for (int t = 0; t < x.Rows; t++)
-                        us[t] = Fp8V512.ScaleInput(x.Row(t), x.Cols, scaled + (long)t * x.Cols);
-                    var xs = new StridedView(scaled, x.Rows, x.Cols, x.Cols);
-                    RunJob(new Fp8Job<Fp8V512>(new Fp8Rows(w), w.Rows, xs, us, y, rows), chunks, context);
+                    switch (Fp8Decode.Best)
+                    {
+                        case Fp8DecodeKind.Permute: RunFp8V512<Fp8PermuteDecode>(x, w, y, rows, chunks, context); break;
+                        case Fp8DecodeKind.Shift: RunFp8V512<Fp8ShiftDecode>(x, w, y, rows, chunks, context); break;
+                        default: RunFp8V512<Fp8ShiftUncheckedDecode>(x, w, y, rows, chunks, context); break;
+                    }
                     break;
-                }
                 case SimdWidth.V256:
                     RunJob(new Fp8Job<Fp8V256>(new Fp8Rows(w), w.Rows, x, null, y, rows), chunks, context);
                     break;
@@ -159,6 +156,21 @@ internal static unsafe class MatMulKernel
             int n0 = chunk * rowsPerChunk, n1 = Math.Min(outRows, n0 + rowsPerChunk);
             for (int t = 0; t < y.Rows; t++) IntegerRows<TOp>(w, n0, n1, x, t, y.Row(t) + n0);
         }
+    }
+
+    /// <summary>
+    /// FP8 at Vector512 with one decoder (internal for tests, which drive every decoder): the activation rows as the
+    /// AVX-512 body reads them (Fp8V512.ScaleInput), laid out once per call, not per chunk.
+    /// </summary>
+    internal static void RunFp8V512<TDecode>(StridedView x, MatrixSource w, StridedView y, int rows, int chunks,
+        KernelContext context) where TDecode : struct, IFp8Decode<TDecode>
+    {
+        int cols = x.Cols;
+        float* scaled = context.Activations.Get<float>((long)x.Rows * cols + x.Rows);
+        float* us = scaled + (long)x.Rows * cols;
+        for (int t = 0; t < x.Rows; t++) us[t] = Fp8V512.ScaleInput(x.Row(t), x.Cols, scaled + (long)t * cols);
+        var xs = new StridedView(scaled, x.Rows, x.Cols, cols);
+        RunJob(new Fp8Job<Fp8V512<TDecode>>(new Fp8Rows(w), w.Rows, xs, us, y, rows), chunks, context);
     }
 
     /// <summary>FP8 rows; us (when not null) holds each row of x's u: x is then already as ScaleInput leaves it.</summary>

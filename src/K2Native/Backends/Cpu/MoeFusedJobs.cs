@@ -35,7 +35,20 @@ internal static unsafe class MoeFusedJobs
         {
             switch (context.Width)
             {
-                case SimdWidth.V512: Run(new Fp8ExpertRows<Fp8V512>(x), x, moe, acc, tables, context); break;
+                case SimdWidth.V512:
+                    switch (Fp8Decode.Best)
+                    {
+                        case Fp8DecodeKind.Permute:
+                            Run(new Fp8ExpertRows<Fp8V512<Fp8PermuteDecode>>(x), x, moe, acc, tables, context);
+                            break;
+                        case Fp8DecodeKind.Shift:
+                            Run(new Fp8ExpertRows<Fp8V512<Fp8ShiftDecode>>(x), x, moe, acc, tables, context);
+                            break;
+                        default:
+                            Run(new Fp8ExpertRows<Fp8V512<Fp8ShiftUncheckedDecode>>(x), x, moe, acc, tables, context);
+                            break;
+                    }
+                    break;
                 case SimdWidth.V256: Run(new Fp8ExpertRows<Fp8V256>(x), x, moe, acc, tables, context); break;
                 default: Run(new Fp8ExpertRows<Fp8Scalar>(x), x, moe, acc, tables, context); break;
             }

@@ -5,7 +5,7 @@
 // has the same shape (operators with static abstract members, generic drivers). Every type argument is a
 // struct, so the JIT compiles one specialized loop per operator with its steps inlined.
 // Each row sees the same sequence of operations in a four-row pass and alone, so results do not depend on
-// how rows are grouped. FP8 (Fp8Kernel.cs) still has its own four-row loop; it fits here as one more operator.
+// how rows are grouped. FP8 (Fp8Kernel.cs, Fp8V512.cs) still has its own eight-row loop; it fits here as one more operator.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 

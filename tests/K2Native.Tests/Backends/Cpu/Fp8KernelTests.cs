@@ -68,28 +68,106 @@ public sealed unsafe class Fp8KernelTests
     }
 
     [Fact]
-    public void FastDecodeGivesEveryCodeTimesTwoToTheMinus120()
+    public void FastDecodesGiveEveryCodeTimesTwoToTheMinus120()
     {
         if (!Simd.Supported().Contains(SimdWidth.V512)) return;
         Assert.Equal(Fp8V512.Down, MathF.ScaleB(1, -112));
+        if (Fp8PermuteDecode.IsSupported) CheckFastDecode(Fp8PermuteDecode.Create(), "permute");
+        CheckFastDecode(Fp8ShiftDecode.Create(), "shift");
+        CheckFastDecode(Fp8ShiftUncheckedDecode.Create(), "shift, unchecked");
+    }
+
+    private static void CheckFastDecode<TDecode>(TDecode decoder, string name) where TDecode : struct, IFp8Decode<TDecode>
+    {
         var codes = Enumerable.Range(0, 256).Select(c => (byte)c).ToArray();
-        var decoder = new Fp8V512.Decoder();
         fixed (byte* p = codes)
         {
             for (int first = 0; first < 256; first += 16)
             {
-                var decoded = decoder.Decode(p + first);
+                var decoded = decoder.Decode16(p + first);
                 for (int i = 0; i < 16; i++)
                 {
                     int code = first + i;
                     if (Fp8E4M3.IsNaN((byte)code)) continue;
-                    // Subnormal codes come out as denormal floats (exact too); Dot64 keeps them away from FMA.
+                    // Subnormal codes come out as denormal floats (exact too).
                     double expected = Fp8Reference.Value((byte)code) * Math.ScaleB(1.0, -120);
-                    Assert.True(decoded[i] == expected, $"code 0x{code:X2}: {decoded[i]} vs {expected}");
+                    Assert.True(decoded[i] == expected, $"{name} code 0x{code:X2}: {decoded[i]} vs {expected}");
                     Assert.Equal(code >= 0x80, float.IsNegative(decoded[i]));
                 }
             }
         }
+    }
+
+    [Fact]
+    public void EveryDecoderAndRowGroupingGivesTheSameBits()
+    {
+        // The three Vector512 decoders (only one runs in production on a given CPU), rows in eight-row passes or
+        // alone, one token or four sharing each decoded weight: the same products in the same order, so bitwise the
+        // same results; and within the float32 tolerance of the dequantized product. Exponent-0 codes are planted in
+        // some stretches (the exact step where the decoder checks, denormal operands where it does not), and the
+        // shapes leave partial blocks, partial 64-code stretches and masked tails.
+        if (!Simd.Supported().Contains(SimdWidth.V512)) return;
+        foreach (var (n, k) in new[] { (37, 640), (19, 200), (64, 7168 / 4), (9, 15), (130, 576) })
+        {
+            using var w = TestMatrix.Fp8(n, k, (ulong)(n * k + 7), normalOnly: true);
+            for (int r = 0; r < n; r += 3)
+                for (int c = r * 7 % 64; c < k; c += 64 * (1 + r % 3))
+                    w.SetCode(r, c, (byte)((r + c) % 8 | (c % 128 == 0 ? 0x80 : 0)));
+            const int tokens = 5;
+            var x = TestData.RandomFloats(tokens * k, (ulong)k);
+            float[]? first = null;
+            foreach (var (name, run) in new (string, Func<TestMatrix, float[], int, float[]>)[]
+                     {
+                         ("shift", Run<Fp8ShiftDecode>), ("shift, unchecked", Run<Fp8ShiftUncheckedDecode>),
+                         ("shift, one row at a time", RunRowByRow<Fp8ShiftDecode>),
+                         ("permute", Fp8PermuteDecode.IsSupported ? Run<Fp8PermuteDecode> : Run<Fp8ShiftDecode>),
+                     })
+            {
+                var y = run(w, x, tokens);
+                first ??= y;
+                for (int i = 0; i < y.Length; i++)
+                    Assert.True(
+                        BitConverter.SingleToInt32Bits(y[i]) == BitConverter.SingleToInt32Bits(first[i]),
+                        $"[{n}x{k}] {name}: output {i} {y[i]} vs {first[i]}");
+                var expected = new double[tokens * n];
+                for (int t = 0; t < tokens; t++)
+                    for (int j = 0; j < n; j++)
+                        for (int c = 0; c < k; c++)
+                            expected[t * n + j] += (double)x[t * k + c] * w.Dense[j * k + c];
+                double err = TestData.RelativeL2(y, expected);
+                Assert.True(err < 1e-5, $"[{n}x{k}] {name}: relative L2 {err:E2}");
+            }
+        }
+    }
+
+    /// <summary>y [tokens, rows] through RowsTokens: four tokens share each decoded weight, the fifth runs alone.</summary>
+    private static float[] Run<TDecode>(TestMatrix w, float[] x, int tokens) where TDecode : struct, IFp8Decode<TDecode>
+    {
+        var y = new float[tokens * w.Rows];
+        fixed (float* px = x, py = y)
+        {
+            float** xs = stackalloc float*[tokens];
+            float** ys = stackalloc float*[tokens];
+            for (int t = 0; t < tokens; t++)
+            {
+                xs[t] = px + t * w.Cols;
+                ys[t] = py + t * w.Rows;
+            }
+            Fp8Kernel.RowsTokens<Fp8V512<TDecode>>(new Fp8Rows(w.Source), 0, w.Rows, xs, ys, tokens);
+        }
+        return y;
+    }
+
+    /// <summary>y [tokens, rows], one row and one token per call (Row, never an eight-row pass or a token tile).</summary>
+    private static float[] RunRowByRow<TDecode>(TestMatrix w, float[] x, int tokens)
+        where TDecode : struct, IFp8Decode<TDecode>
+    {
+        var y = new float[tokens * w.Rows];
+        fixed (float* px = x, py = y)
+            for (int t = 0; t < tokens; t++)
+                for (int r = 0; r < w.Rows; r++)
+                    Fp8Kernel.Rows<Fp8V512<TDecode>>(new Fp8Rows(w.Source), r, r + 1, px + t * w.Cols, py + t * w.Rows + r);
+        return y;
     }
 
     [Theory]

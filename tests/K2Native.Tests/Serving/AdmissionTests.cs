@@ -39,16 +39,21 @@ public sealed class AdmissionTests
     public async Task AFullQueueAnswers429WithRetryAfter()
     {
         using var host = ModelHost.Open(
-            ServerFixture.Bundled, new CpuBackend(), new EngineOptions { KvCacheBytes = 4L << 20, MaxSequences = 1 });
+            ServerFixture.Bundled, new CpuBackend(), new EngineOptions { KvCacheBytes = 16L << 20, MaxSequences = 1 });
         await using var server = await K2Server.StartAsync(
             new ServerOptions { Port = 0, MaxQueue = 0, Verbose = false },
             new ChatCompletionService(host.Engine, host.Template));
         using var client = new HttpClient { BaseAddress = new Uri(server.Address) };
 
+        // The slot is taken before the prompt is read and the stream's headers go out before generation starts, so
+        // a long prompt holds it for its whole prefill (about a second here): a short one let the random model
+        // sample its end of sequence within milliseconds, and under a loaded test run the second request sometimes
+        // came after the first had finished.
+        string prompt = string.Join(' ', Enumerable.Repeat("long", 800));
         using var first = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
             Content = ServerFixture.Json(
-                """{"messages": [{"role": "user", "content": "long"}], "max_tokens": 400, "stream": true}"""),
+                $$"""{"messages": [{"role": "user", "content": "{{prompt}}"}], "max_tokens": 400, "stream": true}"""),
         };
         using var running = await client.SendAsync(first, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, running.StatusCode);

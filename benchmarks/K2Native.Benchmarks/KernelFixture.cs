@@ -29,6 +29,16 @@ internal sealed unsafe class KernelFixture : IDisposable
         return MatrixSource.FromBf16($"bf16[{rows}x{cols}]", rows, cols, Copy(values));
     }
 
+    /// <summary>FP8 e4m3 with 128x128 block scales, as `k2 synth --quant fp8` writes them.</summary>
+    public MatrixSource Fp8(int rows, int cols)
+    {
+        var rng = new SplitMix64(4);
+        var dense = new float[rows * cols];
+        for (int i = 0; i < dense.Length; i++) dense[i] = rng.NextSymmetric(0.05f);
+        var (codes, scales) = Fp8Quantizer.Quantize(dense, rows, cols);
+        return MatrixSource.FromFp8($"fp8[{rows}x{cols}]", rows, cols, Copy(codes), Copy(scales));
+    }
+
     public float* Floats(int n, float scale = 1f)
     {
         var rng = new SplitMix64(3);

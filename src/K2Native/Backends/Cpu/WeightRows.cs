@@ -16,7 +16,7 @@ internal static unsafe class WeightRows
         }
         if (w.Format == WeightFormat.Fp8)
         {
-            Fp8Kernel.DequantizeRow(new Fp8Rows(w), row, dst);
+            Fp8Kernel.DequantizeRow(new Fp8Rows(w), row, dst, width);
             return;
         }
         int* words = (int*)w.Data + (long)row * (w.Cols / 8);

@@ -20,7 +20,7 @@ internal static unsafe class Fp8V512
     /// <summary>The exact step's x' multiplier, 2^-112 (its decode gives each code times 2^-8).</summary>
     public const float Down = 1.9259299443872359e-34f;
 
-    /// <summary>The exact decode gives each code times 2^-8 (test helper: multiply by this to get the value).</summary>
+    /// <summary>The exact decode gives each code times 2^-8: times this, the code's value (exactly).</summary>
     public const float Unscale = 256f;
 
     /// <summary>The largest k: x' = x·2^k.</summary>

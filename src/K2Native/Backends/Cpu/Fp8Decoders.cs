@@ -19,9 +19,6 @@ namespace K2Native.Backends.Cpu;
 /// <summary>A fast FP8 decode of Fp8V512 (see the file's head); an instance holds its constants in registers.</summary>
 internal unsafe interface IFp8Decode<TSelf> where TSelf : struct, IFp8Decode<TSelf>
 {
-    /// <summary>True when this CPU runs the decode.</summary>
-    static abstract bool IsSupported { get; }
-
     /// <summary>True when stretches with exponent-0 codes must take the exact step (denormals are slow here).</summary>
     static abstract bool ChecksExponentZero { get; }
 
@@ -87,6 +84,7 @@ internal readonly unsafe struct Fp8PermuteDecode : IFp8Decode<Fp8PermuteDecode>
     {
     }
 
+    /// <summary>True when this CPU runs the decode (GFNI and AVX-512 VBMI; the shift decodes need AVX-512F).</summary>
     public static bool IsSupported => Gfni.V512.IsSupported && Avx512Vbmi.IsSupported;
 
     public static bool ChecksExponentZero => true;
@@ -105,8 +103,6 @@ internal readonly unsafe struct Fp8PermuteDecode : IFp8Decode<Fp8PermuteDecode>
 
 internal readonly unsafe struct Fp8ShiftDecode : IFp8Decode<Fp8ShiftDecode>
 {
-    public static bool IsSupported => Avx512F.IsSupported;
-
     public static bool ChecksExponentZero => true;
 
     public static Fp8ShiftDecode Create() => default;
@@ -114,7 +110,9 @@ internal readonly unsafe struct Fp8ShiftDecode : IFp8Decode<Fp8ShiftDecode>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Decode16(byte* w) => Decode(w);
 
-    /// <summary>The sign-extended code's bits 11..0 shifted to the float's 31..20; the mask clears the sign's copies.</summary>
+    /// <summary>
+    /// The sign-extended code's bits 11..0 shifted to the float's 31..20; the mask clears the sign's copies.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Decode(byte* w) =>
         (Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)w)).AsUInt32(), 20)
@@ -124,8 +122,6 @@ internal readonly unsafe struct Fp8ShiftDecode : IFp8Decode<Fp8ShiftDecode>
 /// <summary>The shift decode for CPUs where denormal FMA operands cost nothing: no exponent-0 check.</summary>
 internal readonly unsafe struct Fp8ShiftUncheckedDecode : IFp8Decode<Fp8ShiftUncheckedDecode>
 {
-    public static bool IsSupported => Avx512F.IsSupported;
-
     public static bool ChecksExponentZero => false;
 
     public static Fp8ShiftUncheckedDecode Create() => default;

@@ -1,8 +1,8 @@
 // Dot products of FP8 e4m3fn weight rows (DeepSeek-V3 block format, read in place: 1 byte per weight plus one
 // float32 scale per 128x128 block) with float32 activation rows. Within a block the decoded codes are dotted
-// with x in float32 and the block's sum is multiplied by its scale once. This file holds the row driver (passes of
-// eight rows an eighth of the chunk apart, four tokens sharing each decoded weight), the scalar
-// reference and the Vector256 body; the Vector512 body is Fp8V512.cs with its decoders in Fp8Decoders.cs.
+// with x in float32 and the block's sum is multiplied by its scale once. This file holds the row driver (passes
+// of eight rows an eighth of the chunk apart, four tokens sharing each decoded weight), the scalar reference and
+// the Vector256 body; the Vector512 body is Fp8V512.cs with its decoders in Fp8Decoders.cs.
 // Vector256 adds 120 to the exponent field (bias 7 -> 127), which gives every normal code exactly; subnormal codes
 // take one more exact step, only in vectors that hold one. NaN codes (0x7F, 0xFF) never reach here: the loader
 // rejects them (WeightBinder.CheckFp8Codes). Tests: tests/K2Native.Tests/Backends/Cpu/Fp8KernelTests.cs.
@@ -38,7 +38,7 @@ internal readonly unsafe struct Fp8Rows(MatrixSource w)
 /// </summary>
 internal unsafe interface IFp8Op
 {
-    /// <summary>y[i·stride] = row r + i·stride of w dotted with x, i = 0..7 (eight streams share each x load).</summary>
+    /// <summary>y[i·stride] = row r + i·stride of w dotted with x, i = 0..7 (eight streams, one x load).</summary>
     static abstract void Rows8(Fp8Rows w, int r, int stride, float* x, float u, float* y);
 
     /// <summary>Row r of w dotted with x.</summary>

@@ -4,9 +4,9 @@
 // of contiguous rows (a multiple of 16, so no two threads write one cache line of y) that the worker
 // pool's threads claim one by one. Every token is run over a chunk before the next chunk starts: the
 // chunk is read from memory once and from L2 for the other tokens. Within a chunk the four rows of a
-// kernel pass are a quarter of the chunk apart (rows i, i+m, i+2m, i+3m; FP8's eight an eighth apart), so each
-// pass walks four long sequential streams instead of four short adjacent rows: prefetchers lose track at every row end of a
-// 1-3.5 KiB row (kv_b, q_b, INT4 experts), which cost up to half the bandwidth.
+// kernel pass are a quarter of the chunk apart (rows i, i+m, i+2m, i+3m; FP8's eight an eighth apart), so
+// each pass walks long sequential streams instead of short adjacent rows: prefetchers lose track at every
+// row end of a 1-3.5 KiB row (kv_b, q_b, INT4 experts), which cost up to half the bandwidth.
 using System.Runtime.CompilerServices;
 using K2Native.Checkpoint;
 
@@ -159,17 +159,16 @@ internal static unsafe class MatMulKernel
     }
 
     /// <summary>
-    /// FP8 at Vector512 with one decoder (internal for tests, which drive every decoder): the activation rows as the
-    /// AVX-512 body reads them (Fp8V512.ScaleInput), laid out once per call, not per chunk.
+    /// FP8 at Vector512 with one decoder: the activation rows as the AVX-512 body reads them (Fp8V512.ScaleInput),
+    /// scaled once per call, not per chunk.
     /// </summary>
-    internal static void RunFp8V512<TDecode>(StridedView x, MatrixSource w, StridedView y, int rows, int chunks,
+    private static void RunFp8V512<TDecode>(StridedView x, MatrixSource w, StridedView y, int rows, int chunks,
         KernelContext context) where TDecode : struct, IFp8Decode<TDecode>
     {
-        int cols = x.Cols;
-        float* scaled = context.Activations.Get<float>((long)x.Rows * cols + x.Rows);
-        float* us = scaled + (long)x.Rows * cols;
-        for (int t = 0; t < x.Rows; t++) us[t] = Fp8V512.ScaleInput(x.Row(t), x.Cols, scaled + (long)t * cols);
-        var xs = new StridedView(scaled, x.Rows, x.Cols, cols);
+        float* scaled = context.Activations.Get<float>((long)x.Rows * x.Cols + x.Rows);
+        float* us = scaled + (long)x.Rows * x.Cols;
+        for (int t = 0; t < x.Rows; t++) us[t] = Fp8V512.ScaleInput(x.Row(t), x.Cols, scaled + (long)t * x.Cols);
+        var xs = new StridedView(scaled, x.Rows, x.Cols, x.Cols);
         RunJob(new Fp8Job<Fp8V512<TDecode>>(new Fp8Rows(w), w.Rows, xs, us, y, rows), chunks, context);
     }
 
